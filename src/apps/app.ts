@@ -1,0 +1,80 @@
+/**
+ * The app model every other module works with. Parsed once from a DynamoDB item
+ * (see `parse-item.ts`), then shared read-only from the cache.
+ *
+ * Limits use one convention everywhere: `Number.POSITIVE_INFINITY` means unlimited,
+ * `0` means nothing is allowed. (soketi gave -1 and 0 a different meaning per field.)
+ */
+export const UNLIMITED = Number.POSITIVE_INFINITY;
+
+export type WebhookEventType =
+  | 'channel_occupied'
+  | 'channel_vacated'
+  | 'member_added'
+  | 'member_removed'
+  | 'client_event'
+  | 'cache_miss'
+  | 'subscription_count';
+
+export interface WebhookFilter {
+  readonly channelNameStartsWith?: string;
+  readonly channelNameEndsWith?: string;
+}
+
+export interface LambdaWebhookOptions {
+  readonly async?: boolean;
+  readonly region?: string;
+}
+
+/** One entry of the `Webhooks` JSON. Exactly one of `url` and `lambdaFunction` is set. */
+export interface Webhook {
+  readonly url?: string;
+  readonly lambdaFunction?: string;
+  readonly lambda?: LambdaWebhookOptions;
+  readonly eventTypes: readonly WebhookEventType[];
+  readonly filter?: WebhookFilter;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface App {
+  readonly id: string;
+  readonly key: string;
+  readonly secret: string;
+  readonly enabled: boolean;
+  readonly enableClientMessages: boolean;
+  readonly enableUserAuthentication: boolean;
+  readonly maxConnections: number;
+  readonly maxBackendEventsPerSecond: number;
+  readonly maxClientEventsPerSecond: number;
+  readonly maxReadRequestsPerSecond: number;
+  readonly maxPresenceMembersPerChannel: number;
+  readonly maxPresenceMemberSizeInKb: number;
+  readonly maxChannelNameLength: number;
+  readonly maxEventChannelsAtOnce: number;
+  readonly maxEventNameLength: number;
+  readonly maxEventPayloadInKb: number;
+  readonly maxEventBatchSize: number;
+  readonly webhooks: readonly Webhook[];
+}
+
+/** Server-level defaults for the seven per-app limit fields, applied when the item lacks them. */
+export interface AppLimitDefaults {
+  readonly maxPresenceMembersPerChannel: number;
+  readonly maxPresenceMemberSizeInKb: number;
+  readonly maxChannelNameLength: number;
+  readonly maxEventChannelsAtOnce: number;
+  readonly maxEventNameLength: number;
+  readonly maxEventPayloadInKb: number;
+  readonly maxEventBatchSize: number;
+}
+
+/** soketi's server defaults (the code's, where its docs disagree). */
+export const DEFAULT_APP_LIMITS: AppLimitDefaults = Object.freeze({
+  maxPresenceMembersPerChannel: 100,
+  maxPresenceMemberSizeInKb: 2,
+  maxChannelNameLength: 200,
+  maxEventChannelsAtOnce: 100,
+  maxEventNameLength: 200,
+  maxEventPayloadInKb: 100,
+  maxEventBatchSize: 10,
+});

@@ -1,0 +1,64 @@
+import { type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../apps/app.js';
+import { type Env, readBoolean, readNumber, readString, readUrl } from './env.js';
+
+export interface AppStoreConfig {
+  readonly table: string;
+  readonly region: string;
+  /** Custom endpoint for local DynamoDB (dynalite); undefined means AWS. */
+  readonly endpoint: string | undefined;
+}
+
+export interface AppCacheConfig {
+  readonly enabled: boolean;
+  readonly ttlSeconds: number;
+  /** How long an unknown id or key is remembered. */
+  readonly negativeTtlSeconds: number;
+  /** How long past its TTL a cached app may still be served while DynamoDB fails. */
+  readonly staleIfErrorSeconds: number;
+  readonly maxEntries: number;
+}
+
+export interface Config {
+  readonly appStore: AppStoreConfig;
+  readonly appCache: AppCacheConfig;
+  readonly appLimitDefaults: AppLimitDefaults;
+}
+
+/**
+ * Parses the environment once (at cold start) into a typed, frozen object. A bad variable throws a
+ * `ConfigError` that names it. Every name is also read with a `SOKETI_` prefix.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const limit = (name: string, fallback: number, integer = true) =>
+    readNumber(env, name, fallback, { integer, min: 0, negativeIsUnlimited: true });
+  return Object.freeze({
+    appStore: Object.freeze({
+      table: readString(env, 'APP_MANAGER_DYNAMODB_TABLE', 'apps'),
+      region: readString(env, 'APP_MANAGER_DYNAMODB_REGION', env.AWS_REGION?.trim() || 'us-east-1'),
+      endpoint: readUrl(env, 'APP_MANAGER_DYNAMODB_ENDPOINT'),
+    }),
+    appCache: Object.freeze({
+      enabled: readBoolean(env, 'APP_MANAGER_CACHE_ENABLED', true),
+      ttlSeconds: readNumber(env, 'APP_MANAGER_CACHE_TTL', 60, { min: 0 }),
+      negativeTtlSeconds: readNumber(env, 'APP_MANAGER_CACHE_NEGATIVE_TTL', 5, { min: 0 }),
+      staleIfErrorSeconds: readNumber(env, 'APP_MANAGER_CACHE_STALE_IF_ERROR', 300, { min: 0 }),
+      maxEntries: readNumber(env, 'APP_MANAGER_CACHE_MAX_ENTRIES', 10_000, { integer: true, min: 1 }),
+    }),
+    appLimitDefaults: Object.freeze({
+      maxPresenceMembersPerChannel: limit(
+        'PRESENCE_MAX_MEMBERS',
+        DEFAULT_APP_LIMITS.maxPresenceMembersPerChannel,
+      ),
+      maxPresenceMemberSizeInKb: limit(
+        'PRESENCE_MAX_MEMBER_SIZE',
+        DEFAULT_APP_LIMITS.maxPresenceMemberSizeInKb,
+        false,
+      ),
+      maxChannelNameLength: limit('CHANNEL_LIMITS_MAX_NAME_LENGTH', DEFAULT_APP_LIMITS.maxChannelNameLength),
+      maxEventChannelsAtOnce: limit('EVENT_MAX_CHANNELS_AT_ONCE', DEFAULT_APP_LIMITS.maxEventChannelsAtOnce),
+      maxEventNameLength: limit('EVENT_MAX_NAME_LENGTH', DEFAULT_APP_LIMITS.maxEventNameLength),
+      maxEventPayloadInKb: limit('EVENT_MAX_SIZE_IN_KB', DEFAULT_APP_LIMITS.maxEventPayloadInKb, false),
+      maxEventBatchSize: limit('EVENT_MAX_BATCH_SIZE', DEFAULT_APP_LIMITS.maxEventBatchSize),
+    }),
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * Named errors. Each carries the HTTP status a handler should answer with and, where the
+ * WebSocket protocol has one, the Pusher error code; handlers map them in one place.
+ * Messages never contain secrets.
+ */
+export abstract class PusherLambdaError extends Error {
+  abstract readonly status: number;
+  /** Pusher WebSocket error code (4000-4399), when the error can reach a WebSocket client. */
+  readonly pusherCode: number | undefined = undefined;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration variable is missing or malformed. Thrown at cold start. */
+export class ConfigError extends PusherLambdaError {
+  readonly status = 500;
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+export interface FieldProblem {
+  readonly field: string;
+  readonly problem: string;
+}
+
+/** An app item in DynamoDB cannot be used as it is; names every bad field. */
+export class InvalidAppItemError extends PusherLambdaError {
+  readonly status = 500;
+  override readonly pusherCode = 4100;
+  constructor(
+    readonly appId: string | undefined,
+    readonly problems: readonly FieldProblem[],
+  ) {
+    super(
+      `Invalid app item${appId === undefined ? '' : ` ${appId}`}: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`,
+    );
+  }
+}
+
+/** Two or more items share one AppKey: the key is refused rather than resolved at random. */
+export class DuplicateAppKeyError extends PusherLambdaError {
+  readonly status = 500;
+  override readonly pusherCode = 4100;
+  constructor(
+    readonly appKey: string,
+    readonly appIds: readonly string[],
+  ) {
+    super(`App key ${appKey} is shared by apps ${appIds.join(', ')}; refusing it until the table is fixed`);
+  }
+}
+
+/**
+ * The app store could not answer (throttling, 5xx, timeout, network, access denied) and
+ * nothing usable was cached. Retryable: never report it as "app not found".
+ */
+export class StoreUnavailableError extends PusherLambdaError {
+  readonly status = 503;
+  override readonly pusherCode = 4100;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}

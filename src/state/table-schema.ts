@@ -1,0 +1,24 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/** Attribute holding the epoch second after which DynamoDB's TTL sweeper may delete an item. */
+export const STATE_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * The state table holds everything that must be shared across Lambda containers (rate-limit
+ * windows now; connections, subscriptions and counters later): one generic `pk`/`sk` layout,
+ * each concern owning its key prefix, with TTL on `expiresAt`.
+ */
+export function stateTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+  };
+}
