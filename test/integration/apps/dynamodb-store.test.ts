@@ -1,20 +1,15 @@
-import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_LIMITS, UNLIMITED } from '../../../src/apps/app.js';
 import { createAppStoreClient } from '../../../src/apps/client.js';
 import { DynamoDbAppStore } from '../../../src/apps/dynamodb-store.js';
-import type { AppItem } from '../../../src/apps/parse-item.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors.js';
+import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, bytes, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 import { recordingLogger } from '../../fixtures/apps/recording-logger.js';
-import {
-  type CallCounter,
-  countCalls,
-  createAppsTable,
-  type TestTable,
-  testClient,
-} from '../../support/dynamodb.js';
+import { rejectionOf } from '../../fixtures/apps/rejection.js';
+import { testClient } from '../../support/dynamodb.js';
 import {
   closedPortEndpoint,
   DYNAMODB_FAULTS,
@@ -23,23 +18,9 @@ import {
   startDynamoDbProxy,
 } from '../../support/dynamodb-proxy.js';
 
-let client: DynamoDBClient;
-let calls: CallCounter;
-let table: TestTable;
+let table: AppsTestTable;
 let store: DynamoDbAppStore;
 const logger = recordingLogger();
-
-const put = (item: AppItem) => client.send(new PutItemCommand({ TableName: table.name, Item: item }));
-
-/** What a lookup threw, so a test can check its class and fields. */
-async function failure(lookup: Promise<unknown>): Promise<Error> {
-  try {
-    await lookup;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the lookup to fail');
-}
 
 const BOOLEAN_FIELDS = [
   ['Enabled', 'enabled'],
@@ -72,32 +53,29 @@ const REJECTED_BOOLEANS: readonly (readonly [string, AttributeValue])[] = [
 ];
 
 beforeAll(async () => {
-  client = testClient();
-  calls = countCalls(client);
-  table = await createAppsTable(client, 'store');
-  store = new DynamoDbAppStore({ client, tableName: table.name, logger });
+  table = await appsTestTable('store');
+  store = new DynamoDbAppStore({ client: table.client, tableName: table.name, logger });
   const booleanItems = BOOLEAN_FIELDS.flatMap(([attribute]) => [
     ...BOOLEAN_ENCODINGS.map(([name, value]) =>
       appItem(`bool ${attribute} ${name}`, value === undefined ? {} : { [attribute]: value }),
     ),
     ...REJECTED_BOOLEANS.map(([name, value]) => appItem(`bool ${attribute} ${name}`, { [attribute]: value })),
   ]);
-  await Promise.all([SEED_EXAMPLE_ITEM, ...booleanItems].map(put));
+  await table.put(SEED_EXAMPLE_ITEM, ...booleanItems);
 });
 
 afterAll(async () => {
   await table.drop();
-  client.destroy();
 });
 
 describe('DynamoDbAppStore against dynalite', () => {
   it('finds an app by id with one GetItem and by key with one Query', async () => {
-    calls.reset();
+    table.calls.reset();
     expect(await store.findById('app-id')).toEqual(SEED_EXAMPLE_APP);
-    expect(calls.count('GetItemCommand')).toBe(1);
+    expect(table.calls.count('GetItemCommand')).toBe(1);
     expect(await store.findByKey('app-key')).toEqual(SEED_EXAMPLE_APP);
-    expect(calls.count('QueryCommand')).toBe(1);
-    expect(calls.total()).toBe(2);
+    expect(table.calls.count('QueryCommand')).toBe(1);
+    expect(table.calls.total()).toBe(2);
   });
 
   it('answers undefined for an id or key nobody has', async () => {
@@ -106,12 +84,12 @@ describe('DynamoDbAppStore against dynalite', () => {
   });
 
   it('answers undefined for an impossible id or key without calling DynamoDB', async () => {
-    calls.reset();
+    table.calls.reset();
     for (const impossible of ['', 'x'.repeat(257), 'a\nb', 'tab\there']) {
       expect(await store.findById(impossible)).toBeUndefined();
       expect(await store.findByKey(impossible)).toBeUndefined();
     }
-    expect(calls.total()).toBe(0);
+    expect(table.calls.total()).toBe(0);
   });
 
   it("reads the seed's example item, written through the SDK with B booleans as bytes", async () => {
@@ -128,7 +106,7 @@ describe('DynamoDbAppStore against dynalite', () => {
       expect(app?.[property]).toBe(expected ?? fallback);
     });
     it.each(REJECTED_BOOLEANS)('refuses %s, naming the field', async (name) => {
-      const error = await failure(store.findById(`bool ${attribute} ${name}`));
+      const error = await rejectionOf(store.findById(`bool ${attribute} ${name}`));
       expect(error).toBeInstanceOf(InvalidAppItemError);
       expect((error as InvalidAppItemError).problems.map((p) => p.field)).toEqual([attribute]);
     });
@@ -161,14 +139,14 @@ describe('DynamoDbAppStore against dynalite', () => {
     });
 
     beforeAll(async () => {
-      await Promise.all([
-        put(appItem('numbers negative', everyNumber({ N: '-1' }))),
-        put(appItem('numbers very negative', everyNumber({ N: '-250' }))),
-        put(appItem('numbers zero', everyNumber({ N: '0' }))),
-        put(appItem('numbers absent')),
-        put(appItem('numbers as strings', everyNumber({ S: '12' }))),
-        put(appItem('numbers fractional', everyNumber({ N: '2.5' }))),
-      ]);
+      await table.put(
+        appItem('numbers negative', everyNumber({ N: '-1' })),
+        appItem('numbers very negative', everyNumber({ N: '-250' })),
+        appItem('numbers zero', everyNumber({ N: '0' })),
+        appItem('numbers absent'),
+        appItem('numbers as strings', everyNumber({ S: '12' })),
+        appItem('numbers fractional', everyNumber({ N: '2.5' })),
+      );
     });
 
     it.each(['negative', 'very negative'])('reads every %s number as unlimited', async (name) => {
@@ -206,7 +184,7 @@ describe('DynamoDbAppStore against dynalite', () => {
     });
 
     it('refuses fractions for every field but the two sizes in KB', async () => {
-      const error = await failure(store.findById('numbers fractional'));
+      const error = await rejectionOf(store.findById('numbers fractional'));
       expect((error as InvalidAppItemError).problems.map((p) => p.field)).toEqual(
         NUMBER_ATTRIBUTES.filter((attribute) => !attribute.endsWith('InKb')),
       );
@@ -223,7 +201,7 @@ describe('DynamoDbAppStore against dynalite', () => {
         EVENT_MAX_BATCH_SIZE: '3',
       });
       const withEnvDefaults = new DynamoDbAppStore({
-        client,
+        client: table.client,
         tableName: table.name,
         limitDefaults: appLimitDefaults,
       });
@@ -252,15 +230,13 @@ describe('DynamoDbAppStore against dynalite', () => {
     ];
 
     beforeAll(async () => {
-      await Promise.all([
-        put(appItem('webhooks good', { Webhooks: { S: JSON.stringify(hooks) } })),
-        put(
-          appItem('webhooks bad', {
-            Webhooks: { S: JSON.stringify([hooks[0], { url: 'https://x.example' }]) },
-          }),
-        ),
-        put(appItem('webhooks not json', { Webhooks: { S: '[{"url":' } })),
-      ]);
+      await table.put(
+        appItem('webhooks good', { Webhooks: { S: JSON.stringify(hooks) } }),
+        appItem('webhooks bad', {
+          Webhooks: { S: JSON.stringify([hooks[0], { url: 'https://x.example' }]) },
+        }),
+        appItem('webhooks not json', { Webhooks: { S: '[{"url":' } }),
+      );
     });
 
     it('reads good webhooks', async () => {
@@ -276,21 +252,21 @@ describe('DynamoDbAppStore against dynalite', () => {
     });
 
     it('names what is wrong with bad ones', async () => {
-      const bad = await failure(store.findById('webhooks bad'));
+      const bad = await rejectionOf(store.findById('webhooks bad'));
       expect(bad).toBeInstanceOf(InvalidAppItemError);
       expect(bad.message).toContain('Webhooks[1].event_types');
-      const notJson = await failure(store.findById('webhooks not json'));
+      const notJson = await rejectionOf(store.findById('webhooks not json'));
       expect(notJson.message).toContain('Webhooks is not valid JSON');
     });
   });
 
   it('keeps serving good apps next to a bad one, and logs the bad one without its secret', async () => {
-    await Promise.all([
-      put({ ...appItem('broken'), AppSecret: { S: 'broken-secret-value' }, Enabled: { S: 'sometimes' } }),
-      put(appItem('healthy')),
-    ]);
-    expect(await failure(store.findById('broken'))).toBeInstanceOf(InvalidAppItemError);
-    expect(await failure(store.findByKey('broken-key'))).toBeInstanceOf(InvalidAppItemError);
+    await table.put(
+      { ...appItem('broken'), AppSecret: { S: 'broken-secret-value' }, Enabled: { S: 'sometimes' } },
+      appItem('healthy'),
+    );
+    expect(await rejectionOf(store.findById('broken'))).toBeInstanceOf(InvalidAppItemError);
+    expect(await rejectionOf(store.findByKey('broken-key'))).toBeInstanceOf(InvalidAppItemError);
     expect((await store.findById('healthy'))?.key).toBe('healthy-key');
     expect((await store.findByKey('healthy-key'))?.id).toBe('healthy');
     expect(logger.records).toContainEqual(
@@ -300,15 +276,15 @@ describe('DynamoDbAppStore against dynalite', () => {
   });
 
   it('refuses a key two apps share, with one Query, and logs it', async () => {
-    await Promise.all([
-      put(appItem('twin-a', { AppKey: { S: 'shared-key' } })),
-      put(appItem('twin-b', { AppKey: { S: 'shared-key' } })),
-    ]);
-    calls.reset();
-    const error = await failure(store.findByKey('shared-key'));
+    await table.put(
+      appItem('twin-a', { AppKey: { S: 'shared-key' } }),
+      appItem('twin-b', { AppKey: { S: 'shared-key' } }),
+    );
+    table.calls.reset();
+    const error = await rejectionOf(store.findByKey('shared-key'));
     expect(error).toBeInstanceOf(DuplicateAppKeyError);
     expect([...(error as DuplicateAppKeyError).appIds].sort()).toEqual(['twin-a', 'twin-b']);
-    expect(calls.count('QueryCommand')).toBe(1);
+    expect(table.calls.count('QueryCommand')).toBe(1);
     expect(logger.records).toContainEqual(
       expect.objectContaining({
         level: 'error',
@@ -320,15 +296,19 @@ describe('DynamoDbAppStore against dynalite', () => {
   });
 
   it('reports a missing table or index as StoreUnavailableError, never as not found', async () => {
-    const noTable = new DynamoDbAppStore({ client, tableName: 'no-such-table' });
+    const noTable = new DynamoDbAppStore({ client: table.client, tableName: 'no-such-table' });
     for (const lookup of [noTable.findById('app-id'), noTable.findByKey('app-key')]) {
-      const error = await failure(lookup);
+      const error = await rejectionOf(lookup);
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect(error.message).toContain('ResourceNotFoundException');
       expect((error.cause as Error).name).toBe('ResourceNotFoundException');
     }
-    const noIndex = new DynamoDbAppStore({ client, tableName: table.name, indexName: 'NoSuchIndex' });
-    expect(await failure(noIndex.findByKey('app-key'))).toBeInstanceOf(StoreUnavailableError);
+    const noIndex = new DynamoDbAppStore({
+      client: table.client,
+      tableName: table.name,
+      indexName: 'NoSuchIndex',
+    });
+    expect(await rejectionOf(noIndex.findByKey('app-key'))).toBeInstanceOf(StoreUnavailableError);
   });
 
   describe('when DynamoDB fails', () => {
@@ -361,7 +341,7 @@ describe('DynamoDbAppStore against dynalite', () => {
         proxy.setFault(fault);
         proxy.resetCounts();
         for (const lookup of [proxied.findById('app-id'), proxied.findByKey('app-key')]) {
-          const error = await failure(lookup);
+          const error = await rejectionOf(lookup);
           expect(error).toBeInstanceOf(StoreUnavailableError);
           expect(error.cause).toBeInstanceOf(Error);
         }
@@ -377,7 +357,7 @@ describe('DynamoDbAppStore against dynalite', () => {
         { connectionTimeoutMs: 200, requestTimeoutMs: 200, maxAttempts: 1 },
       );
       const hung = new DynamoDbAppStore({ client: impatient, tableName: table.name });
-      const error = await failure(hung.findById('app-id'));
+      const error = await rejectionOf(hung.findById('app-id'));
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect((error.cause as Error).name).toBe('TimeoutError');
       impatient.destroy();
@@ -387,8 +367,8 @@ describe('DynamoDbAppStore against dynalite', () => {
     it('turns a refused connection into StoreUnavailableError', async () => {
       const unreachableClient = testClient({ endpoint: await closedPortEndpoint() });
       const unreachable = new DynamoDbAppStore({ client: unreachableClient, tableName: table.name });
-      expect(await failure(unreachable.findById('app-id'))).toBeInstanceOf(StoreUnavailableError);
-      expect(await failure(unreachable.findByKey('app-key'))).toBeInstanceOf(StoreUnavailableError);
+      expect(await rejectionOf(unreachable.findById('app-id'))).toBeInstanceOf(StoreUnavailableError);
+      expect(await rejectionOf(unreachable.findByKey('app-key'))).toBeInstanceOf(StoreUnavailableError);
       unreachableClient.destroy();
     });
   });
