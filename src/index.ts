@@ -15,7 +15,6 @@ export { APP_STORE_CLIENT_TIMEOUTS, createAppStoreClient } from './apps/client.j
 export type { DynamoDbAppStoreOptions } from './apps/dynamodb-store.js';
 export { DynamoDbAppStore } from './apps/dynamodb-store.js';
 export { isPossibleAppIdentifier, MAX_APP_IDENTIFIER_LENGTH } from './apps/identifier.js';
-export type { AppLogger } from './apps/logger.js';
 export type { AppLookupStats } from './apps/lookup-stats.js';
 export type { AppItem } from './apps/parse-item.js';
 export { parseAppItem, toAppItem } from './apps/parse-item.js';
@@ -33,3 +32,4 @@ export {
   PusherLambdaError,
   StoreUnavailableError,
 } from './errors.js';
+export type { StructuredLogger } from './observability/logger.js';

@@ -1,8 +1,8 @@
 import type { AppCacheConfig } from '../config/config.js';
 import { ConfigError, StoreUnavailableError } from '../errors.js';
+import type { StructuredLogger } from '../observability/logger.js';
 import type { App } from './app.js';
 import { isPossibleAppIdentifier } from './identifier.js';
-import type { AppLogger } from './logger.js';
 import { type AppLookupStats, isAppDataError, LookupCounters } from './lookup-stats.js';
 import type { AppStore } from './store.js';
 
@@ -12,7 +12,7 @@ export interface CachedAppStoreOptions extends AppCacheSettings {
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now?: () => number;
   /** Where serving a stale app is reported. */
-  readonly logger?: AppLogger;
+  readonly logger?: StructuredLogger;
 }
 
 /** A found app: the one copy both indexes share. */
@@ -85,7 +85,7 @@ export class CachedAppStore implements AppStore {
   private readonly staleIfErrorMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
-  private readonly logger: AppLogger | undefined;
+  private readonly logger: StructuredLogger | undefined;
 
   constructor(
     private readonly store: AppStore,

@@ -1,9 +1,9 @@
 import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from '../errors.js';
+import type { StructuredLogger } from '../observability/logger.js';
 import type { App, AppLimitDefaults } from './app.js';
 import { DEFAULT_APP_LIMITS } from './app.js';
 import { isPossibleAppIdentifier } from './identifier.js';
-import type { AppLogger } from './logger.js';
 import { type AppItem, parseAppItem } from './parse-item.js';
 import type { AppStore } from './store.js';
 import { APP_KEY_INDEX } from './table-schema.js';
@@ -16,7 +16,7 @@ export interface DynamoDbAppStoreOptions {
   /** Server-level defaults for the seven limit fields; soketi's when omitted. */
   readonly limitDefaults?: AppLimitDefaults;
   /** Bad items and duplicated keys are logged here. */
-  readonly logger?: AppLogger;
+  readonly logger?: StructuredLogger;
 }
 
 /**
@@ -29,7 +29,7 @@ export class DynamoDbAppStore implements AppStore {
   private readonly tableName: string;
   private readonly indexName: string;
   private readonly limitDefaults: AppLimitDefaults;
-  private readonly logger: AppLogger | undefined;
+  private readonly logger: StructuredLogger | undefined;
 
   constructor(options: DynamoDbAppStoreOptions) {
     this.client = options.client;

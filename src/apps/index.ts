@@ -3,7 +3,6 @@ export * from './cached-store.js';
 export * from './client.js';
 export * from './dynamodb-store.js';
 export * from './identifier.js';
-export type * from './logger.js';
 export * from './lookup-stats.js';
 export * from './parse-item.js';
 export * from './resolver.js';

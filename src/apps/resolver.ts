@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type AppCacheConfig, type Config, loadConfig } from '../config/config.js';
+import type { StructuredLogger } from '../observability/logger.js';
 import type { App, AppLimitDefaults } from './app.js';
 import { CachedAppStore } from './cached-store.js';
 import { createAppStoreClient } from './client.js';
 import { DynamoDbAppStore } from './dynamodb-store.js';
-import type { AppLogger } from './logger.js';
 import type { AppLookupStats } from './lookup-stats.js';
 import { UncachedAppStore } from './uncached-store.js';
 
@@ -23,7 +23,7 @@ export interface AppResolverOptions {
   /** Parsed configuration; read from `process.env` with `loadConfig()` when omitted. */
   readonly config?: Config;
   /** Structured logger for bad items, duplicated keys and stale serving; a Powertools Logger by default. */
-  readonly logger?: AppLogger;
+  readonly logger?: StructuredLogger;
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number;
 }

@@ -5,7 +5,6 @@ import { type AppCacheConfig, loadConfig } from '../../../src/config/config.js';
 import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
-import { recordingLogger } from '../../fixtures/apps/recording-logger.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';
 import { testClient } from '../../support/dynamodb.js';
 import {
@@ -14,6 +13,7 @@ import {
   type DynamoDbProxy,
   startDynamoDbProxy,
 } from '../../support/dynamodb-proxy.js';
+import { recordingLogger } from '../../support/recording-logger.js';
 
 let table: AppsTestTable;
 let proxy: DynamoDbProxy;

@@ -3,8 +3,8 @@ import { type AppCacheSettings, CachedAppStore } from '../../../src/apps/cached-
 import { UncachedAppStore } from '../../../src/apps/uncached-store.js';
 import { ConfigError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors.js';
 import { testApp } from '../../fixtures/apps/items.js';
-import { recordingLogger } from '../../fixtures/apps/recording-logger.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';
+import { recordingLogger } from '../../support/recording-logger.js';
 import { MemoryAppStore } from './memory-app-store.js';
 
 const SETTINGS: AppCacheSettings = {
