@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { App } from '../apps/app.js';
 import { InvalidQueryStringError, InvalidRequestToSignError } from '../errors.js';
 import { hexSignatureEquals, hmacSha256Hex } from './hmac.js';
-import { parseQueryString } from './query.js';
+import { decodeQueryPairs } from './query.js';
 import { quoteForMessage } from './quote.js';
 
 /** The only auth_version Pusher defines. */
@@ -15,6 +15,7 @@ export const EMPTY_BODY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 const RESERVED_PARAMS = new Set(['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature', 'body_md5']);
 const TIMESTAMP = /^\d{1,16}$/;
 const NEWLINE = /\n/g;
+const INSERTION_SORT_LIMIT = 16;
 
 /**
  * Query parameters as a verifier receives them: decoded, a value a string or an array (API Gateway REST's
@@ -79,16 +80,28 @@ export interface VerifyRequestBodyInput extends BodyInput {
 }
 
 interface SignedParam {
+  /** The key, lowercased. */
   readonly name: string;
   readonly value: string | readonly string[];
 }
 
+/** The parameters of a request, split for signing. */
 interface SplitParams {
-  /** Every parameter but auth_signature, keys lowercased, sorted by key in UTF-8 byte order. */
+  /** Every parameter but auth_signature, sorted by name in UTF-8 byte order (see `sortByName`). */
   readonly signed: SignedParam[];
   readonly signature: string | readonly string[] | undefined;
-  /** A name that two keys share once lowercased. */
-  readonly repeatedName: string | undefined;
+  /** Set when two keys lowercase to auth_signature. */
+  readonly signatureRepeated: boolean;
+}
+
+/** What the verifier reads from the signed parameters, in one pass. */
+interface AuthParams {
+  /** A name given more than once where a single value is expected; the rest is then unset. */
+  readonly repeatedName?: string;
+  readonly authKey?: string;
+  readonly authTimestamp?: string;
+  readonly authVersion?: string;
+  readonly bodyMd5?: string;
 }
 
 /**
@@ -125,8 +138,8 @@ export function signRequest(input: SignRequestInput): Record<string, string | st
   query.auth_version = AUTH_VERSION;
   if (input.body !== undefined && input.body.length > 0) query.body_md5 = md5Hex(input.body);
 
-  const { signed, repeatedName } = splitParams(query);
-  const repeated = repeatedName ?? findRepeatedName(signed);
+  const { signed } = splitParams(query);
+  const { repeatedName: repeated } = readAuthParams(signed);
   if (repeated !== undefined) {
     throw new InvalidRequestToSignError(
       `Parameter ${quoteForMessage(repeated)} is given more than once; name array parameters "<key>[]"`,
@@ -144,19 +157,50 @@ export function signRequest(input: SignRequestInput): Record<string, string | st
  * (see `verifyRequestBody`). Never throws on bad input.
  */
 export function verifyRequest(input: VerifyRequestInput): VerifyResult {
-  const { signed, signature, repeatedName } = splitParams(input.params);
-  const repeated = repeatedName ?? findRepeatedName(signed);
-  if (repeated !== undefined) return givenTwice(repeated);
+  return verifySplit(input, input.path, splitParams(input.params));
+}
 
-  const authKey = singleValue(signed, 'auth_key');
+/**
+ * Parses `rawQueryString` as `parseQueryString` does, then verifies like `verifyRequest`. Use this with API
+ * Gateway HTTP APIs, whose `queryStringParameters` comma-join repeated keys. A percent-escaped `path` is
+ * decoded first (Pusher paths never contain a literal `%`). A malformed escape is a 400, never a throw.
+ */
+export function verifyRawRequest(input: VerifyRawRequestInput): VerifyResult {
+  let pairs: string[];
+  let path = input.path;
+  try {
+    pairs = decodeQueryPairs(input.rawQueryString);
+    if (path.includes('%')) path = decodeURIComponent(path);
+  } catch (error) {
+    if (error instanceof InvalidQueryStringError) return failure(400, error.message);
+    return failure(400, `Invalid path: malformed percent-encoding in ${quoteForMessage(path)}`);
+  }
+  return verifySplit(input, path, splitPairs(pairs));
+}
+
+/**
+ * The second stage after a verification with `skipBodyCheck` (the authorizer never sees the body): with a
+ * non-empty body, `body_md5` must be present (400) and equal the MD5 of the raw body bytes, base64-decoded
+ * first when `isBase64Encoded` (401, like a signature failure, as soketi answers); with an empty body a
+ * `body_md5` is accepted only as the MD5 of the empty string (python's SDK sends it on GET).
+ */
+export function verifyRequestBody(input: VerifyRequestBodyInput): VerifyResult {
+  const { repeatedName, bodyMd5 } = readAuthParams(splitParams(input.params).signed);
+  return repeatedName === undefined ? checkBody(bodyMd5, input) : givenTwice(repeatedName);
+}
+
+function verifySplit(input: VerifyOptions, path: string, split: SplitParams): VerifyResult {
+  const { signed, signature } = split;
+  if (split.signatureRepeated) return givenTwice('auth_signature');
+  const { repeatedName, authKey, authVersion, authTimestamp, bodyMd5 } = readAuthParams(signed);
+  if (repeatedName !== undefined) return givenTwice(repeatedName);
+
   if (authKey === undefined) return failure(400, 'Missing parameter: auth_key');
   if (authKey !== input.app.key) return failure(400, 'Unknown auth_key');
 
-  const authVersion = singleValue(signed, 'auth_version');
   if (authVersion === undefined) return failure(400, 'Version required');
   if (authVersion !== AUTH_VERSION) return failure(400, 'Version not supported');
 
-  const authTimestamp = singleValue(signed, 'auth_timestamp');
   if (authTimestamp === undefined) return failure(400, 'Timestamp required');
   if (!TIMESTAMP.test(authTimestamp)) {
     return failure(
@@ -175,7 +219,7 @@ export function verifyRequest(input: VerifyRequestInput): VerifyResult {
 
   const sentSignature = typeof signature === 'string' ? signature : signature?.[0];
   if (sentSignature === undefined) return failure(400, 'Missing parameter: auth_signature');
-  const toSign = joinStringToSign(input.method, input.path, signed);
+  const toSign = joinStringToSign(input.method, path, signed);
   if (!hexSignatureEquals(hmacSha256Hex(input.app.secret, toSign), sentSignature)) {
     return failure(
       401,
@@ -183,38 +227,7 @@ export function verifyRequest(input: VerifyRequestInput): VerifyResult {
     );
   }
 
-  return input.skipBodyCheck === true ? VERIFIED : checkBody(singleValue(signed, 'body_md5'), input);
-}
-
-/**
- * Parses `rawQueryString` with `parseQueryString`, then verifies like `verifyRequest`. Use this with API
- * Gateway HTTP APIs, whose `queryStringParameters` comma-join repeated keys. A percent-escaped `path` is
- * decoded first (Pusher paths never contain a literal `%`). A malformed escape is a 400, never a throw.
- */
-export function verifyRawRequest(input: VerifyRawRequestInput): VerifyResult {
-  let params: RequestParams;
-  let path = input.path;
-  try {
-    params = parseQueryString(input.rawQueryString);
-    if (path.includes('%')) path = decodeURIComponent(path);
-  } catch (error) {
-    if (error instanceof InvalidQueryStringError) return failure(400, error.message);
-    return failure(400, `Invalid path: malformed percent-encoding in ${quoteForMessage(path)}`);
-  }
-  return verifyRequest({ ...input, path, params });
-}
-
-/**
- * The second stage after a verification with `skipBodyCheck` (the authorizer never sees the body): with a
- * non-empty body, `body_md5` must be present (400) and equal the MD5 of the raw body bytes, base64-decoded
- * first when `isBase64Encoded` (401, like a signature failure, as soketi answers); with an empty body a
- * `body_md5` is accepted only as the MD5 of the empty string (python's SDK sends it on GET).
- */
-export function verifyRequestBody(input: VerifyRequestBodyInput): VerifyResult {
-  const { signed, repeatedName } = splitParams(input.params);
-  const repeated = repeatedName ?? findRepeatedName(signed);
-  if (repeated !== undefined) return givenTwice(repeated);
-  return checkBody(singleValue(signed, 'body_md5'), input);
+  return input.skipBodyCheck === true ? VERIFIED : checkBody(bodyMd5, input);
 }
 
 const VERIFIED: VerifyResult = Object.freeze({ ok: true });
@@ -241,40 +254,60 @@ function bodyMd5Mismatch(actualMd5: string, sentMd5: string): VerifyFailure {
 function splitParams(params: RequestParams): SplitParams {
   const signed: SignedParam[] = [];
   let signature: string | readonly string[] | undefined;
-  let repeatedName: string | undefined;
+  let signatureRepeated = false;
   for (const key of Object.keys(params)) {
     const value = params[key];
     if (value === undefined) continue;
     const name = key.toLowerCase();
     if (name !== 'auth_signature') {
       signed.push({ name, value });
-    } else if (signature === undefined) {
-      signature = value;
-      if (typeof value !== 'string' && value.length > 1) repeatedName = name;
     } else {
-      repeatedName = name;
+      signatureRepeated ||= signature !== undefined || (typeof value !== 'string' && value.length > 1);
+      signature = value;
     }
   }
-  // Array.prototype.sort is stable, so names that collide keep their order and the result is deterministic.
-  signed.sort(byName);
-  return { signed, signature, repeatedName };
+  return { signed: sortByName(signed), signature, signatureRepeated };
 }
 
-/** A plain name holding several values, or two keys that lowercase to the same name; arrays need `[]`. */
-function findRepeatedName(signed: readonly SignedParam[]): string | undefined {
-  for (let i = 0; i < signed.length; i++) {
-    const { name, value } = signed[i]!;
-    if (i > 0 && signed[i - 1]!.name === name) return name;
-    if (typeof value !== 'string' && value.length > 1 && !name.endsWith('[]')) return name;
+/** Like `splitParams`, from `decodeQueryPairs` output: a repeated key is two adjacent entries. */
+function splitPairs(pairs: readonly string[]): SplitParams {
+  const signed: SignedParam[] = [];
+  let signature: string | undefined;
+  let signatureRepeated = false;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!.toLowerCase();
+    const value = pairs[i + 1]!;
+    if (name !== 'auth_signature') {
+      signed.push({ name, value });
+    } else {
+      signatureRepeated ||= signature !== undefined;
+      signature = value;
+    }
   }
-  return undefined;
+  return { signed: sortByName(signed), signature, signatureRepeated };
 }
 
-function singleValue(signed: readonly SignedParam[], name: string): string | undefined {
-  for (const param of signed) {
-    if (param.name === name) return typeof param.value === 'string' ? param.value : param.value[0];
+/**
+ * Reads the auth parameters and finds a name given more than once: a plain name holding several values,
+ * or two keys that lowercase to the same name. Only names ending in `[]` may hold several values.
+ */
+function readAuthParams(signed: readonly SignedParam[]): AuthParams {
+  let authKey: string | undefined;
+  let authTimestamp: string | undefined;
+  let authVersion: string | undefined;
+  let bodyMd5: string | undefined;
+  let previousName: string | undefined;
+  for (const { name, value } of signed) {
+    const several = typeof value !== 'string' && value.length > 1;
+    if ((several || name === previousName) && !name.endsWith('[]')) return { repeatedName: name };
+    previousName = name;
+    const single = typeof value === 'string' ? value : value[0];
+    if (name === 'auth_key') authKey = single;
+    else if (name === 'auth_timestamp') authTimestamp = single;
+    else if (name === 'auth_version') authVersion = single;
+    else if (name === 'body_md5') bodyMd5 = single;
   }
-  return undefined;
+  return { authKey, authTimestamp, authVersion, bodyMd5 };
 }
 
 function joinStringToSign(method: string, path: string, signed: readonly SignedParam[]): string {
@@ -294,7 +327,26 @@ function joinStringToSign(method: string, path: string, signed: readonly SignedP
   return result;
 }
 
-/** Orders names by UTF-8 byte order, which is code point order (plain `<` compares UTF-16 code units). */
+/**
+ * Sorts by name in UTF-8 byte order, which is code point order (plain `<` compares UTF-16 code units).
+ * Array.prototype.sort is stable, so entries with one name keep the order received.
+ */
+function sortByName(signed: SignedParam[]): SignedParam[] {
+  if (signed.length > INSERTION_SORT_LIMIT) return signed.sort(byName);
+  // A typical request has about five parameters, often already in order: an insertion sort is cheaper than
+  // a call into the built-in sort, and stable too.
+  for (let i = 1; i < signed.length; i++) {
+    const entry = signed[i]!;
+    let j = i - 1;
+    while (j >= 0 && byName(signed[j]!, entry) > 0) {
+      signed[j + 1] = signed[j]!;
+      j--;
+    }
+    signed[j + 1] = entry;
+  }
+  return signed;
+}
+
 function byName(a: SignedParam, b: SignedParam): number {
   const left = a.name;
   const right = b.name;

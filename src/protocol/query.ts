@@ -21,37 +21,54 @@ export type QueryParams = Record<string, string | string[]>;
  */
 export function parseQueryString(raw: string): QueryParams {
   const params: QueryParams = Object.create(null);
+  const pairs = decodeQueryPairs(raw);
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!;
+    const value = pairs[i + 1]!;
+    const existing = params[name];
+    if (existing === undefined) {
+      params[name] = name.endsWith('[]') ? [value] : value;
+    } else if (typeof existing === 'string') {
+      params[name] = [existing, value];
+    } else {
+      existing.push(value);
+    }
+  }
+  return params;
+}
+
+/**
+ * The decoded parameters of a raw query string in the order received, flattened as
+ * `[name0, value0, name1, value1, …]`; a name without `=` has the value `''`. Decoding as `parseQueryString`.
+ *
+ * @throws InvalidQueryStringError (status 400) on a malformed percent-escape or invalid UTF-8.
+ */
+export function decodeQueryPairs(raw: string): string[] {
+  const pairs: string[] = [];
   const length = raw.length;
+  // The next '=' at or after `start`, found once and reused, so a long run of names without '=' stays linear.
+  let equals = -1;
   let start = 0;
   while (start < length) {
     let end = raw.indexOf('&', start);
     if (end === -1) end = length;
     if (end > start) {
-      const equals = raw.indexOf('=', start);
-      if (equals === -1 || equals > end) {
-        addParam(params, decodeQueryComponent(raw.slice(start, end)), '');
-      } else {
-        addParam(
-          params,
+      if (equals !== length && equals < start) {
+        equals = raw.indexOf('=', start);
+        if (equals === -1) equals = length;
+      }
+      if (equals < end) {
+        pairs.push(
           decodeQueryComponent(raw.slice(start, equals)),
           decodeQueryComponent(raw.slice(equals + 1, end)),
         );
+      } else {
+        pairs.push(decodeQueryComponent(raw.slice(start, end)), '');
       }
     }
     start = end + 1;
   }
-  return params;
-}
-
-function addParam(params: QueryParams, name: string, value: string): void {
-  const existing = params[name];
-  if (existing === undefined) {
-    params[name] = name.endsWith('[]') ? [value] : value;
-  } else if (typeof existing === 'string') {
-    params[name] = [existing, value];
-  } else {
-    existing.push(value);
-  }
+  return pairs;
 }
 
 function decodeQueryComponent(component: string): string {
