@@ -13,7 +13,8 @@ export const TIMESTAMP_WINDOW_SECONDS = 600;
 export const EMPTY_BODY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 const RESERVED_PARAMS = new Set(['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature', 'body_md5']);
-const TIMESTAMP = /^\d{1,16}$/;
+// At most 15 digits, so Number() is exact; anything longer is far outside the window anyway.
+const TIMESTAMP = /^\d{1,15}$/;
 const NEWLINE = /\n/g;
 const INSERTION_SORT_LIMIT = 16;
 
@@ -167,13 +168,15 @@ export function verifyRequest(input: VerifyRequestInput): VerifyResult {
  */
 export function verifyRawRequest(input: VerifyRawRequestInput): VerifyResult {
   let pairs: string[];
-  let path = input.path;
   try {
     pairs = decodeQueryPairs(input.rawQueryString);
-    if (path.includes('%')) path = decodeURIComponent(path);
   } catch (error) {
     if (error instanceof InvalidQueryStringError) return failure(400, error.message);
-    return failure(400, `Invalid path: malformed percent-encoding in ${quoteForMessage(path)}`);
+    throw error;
+  }
+  const path = decodePath(input.path);
+  if (path === undefined) {
+    return failure(400, `Invalid path: malformed percent-encoding in ${quoteForMessage(input.path)}`);
   }
   return verifySplit(input, path, splitPairs(pairs));
 }
@@ -238,8 +241,9 @@ function checkBody(sentMd5: string | undefined, { body, isBase64Encoded }: BodyI
     if (sentMd5 === undefined || sentMd5 === EMPTY_BODY_MD5) return VERIFIED;
     return bodyMd5Mismatch(EMPTY_BODY_MD5, sentMd5);
   }
-  if (sentMd5 === undefined)
+  if (sentMd5 === undefined) {
     return failure(400, 'Missing parameter: body_md5 (required with a request body)');
+  }
   const actualMd5 = md5Hex(bytes);
   return actualMd5 === sentMd5 ? VERIFIED : bodyMd5Mismatch(actualMd5, sentMd5);
 }
@@ -364,6 +368,16 @@ function byName(a: SignedParam, b: SignedParam): number {
 function codePointRank(codeUnit: number): number {
   if (codeUnit < 0xd800) return codeUnit;
   return codeUnit < 0xe000 ? codeUnit + 0x2000 : codeUnit - 0x800;
+}
+
+/** The path percent-decoded, or undefined when an escape is malformed. */
+function decodePath(path: string): string | undefined {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function md5Hex(body: string | Uint8Array): string {
