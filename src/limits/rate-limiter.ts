@@ -65,11 +65,14 @@ export interface RateLimiterOptions {
   readonly outageLogIntervalMs?: number;
   /** Window items expire this many seconds after their window starts. */
   readonly windowTtlSeconds?: number;
-  /** Limits (app and kind) tracked per container; the least recently active is forgotten beyond it. */
+  /**
+   * Limits (app and kind) tracked per container. Beyond it, the one whose current window started longest
+   * ago is forgotten (losing only its demand estimate and unspent tokens: never safety).
+   */
   readonly maxTrackedKeys?: number;
 }
 
-type RateLimiterTuning = Required<Omit<RateLimiterOptions, 'client' | 'tableName' | 'now' | 'logger'>>;
+export type RateLimiterTuning = Required<Omit<RateLimiterOptions, 'client' | 'tableName' | 'now' | 'logger'>>;
 
 export const RATE_LIMITER_DEFAULTS: RateLimiterTuning = Object.freeze({
   leaseTimeoutMs: 500,
@@ -266,7 +269,7 @@ class SharedRateLimiter implements RateLimiter {
     }
     if (state.window !== window) {
       roll(state, window);
-      // Re-inserted so that the map's first key is always the least recently active one.
+      // Re-inserted once per window (not per request), so the map's first key is the longest idle one.
       this.limits.delete(key);
       this.limits.set(key, state);
     }
@@ -370,5 +373,5 @@ function roll(state: LimitState, window: number): void {
 
 /** Tokens in hand plus those no container has leased: other containers' unspent tokens are unknown here. */
 function remainingIn(state: LimitState, limit: number): number {
-  return state.tokens + limit - state.claimedInWindow;
+  return state.tokens + Math.max(0, limit - state.claimedInWindow);
 }

@@ -1,7 +1,10 @@
 import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { STATE_TTL_ATTRIBUTE } from '../state/table-schema.js';
 
-/** The state-table item counting the tokens leased in one window of one app's limit. */
+/**
+ * The state-table item of one window of one app's limit: `pk`, `sk`, `claimed` (tokens asked for by all
+ * leases; the first `limit` of them were granted) and `expiresAt` (TTL).
+ */
 export interface WindowItem {
   readonly appId: string;
   readonly kind: string;
@@ -16,7 +19,7 @@ export function windowItemKey(item: WindowItem): Record<string, AttributeValue> 
 
 export interface LeaseRequest {
   readonly item: WindowItem;
-  /** Tokens asked for: at least 1, at most the limit. */
+  /** Tokens asked for, at least 1. */
   readonly tokens: number;
   readonly limit: number;
   /** Epoch second after which DynamoDB's TTL sweeper may delete the window item. */

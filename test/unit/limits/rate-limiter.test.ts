@@ -240,6 +240,22 @@ describe('createRateLimiter', () => {
   });
 
   describe('within one container', () => {
+    it('forgets the limit idle the longest beyond maxTrackedKeys', async () => {
+      const clock = manualClock();
+      const { limiter, calls } = container({ now: clock.now, maxTrackedKeys: 2 });
+      const [a, b, c] = [1, 2, 3].map((n) => `tracked-${n}-${randomUUID()}`) as [string, string, string];
+      expect(await allowedOf(limiter, a, 2, 1)).toBe(1);
+      expect(calls.total()).toBe(1);
+      await allowedOf(limiter, b, 1, 1);
+      expect(await allowedOf(limiter, a, 1, 1)).toBe(0);
+      expect(calls.total()).toBe(2);
+      // c evicts a (b was created later), so a must ask DynamoDB again to learn its window is spent.
+      await allowedOf(limiter, c, 1, 1);
+      expect(await allowedOf(limiter, a, 1, 1)).toBe(0);
+      expect(calls.total()).toBe(4);
+      expect(limiter.stats().leaseFailures).toBe(1);
+    });
+
     it('sends one lease at a time however many requests arrive together (single flight)', async () => {
       const own = testClient();
       let inFlight = 0;
