@@ -4,6 +4,7 @@ import type { HttpAuthorizerEvent } from '../../../src/gateway/events.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { CaptureServer } from '../../support/capture-server.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { httpEventsFromCapturedRequest } from '../../support/events.js';
 import { capturedStdout, coldStart } from '../../support/handler-env.js';
@@ -24,7 +25,7 @@ beforeAll(async () => {
     appItem('app-off', { Enabled: { BOOL: false } }),
     appItem('app-cold'),
   );
-  proxy = await startDynamoDbProxy();
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   capture = await new CaptureServer().start();
   ({ handler } = await coldStart(() => import('../../../handlers/http-authorizer.js'), {
     APP_MANAGER_DYNAMODB_TABLE: table.name,

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { WsConnectAuthorizerEvent } from '../../../src/gateway/events.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { pusherJsConnectQuery, wsConnectAuthorizerEvent } from '../../support/events.js';
 import { capturedStdout, coldStart } from '../../support/handler-env.js';
@@ -21,7 +22,7 @@ beforeAll(async () => {
     appItem('app-off', { Enabled: bytes('false') }),
     appItem('app-cold'),
   );
-  proxy = await startDynamoDbProxy();
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   ({ handler } = await coldStart(() => import('../../../handlers/ws-connect-authorizer.js'), {
     APP_MANAGER_DYNAMODB_TABLE: table.name,
     APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint,
