@@ -101,7 +101,7 @@ describe('WebSocket $connect authorizer handler', () => {
     const { handler: logging } = await coldStart(() => import('../../../handlers/ws-connect-authorizer.js'), {
       APP_MANAGER_DYNAMODB_TABLE: table.name,
       APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
     });
     const output = await capturedStdout(async () => {
       await logging(connect('app-1-key'), lambdaContext());
@@ -113,8 +113,8 @@ describe('WebSocket $connect authorizer handler', () => {
       .map((line) => JSON.parse(line))
       .filter((line) => line.message === 'authorizer decision');
     expect(decisions).toMatchObject([
-      { decision: 'allow', appId: 'app-1', appKey: 'app-1-key' },
-      { decision: 'deny', reason: 'app-disabled', appKey: 'app-off-key' },
+      { level: 'DEBUG', decision: 'allow', appId: 'app-1', appKey: 'app-1-key' },
+      { level: 'INFO', decision: 'deny', reason: 'app-disabled', appKey: 'app-off-key' },
     ]);
     expect(output).not.toContain('secret');
   });
