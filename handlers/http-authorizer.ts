@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { createAppResolver } from '../src/apps/index.js';
-import { createDecisionLog } from '../src/authorizers/decision-log.js';
+import { createDecisionLog, FAST_AUTHORIZER } from '../src/authorizers/decision-log.js';
 import { authorizeHttpApiRequest, type HttpAuthorizerContext } from '../src/authorizers/http-api.js';
 import { loadConfig } from '../src/config/config.js';
 import type { HttpAuthorizerEvent } from '../src/gateway/events.js';
@@ -17,7 +17,7 @@ const logDecision = createDecisionLog(logger, { stats: () => resolver.stats() })
 export const handler = middy<
   HttpAuthorizerEvent,
   APIGatewaySimpleAuthorizerWithContextResult<HttpAuthorizerContext | Record<string, never>>
->()
+>(FAST_AUTHORIZER)
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const startedAt = performance.now();

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { createAppResolver } from '../src/apps/index.js';
-import { createDecisionLog } from '../src/authorizers/decision-log.js';
+import { createDecisionLog, FAST_AUTHORIZER } from '../src/authorizers/decision-log.js';
 import { connectAuthorizerResult, decideWebSocketConnect } from '../src/authorizers/websocket-connect.js';
 import { loadConfig } from '../src/config/config.js';
 import type { WsConnectAuthorizerEvent } from '../src/gateway/events.js';
@@ -14,7 +14,7 @@ const resolver = createAppResolver({ config, logger });
 const logDecision = createDecisionLog(logger, { stats: () => resolver.stats() });
 
 /** REQUEST authorizer on the WebSocket `$connect` route (identity source: the `appKey` query parameter). */
-export const handler = middy<WsConnectAuthorizerEvent, APIGatewayAuthorizerResult>()
+export const handler = middy<WsConnectAuthorizerEvent, APIGatewayAuthorizerResult>(FAST_AUTHORIZER)
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const startedAt = performance.now();

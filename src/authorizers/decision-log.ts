@@ -1,3 +1,4 @@
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type { StructuredLogger } from '../observability/logger.js';
 
 export interface DecisionFields {
@@ -17,9 +18,11 @@ export interface DecisionLogOptions {
   readonly now?: () => number;
 }
 
-/** The logger levels the decision log needs beyond StructuredLogger's. */
+/** What the decision log needs beyond StructuredLogger. */
 export type DecisionLogger = StructuredLogger & {
   debug(message: string, attributes: Record<string, unknown>): void;
+  /** The level now in force, as Powertools numbers it; sampling (`POWERTOOLS_LOGGER_SAMPLE_RATE`) lowers it. */
+  readonly level: number;
 };
 
 /**
@@ -40,14 +43,16 @@ export function createDecisionLog(
 
   return (fields) => {
     counts[fields.decision]++;
-    const { startedAt, ...rest } = fields;
-    const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
-    if (fields.decision === 'allow') {
-      logger.debug('authorizer decision', { ...rest, latencyMs });
-    } else {
-      const line = { ...rest, latencyMs, cache: options.stats() };
-      if (fields.decision === 'error') logger.error('authorizer decision', line);
-      else logger.info('authorizer decision', line);
+    // An allow line is built only when it will be written: this runs on every authorization.
+    if (fields.decision !== 'allow' || logger.level <= LogLevelThreshold.DEBUG) {
+      const { startedAt, ...rest } = fields;
+      const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+      if (fields.decision === 'allow') logger.debug('authorizer decision', { ...rest, latencyMs });
+      else {
+        const line = { ...rest, latencyMs, cache: options.stats() };
+        if (fields.decision === 'error') logger.error('authorizer decision', line);
+        else logger.info('authorizer decision', line);
+      }
     }
     const at = now();
     if (at - lastStatsAt >= intervalMs) {
@@ -56,3 +61,9 @@ export function createDecisionLog(
     }
   };
 }
+
+/**
+ * middy options for the authorizers. middy's early-timeout guard arms a timer on every invocation; an
+ * authorizer answers in microseconds or fails on a bounded DynamoDB timeout, so it has no use for one.
+ */
+export const FAST_AUTHORIZER = Object.freeze({ timeoutEarlyInMillis: 0 });

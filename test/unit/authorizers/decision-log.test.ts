@@ -1,13 +1,18 @@
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { createDecisionLog } from '../../../src/authorizers/decision-log.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
-function setup() {
+function setup(level: number = LogLevelThreshold.DEBUG) {
   const logger = recordingLogger();
   const debug: { message: string; attributes: Record<string, unknown> }[] = [];
   let clock = 0;
   const log = createDecisionLog(
-    { ...logger, debug: (message, attributes) => void debug.push({ message, attributes }) },
+    {
+      ...logger,
+      debug: (message, attributes) => void debug.push({ message, attributes }),
+      level,
+    },
     { stats: () => ({ hits: 7 }), statsIntervalMs: 60_000, now: () => clock },
   );
   return { logger, debug, log, advance: (ms: number) => (clock += ms) };
@@ -28,6 +33,14 @@ describe('createDecisionLog', () => {
       { level: 'info', attributes: { decision: 'deny', reason: 'unknown-key', cache: { hits: 7 } } },
       { level: 'error', attributes: { decision: 'error', cache: { hits: 7 } } },
     ]);
+  });
+
+  it('does not even build an allow line when DEBUG is off', () => {
+    const { logger, debug, log } = setup(LogLevelThreshold.INFO);
+    log({ decision: 'allow', appId: 'a', startedAt: performance.now() });
+    log({ decision: 'deny', reason: 'unknown-key', startedAt: performance.now() });
+    expect(debug).toHaveLength(0);
+    expect(logger.records).toMatchObject([{ level: 'info', attributes: { decision: 'deny' } }]);
   });
 
   it('logs the decision counts and cache counters at INFO once per interval', () => {
