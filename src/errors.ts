@@ -67,3 +67,48 @@ export class StoreUnavailableError extends PusherLambdaError {
     super(message, options);
   }
 }
+
+/** A request was refused. The message is what the client is told, so it names the problem and no secret. */
+export abstract class RequestRejectedError extends PusherLambdaError {}
+
+/** Missing or malformed parameters, or a per-request limit exceeded (channel count, name length, batch size). */
+export class BadRequestError extends RequestRejectedError {
+  readonly status = 400;
+}
+
+/** Bad signature, expired timestamp, key that is not the app's. */
+export class AuthenticationError extends RequestRejectedError {
+  readonly status = 401;
+}
+
+export class AppDisabledError extends RequestRejectedError {
+  readonly status = 403;
+  override readonly pusherCode = 4003;
+  constructor(appId: string) {
+    super(`The app ${appId} is disabled.`);
+  }
+}
+
+export class AppNotFoundError extends RequestRejectedError {
+  readonly status = 404;
+  override readonly pusherCode = 4001;
+  constructor(what: string) {
+    super(`${what} does not exist.`);
+  }
+}
+
+/** Event data over the app's `MaxEventPayloadInKb`. */
+export class PayloadTooLargeError extends RequestRejectedError {
+  readonly status = 413;
+}
+
+/** Over the app's `MaxBackendEventsPerSecond` or `MaxReadRequestsPerSecond`. */
+export class RateLimitedError extends RequestRejectedError {
+  readonly status = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,7 +1,28 @@
 // Public API for users who write their own Lambdas. Everything exported here is documented in the README.
-export type { App, AppLimitDefaults, Webhook, WebhookEventType, WebhookFilter } from './apps/app.js';
+export type {
+  App,
+  AppLimitDefaults,
+  LambdaWebhookOptions,
+  Webhook,
+  WebhookEventType,
+  WebhookFilter,
+} from './apps/app.js';
 export { DEFAULT_APP_LIMITS, UNLIMITED } from './apps/app.js';
+export type { AppCacheSettings, CachedAppStoreOptions } from './apps/cached-store.js';
+export { CachedAppStore } from './apps/cached-store.js';
+export type { AppStoreClientTimeouts } from './apps/client.js';
+export { APP_STORE_CLIENT_TIMEOUTS, createAppStoreClient } from './apps/client.js';
+export type { DynamoDbAppStoreOptions } from './apps/dynamodb-store.js';
+export { DynamoDbAppStore } from './apps/dynamodb-store.js';
+export { isPossibleAppIdentifier, MAX_APP_IDENTIFIER_LENGTH } from './apps/identifier.js';
+export type { AppLookupStats } from './apps/lookup-stats.js';
+export type { AppItem } from './apps/parse-item.js';
+export { parseAppItem, toAppItem } from './apps/parse-item.js';
+export type { AppResolver, AppResolverOptions } from './apps/resolver.js';
+export { createAppResolver } from './apps/resolver.js';
+export type { AppStore } from './apps/store.js';
 export { APP_KEY_INDEX, appsTableDefinition } from './apps/table-schema.js';
+export { UncachedAppStore } from './apps/uncached-store.js';
 export type { AppCacheConfig, AppStoreConfig, Config } from './config/config.js';
 export { loadConfig } from './config/config.js';
 export {
@@ -11,3 +32,4 @@ export {
   PusherLambdaError,
   StoreUnavailableError,
 } from './errors.js';
+export type { StructuredLogger } from './observability/logger.js';

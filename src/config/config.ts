@@ -1,5 +1,5 @@
 import { type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../apps/app.js';
-import { type Env, readBoolean, readNumber, readString, readUrl } from './env.js';
+import { type Env, readBoolean, readNumber, readString, readUrl, readVariable } from './env.js';
 
 export interface AppStoreConfig {
   readonly table: string;
@@ -20,6 +20,8 @@ export interface AppCacheConfig {
 
 export interface Config {
   readonly appStore: AppStoreConfig;
+  /** DynamoDB table for state shared across containers (rate-limit windows); from `STATE_TABLE`. */
+  readonly stateTable: string | undefined;
   readonly appCache: AppCacheConfig;
   readonly appLimitDefaults: AppLimitDefaults;
 }
@@ -37,6 +39,7 @@ export function loadConfig(env: Env = process.env): Config {
       region: readString(env, 'APP_MANAGER_DYNAMODB_REGION', env.AWS_REGION?.trim() || 'us-east-1'),
       endpoint: readUrl(env, 'APP_MANAGER_DYNAMODB_ENDPOINT'),
     }),
+    stateTable: readVariable(env, 'STATE_TABLE')?.value,
     appCache: Object.freeze({
       enabled: readBoolean(env, 'APP_MANAGER_CACHE_ENABLED', true),
       ttlSeconds: readNumber(env, 'APP_MANAGER_CACHE_TTL', 60, { min: 0 }),

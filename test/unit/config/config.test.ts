@@ -6,6 +6,7 @@ describe('loadConfig', () => {
   it('applies soketi-compatible defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config.appStore).toEqual({ table: 'apps', region: 'us-east-1', endpoint: undefined });
+    expect(config.stateTable).toBeUndefined();
     expect(config.appCache).toEqual({
       enabled: true,
       ttlSeconds: 60,

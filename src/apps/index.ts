@@ -1,0 +1,11 @@
+export * from './app.js';
+export * from './cached-store.js';
+export * from './client.js';
+export * from './dynamodb-store.js';
+export * from './identifier.js';
+export * from './lookup-stats.js';
+export * from './parse-item.js';
+export * from './resolver.js';
+export type * from './store.js';
+export * from './table-schema.js';
+export * from './uncached-store.js';
