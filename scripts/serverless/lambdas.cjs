@@ -271,4 +271,7 @@ function edgeFunctionCode() {
   return readFileSync(join(ROOT, 'edge', 'rewrite-app-path.js'), 'utf8');
 }
 
-module.exports = { functions, roles, httpApiAuthorizers, edgeFunctionCode };
+/** Every planned handler's file name, for tests that package the whole catalog. */
+const plannedHandlers = Object.values(CATALOG).map((spec) => spec.handler);
+
+module.exports = { functions, roles, httpApiAuthorizers, edgeFunctionCode, plannedHandlers };

@@ -9,6 +9,8 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import type { AppLimitDefaults } from '../apps/app.js';
+import { parseAppItem, toAppItem } from '../apps/parse-item.js';
 import { appsTableDefinition } from '../apps/table-schema.js';
 import { stateTableDefinition } from '../state/table-schema.js';
 
@@ -23,7 +25,10 @@ export interface LocalDynamo {
  * An outside endpoint when one is given (DynamoDB Local, another dynalite), otherwise dynalite in this
  * process on a random loopback port: in memory, or on disk under `persistDir`.
  */
-export async function startDynamo(options: { endpoint?: string; persistDir?: string }): Promise<LocalDynamo> {
+export async function startDynamo(options: {
+  endpoint: string | undefined;
+  persistDir: string | undefined;
+}): Promise<LocalDynamo> {
   if (options.endpoint) return { endpoint: options.endpoint, embedded: false, close: async () => {} };
   if (options.persistDir) await mkdir(options.persistDir, { recursive: true });
   const server: Server = dynalite({
@@ -80,26 +85,23 @@ export interface DemoApp {
 }
 
 /**
- * Writes the demo app, replacing an earlier version so that the app always matches the settings it was
- * started with. Canonical types only: BOOL booleans, N numbers (-1: unlimited), Webhooks as a JSON string.
+ * Writes the demo app, replacing an earlier version so that it always matches the settings it was started
+ * with. The item is the canonical one the apps CLI writes (`toAppItem`), every limit at the server default.
  */
-export async function seedDemoApp(client: DynamoDBClient, table: string, app: DemoApp): Promise<void> {
-  await client.send(
-    new PutItemCommand({
-      TableName: table,
-      Item: {
-        AppId: { S: app.id },
-        AppKey: { S: app.key },
-        AppSecret: { S: app.secret },
-        Enabled: { BOOL: true },
-        EnableClientMessages: { BOOL: app.enableClientMessages },
-        EnableUserAuthentication: { BOOL: false },
-        MaxConnections: { N: '-1' },
-        MaxBackendEventsPerSecond: { N: '-1' },
-        MaxClientEventsPerSecond: { N: '-1' },
-        MaxReadRequestsPerSecond: { N: '-1' },
-        Webhooks: { S: '[]' },
-      },
-    }),
+export async function seedDemoApp(
+  client: DynamoDBClient,
+  table: string,
+  demo: DemoApp,
+  limitDefaults: AppLimitDefaults,
+): Promise<void> {
+  const app = parseAppItem(
+    {
+      AppId: { S: demo.id },
+      AppKey: { S: demo.key },
+      AppSecret: { S: demo.secret },
+      EnableClientMessages: { BOOL: demo.enableClientMessages },
+    },
+    limitDefaults,
   );
+  await client.send(new PutItemCommand({ TableName: table, Item: toAppItem(app) }));
 }

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/config.js';
 import { type Env, readBoolean, readString } from '../config/env.js';
 import { buildHandlers } from './build.js';
 import { type DemoApp, ensureTables, localClient, seedDemoApp, startDynamo } from './dynamodb.js';
@@ -62,11 +63,10 @@ export function demoAppFrom(env: Env): DemoApp {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const env = options.env ?? process.env;
   const host = options.host ?? '127.0.0.1';
-  const region = readString(env, 'APP_MANAGER_DYNAMODB_REGION', env.AWS_REGION || 'us-east-1');
-  const tables = {
-    apps: readString(env, 'APP_MANAGER_DYNAMODB_TABLE', 'apps'),
-    state: readString(env, 'STATE_TABLE', 'state'),
-  };
+  // The handlers' own configuration rules (SOKETI_ prefix, URL check) decide the tables and the endpoint.
+  const config = loadConfig(env);
+  const region = config.appStore.region;
+  const tables = { apps: config.appStore.table, state: config.stateTable ?? 'state' };
   const app = demoAppFrom(env);
   // Emulators accept any credentials; real ones from the environment are kept for an outside endpoint.
   const credentials = {
@@ -79,14 +79,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const dynamo = await startDynamo({
-      endpoint: readString(env, 'APP_MANAGER_DYNAMODB_ENDPOINT', ''),
+      endpoint: config.appStore.endpoint,
       persistDir: options.persistDir,
     });
     stops.push(() => dynamo.close());
     const client = localClient(dynamo.endpoint, region, credentials);
     stops.push(async () => client.destroy());
     await ensureTables(client, tables);
-    await seedDemoApp(client, tables.apps, app);
+    await seedDemoApp(client, tables.apps, app, config.appLimitDefaults);
 
     await buildHandlers({ rootDir: PROJECT_ROOT });
     const ports = {
