@@ -68,6 +68,21 @@ export class StoreUnavailableError extends PusherLambdaError {
   }
 }
 
+/** A query string cannot be decoded (a malformed percent-escape or invalid UTF-8). */
+export class InvalidQueryStringError extends PusherLambdaError {
+  readonly status = 400;
+}
+
+/** A request handed to `signRequest` cannot be signed as given (a reserved or repeated parameter). */
+export class InvalidRequestToSignError extends PusherLambdaError {
+  readonly status = 400;
+}
+
+/** An encryption master key is not base64 of exactly 32 bytes. The message never holds the key. */
+export class InvalidEncryptionMasterKeyError extends PusherLambdaError {
+  readonly status = 500;
+}
+
 /** A request was refused. The message is what the client is told, so it names the problem and no secret. */
 export abstract class RequestRejectedError extends PusherLambdaError {}
 
