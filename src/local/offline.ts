@@ -13,7 +13,7 @@ export interface OfflinePorts {
 
 export interface OfflineOptions {
   /** The service directory: serverless.yml and dist/ are read from it. */
-  readonly rootDir: string;
+  readonly serviceDir: string;
   readonly host: string;
   readonly ports: OfflinePorts;
   /** serverless.yml stage parameters (`--param name=value`). */
@@ -37,7 +37,7 @@ const STOP_GRACE_MS = 5_000;
  * and resolves once its HTTP, WebSocket and Lambda ports all accept connections.
  */
 export async function startOffline(options: OfflineOptions): Promise<Offline> {
-  const cli = createRequire(join(options.rootDir, 'package.json')).resolve('serverless/bin/serverless.js');
+  const cli = createRequire(join(options.serviceDir, 'package.json')).resolve('serverless/bin/serverless.js');
   const args = [
     cli,
     'offline',
@@ -58,7 +58,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   ];
   const output = options.output === 'inherit' ? 'inherit' : openSync(options.output, 'a');
   const child = spawn(process.execPath, args, {
-    cwd: options.rootDir,
+    cwd: options.serviceDir,
     env: options.env,
     stdio: ['ignore', output, output],
     // Its own process group: a terminal's Ctrl-C reaches only us, and stop() ends the whole group.

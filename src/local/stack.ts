@@ -8,7 +8,8 @@ import { buildHandlers } from './build.js';
 import { type DemoApp, ensureTables, localClient, seedDemoApp, startDynamo } from './dynamodb.js';
 import { loadViewerRequestFunction } from './edge-function.js';
 import { startFrontDoor } from './front-door.js';
-import { startOffline } from './offline.js';
+import { type OfflinePorts, startOffline } from './offline.js';
+import { createServiceDir } from './service-dir.js';
 
 export type { DemoApp } from './dynamodb.js';
 
@@ -42,6 +43,8 @@ export interface LocalStack {
   };
   readonly app: DemoApp;
   readonly tables: { readonly apps: string; readonly state: string };
+  /** The serverless offline child behind the front door: its process id and its own ports. */
+  readonly offline: { readonly pid: number; readonly ports: OfflinePorts };
   stop(): Promise<void>;
 }
 
@@ -88,14 +91,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTables(client, tables);
     await seedDemoApp(client, tables.apps, app, config.appLimitDefaults);
 
-    await buildHandlers({ rootDir: PROJECT_ROOT });
+    const service = await createServiceDir(PROJECT_ROOT);
+    stops.push(() => service.remove());
+    await buildHandlers({ rootDir: PROJECT_ROOT, outDir: join(service.dir, 'dist') });
     const ports = {
       http: await freePort(host),
       websocket: await freePort(host),
       lambda: await freePort(host),
     };
     const offline = await startOffline({
-      rootDir: PROJECT_ROOT,
+      serviceDir: service.dir,
       host,
       ports,
       params: {
@@ -140,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       app,
       tables,
+      offline: { pid: offline.pid, ports },
       stop,
     };
   } catch (error) {
