@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -13,6 +12,7 @@ import type { AppLimitDefaults } from '../apps/app.js';
 import { parseAppItem, toAppItem } from '../apps/parse-item.js';
 import { appsTableDefinition } from '../apps/table-schema.js';
 import { stateTableDefinition } from '../state/table-schema.js';
+import { listen } from './net.js';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -37,11 +37,7 @@ export async function startDynamo(options: {
     updateTableMs: 0,
     ...(options.persistDir && { path: options.persistDir }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, '127.0.0.1', 0);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     embedded: true,

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import {
   type CloudFrontRequest,
   isResponse,
@@ -7,6 +7,7 @@ import {
   type ViewerRequestFunction,
   viewerRequestEvent,
 } from './edge-function.js';
+import { listen } from './net.js';
 
 export interface Upstream {
   readonly host: string;
@@ -87,9 +88,9 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await listen(server, options.host, options.port);
+  const port = await listen(server, options.host, options.port);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -114,14 +115,4 @@ function upgradeRequest(forwarded: CloudFrontRequest, host: string): string {
 
 function hostOf(upstream: Upstream): string {
   return `${upstream.host}:${upstream.port}`;
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

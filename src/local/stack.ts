@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { buildHandlers } from './build.js';
 import { type DemoApp, ensureTables, localClient, seedDemoApp, startDynamo } from './dynamodb.js';
 import { loadViewerRequestFunction } from './edge-function.js';
 import { startFrontDoor } from './front-door.js';
+import { freePort } from './net.js';
 import { type OfflinePorts, startOffline } from './offline.js';
 import { createServiceDir } from './service-dir.js';
 
@@ -152,18 +152,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw error;
   }
-}
-
-/** A port nothing listens on right now (the OS picks it; a tiny race with other processes remains). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A log file for serverless offline outside the project tree, for tests that start the stack. */

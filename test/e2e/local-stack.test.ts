@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import Pusher from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { accepts } from '../../src/local/net.js';
 import { type LocalStack, offlineLogFile, startLocalStack } from '../../src/local/stack.js';
 
 const PUSHER_JS_QUERY = 'protocol=7&client=js&version=8.6.0&flash=false';
@@ -30,17 +30,6 @@ function upgrade(url: string): Promise<Upgrade> {
       clearTimeout(timer);
       reject(error);
     });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }
 
@@ -109,6 +98,6 @@ describe('npm start: the local stack', () => {
     await stack.stop();
 
     expect(() => process.kill(stack.offline.pid, 0)).toThrow(/ESRCH/);
-    for (const port of ports) expect(await accepts(port), `port ${port}`).toBe(false);
+    for (const port of ports) expect(await accepts('127.0.0.1', port), `port ${port}`).toBe(false);
   });
 });
