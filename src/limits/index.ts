@@ -1,4 +1,3 @@
-export type { RateLimiterLogger } from './outage-log.js';
 export type {
   RateLimitDecision,
   RateLimiter,

@@ -1,8 +1,4 @@
-/** What the limiter logs with; Powertools' `Logger` and `console` both fit. */
-export interface RateLimiterLogger {
-  warn(message: string, details: Record<string, unknown>): void;
-  info(message: string, details: Record<string, unknown>): void;
-}
+import type { StructuredLogger } from '../observability/logger.js';
 
 /**
  * Reports state-table failures at most once per interval, however many requests they affect, with
@@ -14,7 +10,7 @@ export class OutageLog {
   private warnedSinceRecovery = false;
 
   constructor(
-    private readonly logger: RateLimiterLogger,
+    private readonly logger: StructuredLogger,
     private readonly tableName: string,
     private readonly intervalMs: number,
   ) {}

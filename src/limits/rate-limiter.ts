@@ -1,7 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
+import type { StructuredLogger } from '../observability/logger.js';
 import { leaseSize, smoothDemand } from './lease-size.js';
-import { OutageLog, type RateLimiterLogger } from './outage-log.js';
+import { OutageLog } from './outage-log.js';
 import { leaseTokens, type WindowItem } from './token-lease.js';
 
 /** What is counted, per app. Client events are per connection and will get their own kind. */
@@ -56,7 +58,7 @@ export interface RateLimiterOptions {
   readonly tableName: string;
   /** Epoch milliseconds; windows are its epoch seconds. */
   readonly now?: () => number;
-  readonly logger?: RateLimiterLogger;
+  readonly logger?: StructuredLogger;
   /** A lease that takes longer counts as a state-table failure. */
   readonly leaseTimeoutMs?: number;
   /** After a failure, how long an app's limit is decided locally before DynamoDB is tried again. */
@@ -151,7 +153,7 @@ class SharedRateLimiter implements RateLimiter {
       maxTrackedKeys: options.maxTrackedKeys ?? RATE_LIMITER_DEFAULTS.maxTrackedKeys,
     };
     this.outageLog = new OutageLog(
-      options.logger ?? console,
+      options.logger ?? new Logger({ persistentKeys: { component: 'rate-limiter' } }),
       options.tableName,
       this.settings.outageLogIntervalMs,
     );

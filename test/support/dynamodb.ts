@@ -5,6 +5,7 @@ import {
   DeleteTableCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { appsTableDefinition } from '../../src/apps/table-schema.js';
@@ -56,9 +57,17 @@ export interface TestTable {
   drop(): Promise<void>;
 }
 
-async function createTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<TestTable> {
+/** Creates a table and waits until it is ACTIVE: dynalite answers "not found" for a moment even with createTableMs 0. */
+export async function createTable(
+  client: DynamoDBClient,
+  definition: CreateTableCommandInput,
+): Promise<TestTable> {
   await client.send(new CreateTableCommand(definition));
   const name = definition.TableName!;
+  await waitUntilTableExists(
+    { client, maxWaitTime: 10, minDelay: 0.01, maxDelay: 0.05 },
+    { TableName: name },
+  );
   return { name, drop: async () => void (await client.send(new DeleteTableCommand({ TableName: name }))) };
 }
 

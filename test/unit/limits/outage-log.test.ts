@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { OutageLog, type RateLimiterLogger } from '../../../src/limits/outage-log.js';
+import { OutageLog } from '../../../src/limits/outage-log.js';
+import type { StructuredLogger } from '../../../src/observability/logger.js';
 
 function recorder() {
-  const lines: { level: 'warn' | 'info'; message: string; details: Record<string, unknown> }[] = [];
-  const logger: RateLimiterLogger = {
+  const lines: { level: 'warn' | 'info' | 'error'; message: string; details: Record<string, unknown> }[] = [];
+  const logger: StructuredLogger = {
     warn: (message, details) => lines.push({ level: 'warn', message, details }),
     info: (message, details) => lines.push({ level: 'info', message, details }),
+    error: (message, details) => lines.push({ level: 'error', message, details }),
   };
   return { lines, logger };
 }

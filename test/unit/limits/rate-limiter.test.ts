@@ -1,24 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../../src/apps/app.js';
-import {
-  createRateLimiter,
-  type RateLimiter,
-  type RateLimiterLogger,
-  type RateLimiterOptions,
-} from '../../../src/limits/index.js';
+import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from '../../../src/limits/index.js';
 import { windowItemKey } from '../../../src/limits/token-lease.js';
 import { stateTableDefinition } from '../../../src/state/table-schema.js';
-import { countCalls, createStateTable, type TestTable, testClient } from '../../support/dynamodb.js';
+import {
+  countCalls,
+  createStateTable,
+  createTable,
+  type TestTable,
+  testClient,
+} from '../../support/dynamodb.js';
+import { closedPortEndpoint } from '../../support/dynamodb-proxy.js';
+import { type LogRecord, recordingLogger } from '../../support/recording-logger.js';
+
+const warnings = (records: LogRecord[]) => records.filter((record) => record.level === 'warn');
+const infos = (records: LogRecord[]) => records.filter((record) => record.level === 'info');
 
 /** A clock the test moves by hand: windows are its epoch seconds. */
 function manualClock(start = 1_700_000_000_000) {
@@ -35,47 +34,11 @@ function manualClock(start = 1_700_000_000_000) {
   };
 }
 
-interface LogLine {
-  readonly message: string;
-  readonly details: Record<string, unknown>;
-}
-
-function recordingLogger(): RateLimiterLogger & { warnings: LogLine[]; infos: LogLine[] } {
-  const warnings: LogLine[] = [];
-  const infos: LogLine[] = [];
-  return {
-    warnings,
-    infos,
-    warn: (message, details) => warnings.push({ message, details }),
-    info: (message, details) => infos.push({ message, details }),
-  };
-}
-
 async function allowedOf(limiter: RateLimiter, appId: string, count: number, limit: number): Promise<number> {
   const decisions = await Promise.all(
     Array.from({ length: count }, () => limiter.consume(appId, 'backend-events', 1, limit)),
   );
   return decisions.filter((decision) => decision.allowed).length;
-}
-
-/** Creates a state table and waits (bounded) until dynalite reports it active: before that it is "not found". */
-async function createActiveTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(new CreateTableCommand(stateTableDefinition(name)));
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-    if (Table?.TableStatus === 'ACTIVE') return;
-    await sleep(10);
-  }
-  throw new Error(`Table ${name} did not become active`);
-}
-
-/** A loopback port nothing listens on: connections are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('createRateLimiter', () => {
@@ -301,8 +264,8 @@ describe('createRateLimiter', () => {
 
       expect(await allowedOf(limiter, 'app-1', 8, 5)).toBe(5);
       expect(calls.total()).toBe(1);
-      expect(logger.warnings).toHaveLength(1);
-      expect(logger.warnings[0]!.details).toMatchObject({
+      expect(warnings(logger.records)).toHaveLength(1);
+      expect(warnings(logger.records)[0]!.attributes).toMatchObject({
         tableName: missingTable,
         appId: 'app-1',
         kind: 'backend-events',
@@ -316,10 +279,10 @@ describe('createRateLimiter', () => {
       clock.advance(500);
       expect(await allowedOf(limiter, 'app-1', 3, 5)).toBe(3);
       expect(calls.total()).toBe(2);
-      expect(logger.warnings).toHaveLength(1);
+      expect(warnings(logger.records)).toHaveLength(1);
       expect(limiter.stats()).toMatchObject({ fallbacks: 14, dynamodbErrors: 2, leases: 0 });
 
-      await createActiveTable(client, missingTable);
+      await createTable(client, stateTableDefinition(missingTable));
       try {
         // The retry leases; requests arriving while it is in flight do not wait for it.
         clock.advance(1000);
@@ -328,15 +291,15 @@ describe('createRateLimiter', () => {
         // The points the fallback admitted while the retry was in flight are claimed by the next lease.
         expect(await allowedOf(limiter, 'app-1', 3, 5)).toBe(2);
         expect(limiter.stats().fallbacks).toBe(16);
-        expect(logger.infos).toHaveLength(1);
-        expect(logger.infos[0]!.details).toMatchObject({ tableName: missingTable });
+        expect(infos(logger.records)).toHaveLength(1);
+        expect(infos(logger.records)[0]!.attributes).toMatchObject({ tableName: missingTable });
       } finally {
         await client.send(new DeleteTableCommand({ TableName: missingTable }));
       }
     });
 
     it('falls back at once when nothing listens on the endpoint', async () => {
-      const unreachable = testClient({ endpoint: `http://127.0.0.1:${await closedPort()}` });
+      const unreachable = testClient({ endpoint: await closedPortEndpoint() });
       const logger = recordingLogger();
       const limiter = createRateLimiter({
         client: unreachable,
@@ -346,8 +309,8 @@ describe('createRateLimiter', () => {
       });
       expect(await allowedOf(limiter, 'app-1', 4, 3)).toBe(3);
       expect(limiter.stats()).toMatchObject({ fallbacks: 4, dynamodbErrors: 1, dynamodbWrites: 1 });
-      expect(logger.warnings).toHaveLength(1);
-      expect(logger.warnings[0]!.details.error).toMatch(/ECONNREFUSED/);
+      expect(warnings(logger.records)).toHaveLength(1);
+      expect(warnings(logger.records)[0]!.attributes.error).toMatch(/ECONNREFUSED/);
       unreachable.destroy();
     });
 
