@@ -11,7 +11,21 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(1);
 }
 
-let stack: LocalStack;
+let stack: LocalStack | undefined;
+let stopRequested = false;
+
+async function shutDown(signal: string): Promise<void> {
+  if (stopRequested) return;
+  stopRequested = true;
+  // A stack still starting is stopped as soon as it is up (its child would otherwise outlive us).
+  if (!stack) return void console.log(`\n${signal}: stopping once the stack has started...`);
+  console.log(`\n${signal}: stopping the local stack...`);
+  await stack.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutDown('SIGINT'));
+process.on('SIGTERM', () => void shutDown('SIGTERM'));
+
 try {
   stack = await startLocalStack({
     port,
@@ -21,24 +35,17 @@ try {
   console.error(`The local stack did not start: ${(error as Error).message}`);
   process.exit(1);
 }
-
-let stopping = false;
-async function shutDown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping the local stack...`);
+if (stopRequested) {
   await stack.stop();
   process.exit(0);
 }
-process.on('SIGINT', () => void shutDown('SIGINT'));
-process.on('SIGTERM', () => void shutDown('SIGTERM'));
 
 const { app, urls } = stack;
 const host = new URL(urls.http).hostname;
 // A secret the user chose stays in their environment, not in our output.
 const chosenSecret = readVariable(process.env, 'DEFAULT_APP_SECRET');
 const secret = chosenSecret ? `process.env.${chosenSecret.name}` : `'${app.secret}'`;
-const dynamodb = process.env.APP_MANAGER_DYNAMODB_ENDPOINT
+const dynamodb = readVariable(process.env, 'APP_MANAGER_DYNAMODB_ENDPOINT')
   ? urls.dynamodb
   : `${urls.dynamodb} (dynalite, ${persist ? 'persisted in .data/dynamodb' : 'in memory'})`;
 
