@@ -83,8 +83,19 @@ export class InvalidEncryptionMasterKeyError extends PusherLambdaError {
   readonly status = 500;
 }
 
-/** A request was refused. The message is what the client is told, so it names the problem and no secret. */
-export abstract class RequestRejectedError extends PusherLambdaError {}
+/**
+ * A request was refused. The message is what the client is told, so it names the problem and no secret.
+ * `code`, when set, is what logs record instead of the message (a signature failure's message quotes the
+ * client's signature, which logs must not hold).
+ */
+export abstract class RequestRejectedError extends PusherLambdaError {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Missing or malformed parameters, or a per-request limit exceeded (channel count, name length, batch size). */
 export class BadRequestError extends RequestRejectedError {
@@ -124,6 +135,6 @@ export class RateLimitedError extends RequestRejectedError {
     message: string,
     readonly retryAfterSeconds: number,
   ) {
-    super(message);
+    super(message, 'rate-limited');
   }
 }

@@ -23,6 +23,22 @@ export { createAppResolver } from './apps/resolver.js';
 export type { AppStore } from './apps/store.js';
 export { APP_KEY_INDEX, appsTableDefinition } from './apps/table-schema.js';
 export { UncachedAppStore } from './apps/uncached-store.js';
+export type {
+  HttpAuthorizerContext,
+  HttpAuthorizerDecision,
+  HttpAuthorizerDeps,
+} from './authorizers/http-api.js';
+export { authorizeHttpApiRequest } from './authorizers/http-api.js';
+export type {
+  ConnectAuthorizerContext,
+  ConnectDecision,
+  ConnectRefusal,
+} from './authorizers/websocket-connect.js';
+export {
+  connectAuthorizerResult,
+  decideWebSocketConnect,
+  PUSHER_PROTOCOL_VERSION,
+} from './authorizers/websocket-connect.js';
 export type { AppCacheConfig, AppStoreConfig, Config } from './config/config.js';
 export { loadConfig } from './config/config.js';
 export {
@@ -42,6 +58,25 @@ export {
   RequestRejectedError,
   StoreUnavailableError,
 } from './errors.js';
+export type {
+  HttpAuthorizerEvent,
+  HttpProxyEventWithAuthorizer,
+  WsAuthorizerContext,
+  WsConnectAuthorizerEvent,
+  WsProxyEvent,
+  WsRequestContext,
+} from './gateway/events.js';
+export type { ChannelInfoAttribute, PublishEvent } from './http/publish-request.js';
+export { backendEventPoints, parseBatchBody, parseTriggerBody } from './http/publish-request.js';
+export type {
+  PusherRequest,
+  PusherRequestContext,
+  PusherRequestOptions,
+  PusherRoute,
+} from './http/pusher-request-middleware.js';
+export { pusherRequestMiddleware, routeOf } from './http/pusher-request-middleware.js';
+export { errorResponse, jsonResponse, textResponse } from './http/responses.js';
+export { signedPath } from './http/signed-path.js';
 export type {
   RateLimitDecision,
   RateLimiter,
@@ -70,6 +105,7 @@ export type {
   ValidationResult,
   VerifyChannelAuthInput,
   VerifyFailure,
+  VerifyFailureReason,
   VerifyRawRequestInput,
   VerifyRequestBodyInput,
   VerifyRequestInput,

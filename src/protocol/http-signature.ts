@@ -25,9 +25,20 @@ const INSERTION_SORT_LIMIT = 16;
  */
 export type RequestParams = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/** Why a request failed, as a short code that is safe to log (the message may quote the client's signature). */
+export type VerifyFailureReason =
+  | 'malformed-request'
+  | 'unknown-key'
+  | 'unsupported-version'
+  | 'timestamp-expired'
+  | 'invalid-signature'
+  | 'body-md5-missing'
+  | 'body-md5-mismatch';
+
 export type VerifyFailure = {
   readonly ok: false;
   readonly status: 400 | 401 | 403 | 413;
+  readonly reason: VerifyFailureReason;
   readonly message: string;
 };
 export type VerifyResult = { readonly ok: true } | VerifyFailure;
@@ -171,12 +182,16 @@ export function verifyRawRequest(input: VerifyRawRequestInput): VerifyResult {
   try {
     pairs = decodeQueryPairs(input.rawQueryString);
   } catch (error) {
-    if (error instanceof InvalidQueryStringError) return failure(400, error.message);
+    if (error instanceof InvalidQueryStringError) return failure(400, 'malformed-request', error.message);
     throw error;
   }
   const path = decodePath(input.path);
   if (path === undefined) {
-    return failure(400, `Invalid path: malformed percent-encoding in ${quoteForMessage(input.path)}`);
+    return failure(
+      400,
+      'malformed-request',
+      `Invalid path: malformed percent-encoding in ${quoteForMessage(input.path)}`,
+    );
   }
   return verifySplit(input, path, splitPairs(pairs));
 }
@@ -198,16 +213,17 @@ function verifySplit(input: VerifyOptions, path: string, split: SplitParams): Ve
   const { repeatedName, authKey, authVersion, authTimestamp, bodyMd5 } = readAuthParams(signed);
   if (repeatedName !== undefined) return givenTwice(repeatedName);
 
-  if (authKey === undefined) return failure(400, 'Missing parameter: auth_key');
-  if (authKey !== input.app.key) return failure(400, 'Unknown auth_key');
+  if (authKey === undefined) return failure(400, 'malformed-request', 'Missing parameter: auth_key');
+  if (authKey !== input.app.key) return failure(400, 'unknown-key', 'Unknown auth_key');
 
-  if (authVersion === undefined) return failure(400, 'Version required');
-  if (authVersion !== AUTH_VERSION) return failure(400, 'Version not supported');
+  if (authVersion === undefined) return failure(400, 'malformed-request', 'Version required');
+  if (authVersion !== AUTH_VERSION) return failure(400, 'unsupported-version', 'Version not supported');
 
-  if (authTimestamp === undefined) return failure(400, 'Timestamp required');
+  if (authTimestamp === undefined) return failure(400, 'malformed-request', 'Timestamp required');
   if (!TIMESTAMP.test(authTimestamp)) {
     return failure(
       400,
+      'malformed-request',
       `Invalid auth_timestamp: expected a Unix time in seconds, but you sent ${quoteForMessage(authTimestamp)}`,
     );
   }
@@ -216,16 +232,19 @@ function verifySplit(input: VerifyOptions, path: string, split: SplitParams): Ve
   if (Math.abs(nowSeconds - timestamp) >= TIMESTAMP_WINDOW_SECONDS) {
     return failure(
       401,
+      'timestamp-expired',
       `Timestamp expired: Given timestamp (${formatUtc(timestamp)}) not within ${TIMESTAMP_WINDOW_SECONDS}s of server time (${formatUtc(nowSeconds)})`,
     );
   }
 
   const sentSignature = typeof signature === 'string' ? signature : signature?.[0];
-  if (sentSignature === undefined) return failure(400, 'Missing parameter: auth_signature');
+  if (sentSignature === undefined)
+    return failure(400, 'malformed-request', 'Missing parameter: auth_signature');
   const toSign = joinStringToSign(input.method, path, signed);
   if (!hexSignatureEquals(hmacSha256Hex(input.app.secret, toSign), sentSignature)) {
     return failure(
       401,
+      'invalid-signature',
       `Invalid signature: you should have sent HmacSHA256Hex("${escapeNewlines(toSign)}", your_secret_key), but you sent "${escapeNewlines(sentSignature)}"`,
     );
   }
@@ -242,7 +261,7 @@ function checkBody(sentMd5: string | undefined, { body, isBase64Encoded }: BodyI
     return bodyMd5Mismatch(EMPTY_BODY_MD5, sentMd5);
   }
   if (sentMd5 === undefined) {
-    return failure(400, 'Missing parameter: body_md5 (required with a request body)');
+    return failure(400, 'body-md5-missing', 'Missing parameter: body_md5 (required with a request body)');
   }
   const actualMd5 = md5Hex(bytes);
   return actualMd5 === sentMd5 ? VERIFIED : bodyMd5Mismatch(actualMd5, sentMd5);
@@ -251,6 +270,7 @@ function checkBody(sentMd5: string | undefined, { body, isBase64Encoded }: BodyI
 function bodyMd5Mismatch(actualMd5: string, sentMd5: string): VerifyFailure {
   return failure(
     401,
+    'body-md5-mismatch',
     `Invalid body_md5: you should have sent the MD5 hex of the request body, "${actualMd5}", but you sent ${quoteForMessage(sentMd5)}`,
   );
 }
@@ -395,9 +415,13 @@ function escapeNewlines(text: string): string {
 }
 
 function givenTwice(name: string): VerifyFailure {
-  return failure(400, `Parameter ${quoteForMessage(name)} is given more than once`);
+  return failure(400, 'malformed-request', `Parameter ${quoteForMessage(name)} is given more than once`);
 }
 
-function failure(status: VerifyFailure['status'], message: string): VerifyFailure {
-  return { ok: false, status, message };
+function failure(
+  status: VerifyFailure['status'],
+  reason: VerifyFailureReason,
+  message: string,
+): VerifyFailure {
+  return { ok: false, status, reason, message };
 }

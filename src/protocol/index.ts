@@ -7,6 +7,7 @@ export type {
   SignRequestInput,
   StringToSignInput,
   VerifyFailure,
+  VerifyFailureReason,
   VerifyRawRequestInput,
   VerifyRequestBodyInput,
   VerifyRequestInput,

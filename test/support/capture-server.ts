@@ -20,8 +20,10 @@ export interface CaptureResponse {
 }
 
 export interface CaptureServerOptions {
-  /** What every request is answered with; a function may answer per request. Default `200 {}`. */
-  readonly response?: CaptureResponse | ((request: CapturedRequest) => CaptureResponse);
+  /** What every request is answered with; a function may answer per request, also asynchronously. Default `200 {}`. */
+  readonly response?:
+    | CaptureResponse
+    | ((request: CapturedRequest) => CaptureResponse | Promise<CaptureResponse>);
 }
 
 const OK_EMPTY_OBJECT: CaptureResponse = {
@@ -36,7 +38,7 @@ const OK_EMPTY_OBJECT: CaptureResponse = {
  */
 export class CaptureServer {
   private readonly server: Server;
-  private readonly respond: (request: CapturedRequest) => CaptureResponse;
+  private readonly respond: (request: CapturedRequest) => CaptureResponse | Promise<CaptureResponse>;
   private readonly unclaimed: CapturedRequest[] = [];
   private readonly waiting: ((request: CapturedRequest) => void)[] = [];
   private listeningPort: number | undefined;
@@ -45,8 +47,8 @@ export class CaptureServer {
     const response = options.response ?? OK_EMPTY_OBJECT;
     this.respond = typeof response === 'function' ? response : () => response;
     this.server = createServer((request, reply) => {
-      readBody(request).then(
-        (body) => {
+      readBody(request)
+        .then(async (body) => {
           const captured: CapturedRequest = {
             method: request.method ?? '',
             url: request.url ?? '',
@@ -54,12 +56,11 @@ export class CaptureServer {
             rawHeaders: request.rawHeaders,
             body,
           };
-          const answer = this.respond(captured);
+          const answer = await this.respond(captured);
           reply.writeHead(answer.status, answer.headers).end(answer.body);
           this.deliver(captured);
-        },
-        () => reply.destroy(),
-      );
+        })
+        .catch(() => reply.destroy());
     });
   }
 

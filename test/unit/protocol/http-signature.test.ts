@@ -104,11 +104,13 @@ describe('test vectors (pusher-protocol.md §9)', () => {
     expect(verifyRequest({ ...input, params: base })).toEqual({
       ok: false,
       status: 400,
+      reason: 'malformed-request',
       message: 'Version required',
     });
     expect(verifyRequest({ ...input, params: { ...base, auth_version: '1.1' } })).toEqual({
       ok: false,
       status: 400,
+      reason: 'unsupported-version',
       message: 'Version not supported',
     });
   });
@@ -123,6 +125,7 @@ describe('verifyRequest: the timestamp window', () => {
     expect(verifyRequest(docsRequest({ now: docsNow + 600_000 }))).toEqual({
       ok: false,
       status: 401,
+      reason: 'timestamp-expired',
       message:
         'Timestamp expired: Given timestamp (2012-11-16T17:49:39Z) not within 600s of server time (2012-11-16T17:59:39Z)',
     });
@@ -171,13 +174,19 @@ describe('verifyRequest: rejections', () => {
     ['auth_timestamp', 'Timestamp required'],
     ['auth_signature', 'Missing parameter: auth_signature'],
   ])('answers 400 when %s is missing', (name, message) => {
-    expect(withParams(without(name))).toEqual({ ok: false, status: 400, message });
+    expect(withParams(without(name))).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'malformed-request',
+      message,
+    });
   });
 
   it('answers 400 "Unknown auth_key" for a key that is not the app\'s', () => {
     expect(withParams({ ...docsParams, auth_key: 'another-key' })).toEqual({
       ok: false,
       status: 400,
+      reason: 'unknown-key',
       message: 'Unknown auth_key',
     });
   });
@@ -196,6 +205,7 @@ describe('verifyRequest: rejections', () => {
     expect(withParams(params)).toEqual({
       ok: false,
       status: 400,
+      reason: 'malformed-request',
       message: `Parameter "${name}" is given more than once`,
     });
   });
@@ -211,6 +221,7 @@ describe('verifyRequest: rejections', () => {
       expect(withParams({ ...docsParams, auth_timestamp: timestamp })).toEqual({
         ok: false,
         status: 400,
+        reason: 'malformed-request',
         message: `Invalid auth_timestamp: expected a Unix time in seconds, but you sent ${JSON.stringify(timestamp)}`,
       });
     },
@@ -228,6 +239,7 @@ describe('verifyRequest: rejections', () => {
     expect(withParams({ ...docsParams, auth_signature: signature })).toEqual({
       ok: false,
       status: 401,
+      reason: 'invalid-signature',
       message: `Invalid signature: you should have sent HmacSHA256Hex("${DOCS_TRIGGER.stringToSign.replaceAll('\n', '\\n')}", your_secret_key), but you sent "${signature}"`,
     });
   });
@@ -266,6 +278,7 @@ describe('verifyRequest: the body', () => {
     expect(verifyRequest({ ...get, params, body: '{}' })).toEqual({
       ok: false,
       status: 400,
+      reason: 'body-md5-missing',
       message: 'Missing parameter: body_md5 (required with a request body)',
     });
   });
@@ -274,6 +287,7 @@ describe('verifyRequest: the body', () => {
     expect(verifyRequest(docsRequest({ body: `${DOCS_TRIGGER.body} ` }))).toEqual({
       ok: false,
       status: 401,
+      reason: 'body-md5-mismatch',
       message: `Invalid body_md5: you should have sent the MD5 hex of the request body, "${md5(`${DOCS_TRIGGER.body} `)}", but you sent "${DOCS_TRIGGER.bodyMd5}"`,
     });
   });
@@ -335,6 +349,7 @@ describe('verifyRequest: the body', () => {
     expect(verifyRequestBody({ params: { body_md5: ['a', 'b'] }, body: 'x' })).toEqual({
       ok: false,
       status: 400,
+      reason: 'malformed-request',
       message: 'Parameter "body_md5" is given more than once',
     });
   });
@@ -361,6 +376,7 @@ describe('verifyRawRequest', () => {
     expect(raw(`${docsQuery}&auth_version=1.0`)).toEqual({
       ok: false,
       status: 400,
+      reason: 'malformed-request',
       message: 'Parameter "auth_version" is given more than once',
     });
     expect(raw(`${docsQuery}&auth_signature=${DOCS_TRIGGER.signature}`)).toMatchObject({
@@ -375,6 +391,7 @@ describe('verifyRawRequest', () => {
       expect(raw(`${docsQuery}&info=${malformed}`)).toEqual({
         ok: false,
         status: 400,
+        reason: 'malformed-request',
         message: `Invalid query string: malformed percent-encoding in ${JSON.stringify(malformed)}`,
       });
     },
@@ -385,6 +402,7 @@ describe('verifyRawRequest', () => {
     expect(raw(docsQuery, '/apps/%3/events')).toEqual({
       ok: false,
       status: 400,
+      reason: 'malformed-request',
       message: 'Invalid path: malformed percent-encoding in "/apps/%3/events"',
     });
   });

@@ -1,0 +1,42 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { createAppResolver } from '../src/apps/index.js';
+import { logDecision } from '../src/authorizers/decision-log.js';
+import { connectAuthorizerResult, decideWebSocketConnect } from '../src/authorizers/websocket-connect.js';
+import { loadConfig } from '../src/config/config.js';
+import type { WsConnectAuthorizerEvent } from '../src/gateway/events.js';
+import { createLogger } from '../src/observability/logger.js';
+
+const config = loadConfig();
+const logger = createLogger('pusher-ws-connect-authorizer');
+const resolver = createAppResolver({ config, logger });
+
+/** REQUEST authorizer on the WebSocket `$connect` route (identity source: the `appKey` query parameter). */
+export const handler = middy<WsConnectAuthorizerEvent, APIGatewayAuthorizerResult>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event) => {
+    const startedAt = performance.now();
+    const appKey = event.queryStringParameters?.appKey;
+    try {
+      const decision = await decideWebSocketConnect(event.queryStringParameters, resolver);
+      logDecision(logger, {
+        decision: decision.allow ? 'allow' : 'deny',
+        reason: decision.allow ? undefined : decision.reason,
+        appId: decision.allow ? decision.app.id : undefined,
+        appKey,
+        startedAt,
+        cache: resolver.stats(),
+      });
+      return connectAuthorizerResult(event, decision);
+    } catch (error) {
+      logDecision(logger, {
+        decision: 'error',
+        reason: String(error),
+        appKey,
+        startedAt,
+        cache: resolver.stats(),
+      });
+      throw error;
+    }
+  });

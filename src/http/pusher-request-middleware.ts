@@ -1,0 +1,186 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { App } from '../apps/app.js';
+import type { AppResolver } from '../apps/index.js';
+import {
+  AppDisabledError,
+  AppNotFoundError,
+  AuthenticationError,
+  BadRequestError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  RequestRejectedError,
+} from '../errors.js';
+import type { RateLimitDecision, RateLimiter, RateLimitKind } from '../limits/index.js';
+import type { StructuredLogger } from '../observability/logger.js';
+import { type VerifyFailure, verifyRawRequest } from '../protocol/index.js';
+import {
+  backendEventPoints,
+  type PublishEvent,
+  parseBatchBody,
+  parseTriggerBody,
+} from './publish-request.js';
+import { errorResponse } from './responses.js';
+import { signedPath } from './signed-path.js';
+
+/** Which Pusher HTTP API endpoint a request is for, from its signed path. */
+export type PusherRoute =
+  | { readonly kind: 'trigger' }
+  | { readonly kind: 'batch' }
+  | { readonly kind: 'read' }
+  | { readonly kind: 'terminate-user'; readonly userId: string }
+  | { readonly kind: 'other' };
+
+/** What the middleware established, for the route handler at `context.pusher`. */
+export interface PusherRequest {
+  readonly app: App;
+  readonly route: PusherRoute;
+  /** The parsed JSON body (undefined for an empty body). */
+  readonly body: unknown;
+  /** Events of a trigger or batch, checked against the app's limits. */
+  readonly events: readonly PublishEvent[];
+  readonly rateLimit: RateLimitDecision | undefined;
+}
+
+export type PusherRequestContext = Context & { pusher: PusherRequest };
+
+export interface PusherRequestOptions {
+  readonly resolver: AppResolver;
+  /** Shared per-app rate limiter; `null` turns rate limits off explicitly. */
+  readonly rateLimiter: RateLimiter | null;
+  readonly logger?: StructuredLogger;
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number;
+}
+
+const ROUTE_PATTERN =
+  /^\/apps\/[^/]+\/(events|batch_events|channels(?:\/.*)?|users\/([^/]+)\/terminate_connections)$/;
+
+export function routeOf(method: string, path: string): PusherRoute {
+  const match = ROUTE_PATTERN.exec(path);
+  if (!match) return { kind: 'other' };
+  const [, endpoint, userId] = match;
+  if (method === 'POST' && endpoint === 'events') return { kind: 'trigger' };
+  if (method === 'POST' && endpoint === 'batch_events') return { kind: 'batch' };
+  if (method === 'GET' && endpoint?.startsWith('channels')) return { kind: 'read' };
+  if (method === 'POST' && userId !== undefined) return { kind: 'terminate-user', userId };
+  return { kind: 'other' };
+}
+
+/**
+ * middy middleware for Pusher HTTP API routes behind an HTTP API (payload 2.0). Before the handler runs
+ * it resolves the app from `/apps/{appId}`, verifies the whole request (signature, timestamp window,
+ * `auth_key`, `md5(body) == body_md5`), requires the app enabled, parses the JSON body, checks the
+ * per-request limits and the app's shared rates. It verifies even behind the HTTP authorizer: a few
+ * microseconds buy independence from how the API was configured. Every error, the handler's included,
+ * becomes a Pusher-style answer here.
+ */
+export function pusherRequestMiddleware(
+  options: PusherRequestOptions,
+): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, PusherRequestContext> {
+  if (typeof options?.resolver?.byId !== 'function') {
+    throw new TypeError('pusherRequestMiddleware: options.resolver must be an app resolver');
+  }
+  if (options.rateLimiter === undefined) {
+    throw new TypeError(
+      'pusherRequestMiddleware: options.rateLimiter is required (null turns rate limits off)',
+    );
+  }
+  const { resolver, rateLimiter, logger, now } = options;
+
+  return {
+    name: 'pusherRequest',
+    before: async (request) => {
+      const event = request.event;
+      const method = event.requestContext.http.method.toUpperCase();
+      const path = signedPath(event.rawPath, event.requestContext.stage);
+      const appId = event.pathParameters?.appId;
+      if (!appId) throw new AppNotFoundError('The app');
+      const app = await resolver.byId(appId);
+      if (!app) throw new AppNotFoundError(`The app ${appId}`);
+
+      const rawBody = bodyBytes(event);
+      const verdict = verifyRawRequest({
+        method,
+        path,
+        rawQueryString: event.rawQueryString ?? '',
+        body: rawBody,
+        app,
+        now: now?.(),
+      });
+      if (!verdict.ok) throw rejection(verdict);
+      if (!app.enabled) throw new AppDisabledError(app.id);
+
+      const route = routeOf(method, path);
+      const body = parseJson(rawBody);
+      const events = eventsOf(route, body, app);
+      const rateLimit = await consumeRate(route, events, app);
+      request.context.pusher = { app, route, body, events, rateLimit };
+    },
+    onError: (request) => {
+      const error = request.error;
+      const response = errorResponse(error);
+      const log = response.statusCode && response.statusCode >= 500 ? logger?.error : logger?.info;
+      log?.call(logger, 'pusher request refused', {
+        status: response.statusCode,
+        appId: request.event.pathParameters?.appId,
+        errorName: error?.name,
+        reason: error instanceof RequestRejectedError ? (error.code ?? error.message) : error?.message,
+      });
+      request.response = response;
+    },
+  };
+
+  async function consumeRate(
+    route: PusherRoute,
+    events: readonly PublishEvent[],
+    app: App,
+  ): Promise<RateLimitDecision | undefined> {
+    if (!rateLimiter) return undefined;
+    let kind: RateLimitKind;
+    let points: number;
+    let limit: number;
+    if (route.kind === 'trigger' || route.kind === 'batch') {
+      [kind, points, limit] = ['backend-events', backendEventPoints(events), app.maxBackendEventsPerSecond];
+    } else if (route.kind === 'read') {
+      [kind, points, limit] = ['read-requests', 1, app.maxReadRequestsPerSecond];
+    } else {
+      return undefined;
+    }
+    const decision = await rateLimiter.consume(app.id, kind, points, limit);
+    if (!decision.allowed) {
+      const setting = kind === 'backend-events' ? 'MaxBackendEventsPerSecond' : 'MaxReadRequestsPerSecond';
+      throw new RateLimitedError(
+        `Too many requests: ${setting} is ${limit} for this app; this request needs ${points}.`,
+        Math.max(1, Math.ceil(decision.resetSeconds)),
+      );
+    }
+    return decision;
+  }
+}
+
+function eventsOf(route: PusherRoute, body: unknown, app: App): readonly PublishEvent[] {
+  if (route.kind === 'trigger') return [parseTriggerBody(body, app)];
+  if (route.kind === 'batch') return parseBatchBody(body, app);
+  return [];
+}
+
+function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new BadRequestError('The body is not valid JSON.');
+  }
+}
+
+function rejection({ status, message, reason }: VerifyFailure): RequestRejectedError {
+  if (status === 401) return new AuthenticationError(message, reason);
+  if (status === 413) return new PayloadTooLargeError(message, reason);
+  return new BadRequestError(message, reason);
+}
