@@ -5,6 +5,10 @@
 // `serverless package` keeps working while the handlers land one by one. Each function gets its own
 // role: CloudWatch Logs for its own log group, and the `access` listed below, nothing else.
 //
+// The local stack (`--param localStack=true`, never deployed) declares every planned function instead:
+// serverless offline loads a handler only when it is invoked, so every route and authorizer is wired and
+// a handler still to come answers 502 rather than its route not existing.
+//
 // Loaded by serverless.yml through `${file(...)}` (osls requires CommonJS here).
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -146,6 +150,12 @@ function roleLogicalId(functionKey) {
   return `${normalized(functionKey)}Role`;
 }
 
+/** The catalog entries to declare: all of them for the local stack, else those whose handlers exist. */
+async function declaredFunctions(resolveVariable) {
+  if ((await resolveVariable('param:localStack, "false"')) === 'true') return Object.keys(CATALOG);
+  return presentFunctions();
+}
+
 /** The catalog entries whose handlers exist, with everything they require. */
 function presentFunctions() {
   const present = new Set(
@@ -191,7 +201,7 @@ async function resourcesOf(resolveVariable) {
 async function functions({ resolveVariable }) {
   const resources = await resourcesOf(resolveVariable);
   return Object.fromEntries(
-    presentFunctions().map((key) => {
+    (await declaredFunctions(resolveVariable)).map((key) => {
       const spec = CATALOG[key];
       const bundle = `dist/${spec.handler}/index`;
       return [
@@ -212,7 +222,7 @@ async function functions({ resolveVariable }) {
 async function roles({ resolveVariable }) {
   const resources = await resourcesOf(resolveVariable);
   const cloudFront = await resolveVariable('param:cloudFront, "false"');
-  const present = presentFunctions();
+  const present = await declaredFunctions(resolveVariable);
   if (cloudFront === 'true') requireBothApis(present);
   return {
     Resources: Object.fromEntries(
@@ -262,8 +272,9 @@ function requireBothApis(present) {
 }
 
 /** serverless.yml `provider.httpApi.authorizers`: serverless refuses one whose function is not declared. */
-function httpApiAuthorizers() {
-  return presentFunctions().includes('httpAuthorizer') ? { httpAuthorizer: HTTP_AUTHORIZER } : {};
+async function httpApiAuthorizers({ resolveVariable }) {
+  const declared = await declaredFunctions(resolveVariable);
+  return declared.includes('httpAuthorizer') ? { httpAuthorizer: HTTP_AUTHORIZER } : {};
 }
 
 /** The CloudFront Function's source, verbatim (a `${file()}` of a .js file would require() it instead). */

@@ -13,7 +13,7 @@ interface Catalog {
     resolveVariable: Resolve;
   }): Promise<Record<string, { environment?: Record<string, unknown> }>>;
   roles(context: { resolveVariable: Resolve }): Promise<{ Resources: Record<string, unknown> }>;
-  httpApiAuthorizers(): Record<string, unknown>;
+  httpApiAuthorizers(context: { resolveVariable: Resolve }): Promise<Record<string, unknown>>;
 }
 
 /** The catalog as serverless.yml loads it, in a service directory holding only the given handlers. */
@@ -34,6 +34,7 @@ function resolver(params: Record<string, string> = {}): Resolve {
     'self:custom.appsTableRegion': 'us-east-1',
     'param:websocketApiEndpoint, null': params.websocketApiEndpoint ?? null,
     'param:cloudFront, "false"': params.cloudFront ?? 'false',
+    'param:localStack, "false"': params.localStack ?? 'false',
   };
   return async (variable) => {
     if (!(variable in values)) throw new Error(`unexpected variable ${variable}`);
@@ -49,7 +50,7 @@ describe('scripts/serverless/lambdas.cjs', () => {
 
     expect(await catalog.functions({ resolveVariable: resolver() })).toEqual({});
     expect((await catalog.roles({ resolveVariable: resolver() })).Resources).toEqual({});
-    expect(catalog.httpApiAuthorizers()).toEqual({});
+    expect(await catalog.httpApiAuthorizers({ resolveVariable: resolver() })).toEqual({});
   });
 
   it('holds back $connect until its authorizer and the greeter exist', async () => {
@@ -85,8 +86,10 @@ describe('scripts/serverless/lambdas.cjs', () => {
     );
   });
 
-  it('configures the HTTP authorizer only when its handler exists', () => {
-    expect(catalogWith(['http-authorizer']).httpApiAuthorizers()).toEqual({
+  it('configures the HTTP authorizer only when its handler exists', async () => {
+    expect(
+      await catalogWith(['http-authorizer']).httpApiAuthorizers({ resolveVariable: resolver() }),
+    ).toEqual({
       httpAuthorizer: expect.objectContaining({
         type: 'request',
         functionName: 'httpAuthorizer',
@@ -114,6 +117,22 @@ describe('scripts/serverless/lambdas.cjs', () => {
     expect(deployed.wsConnect?.environment).toEqual({
       GREETER_FUNCTION_NAME: 'pusher-authorizer-dev-wsGreeter',
     });
+  });
+
+  it('declares every planned function for the local stack, present or not, with the HTTP authorizer', async () => {
+    const catalog = catalogWith(['ws-connect-authorizer']);
+    const local = resolver({ localStack: 'true' });
+    const functions = Object.keys(await catalog.functions({ resolveVariable: local }));
+
+    expect(functions).toEqual(
+      expect.arrayContaining(['wsConnect', 'wsGreeter', 'httpAuthorizer', 'httpEvents']),
+    );
+    expect(Object.keys((await catalog.roles({ resolveVariable: local })).Resources)).toHaveLength(
+      functions.length,
+    );
+    expect(Object.keys(await catalog.httpApiAuthorizers({ resolveVariable: local }))).toEqual([
+      'httpAuthorizer',
+    ]);
   });
 
   it('refuses cloudFront=true before both APIs have their handlers', async () => {
