@@ -7,7 +7,7 @@
 //
 // The local stack (`--param localStack=true`, never deployed) declares every planned function instead:
 // serverless offline loads a handler only when it is invoked, so every route and authorizer is wired and
-// a handler still to come answers 502 rather than its route not existing.
+// a handler still to come fails when called (502 on $connect) rather than its route not existing.
 //
 // Loaded by serverless.yml through `${file(...)}` (osls requires CommonJS here).
 const { existsSync, readFileSync } = require('node:fs');
