@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { createAppResolver } from '../src/apps/index.js';
-import { logDecision } from '../src/authorizers/decision-log.js';
+import { createDecisionLog } from '../src/authorizers/decision-log.js';
 import { authorizeHttpApiRequest, type HttpAuthorizerContext } from '../src/authorizers/http-api.js';
 import { loadConfig } from '../src/config/config.js';
 import type { HttpAuthorizerEvent } from '../src/gateway/events.js';
@@ -11,6 +11,7 @@ import { createLogger } from '../src/observability/logger.js';
 const config = loadConfig();
 const logger = createLogger('pusher-http-authorizer');
 const resolver = createAppResolver({ config, logger });
+const logDecision = createDecisionLog(logger, { stats: () => resolver.stats() });
 
 /** Lambda REQUEST authorizer for HTTP API `/apps/{appId}/...` routes (payload 2.0, simple responses, no caching). */
 export const handler = middy<
@@ -22,23 +23,18 @@ export const handler = middy<
     const startedAt = performance.now();
     try {
       const decision = await authorizeHttpApiRequest(event, { resolver });
-      logDecision(logger, {
-        decision: decision.isAuthorized ? 'allow' : 'deny',
-        reason: decision.isAuthorized ? undefined : decision.reason,
-        appId: decision.isAuthorized ? decision.context.appId : decision.appId,
-        startedAt,
-        cache: resolver.stats(),
-      });
-      return decision.isAuthorized
-        ? { isAuthorized: true, context: decision.context }
-        : { isAuthorized: false, context: {} };
+      if (decision.isAuthorized) {
+        logDecision({ decision: 'allow', appId: decision.context.appId, startedAt });
+        return { isAuthorized: true, context: decision.context };
+      }
+      logDecision({ decision: 'deny', reason: decision.reason, appId: decision.appId, startedAt });
+      return { isAuthorized: false, context: {} };
     } catch (error) {
-      logDecision(logger, {
+      logDecision({
         decision: 'error',
         reason: String(error),
         appId: event.pathParameters?.appId,
         startedAt,
-        cache: resolver.stats(),
       });
       throw error;
     }
