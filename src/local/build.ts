@@ -28,7 +28,7 @@ const REQUIRE_SHIM =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 /** `handlers/*.ts`, one Lambda each; tests and declaration files are not handlers. */
-export async function listHandlers(rootDir: string): Promise<string[]> {
+async function listHandlers(rootDir: string): Promise<string[]> {
   const entries = await readdir(join(rootDir, 'handlers')).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
     throw error;

@@ -49,7 +49,7 @@ export interface LocalStack {
 }
 
 /** The demo app: soketi's defaults unless the environment names another. */
-export function demoAppFrom(env: Env): DemoApp {
+function demoAppFrom(env: Env): DemoApp {
   return {
     id: readString(env, 'DEFAULT_APP_ID', 'app-id'),
     key: readString(env, 'DEFAULT_APP_KEY', 'app-key'),
