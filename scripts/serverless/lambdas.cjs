@@ -60,6 +60,12 @@ const HTTP_AUTHORIZER = {
   identitySource: ['$request.querystring.auth_signature'],
 };
 
+/**
+ * Where posting functions reach @connections. Not derived from the event: behind CloudFront or a custom
+ * domain, and under serverless offline, the request's domain is not the management API's.
+ */
+const postingEnvironment = ({ websocketApiEndpoint }) => ({ WEBSOCKET_API_ENDPOINT: websocketApiEndpoint });
+
 const WS_CONNECT_AUTHORIZER = {
   name: 'wsConnectAuthorizer',
   // API Gateway refuses a connection without ?appKey= before invoking anything.
@@ -84,6 +90,7 @@ const CATALOG = {
   // Invoked asynchronously by wsConnect: posts pusher:connection_established, or pusher:error and disconnects.
   wsGreeter: {
     handler: 'ws-greeter',
+    environment: postingEnvironment,
     access: [readApps, useState('GetItem', 'UpdateItem', 'DeleteItem'), manageConnections('POST', 'DELETE')],
   },
   wsDefault: {
@@ -91,6 +98,7 @@ const CATALOG = {
     requires: ['wsConnect'],
     // With a $default route response, what the handler returns (pusher:pong, ...) goes back to the sender.
     events: [{ websocket: { route: '$default', routeResponseSelectionExpression: '$default' } }],
+    environment: postingEnvironment,
     access: [
       readApps,
       useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
@@ -101,6 +109,7 @@ const CATALOG = {
     handler: 'ws-disconnect',
     requires: ['wsConnect'],
     events: [{ websocket: { route: '$disconnect' } }],
+    environment: postingEnvironment,
     access: [readApps, useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
   },
   httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events'),
@@ -124,7 +133,7 @@ function httpRoute(handler, route) {
     handler,
     requires: ['httpAuthorizer', 'wsConnect'],
     events: [{ httpApi: { method, path, authorizer: { name: 'httpAuthorizer' } } }],
-    environment: ({ websocketApiEndpoint }) => ({ WEBSOCKET_API_ENDPOINT: websocketApiEndpoint }),
+    environment: postingEnvironment,
     access: [
       readApps,
       useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'),

@@ -101,7 +101,7 @@ describe('scripts/serverless/lambdas.cjs', () => {
     });
   });
 
-  it('points the HTTP routes at the WebSocket API, or at the endpoint the local stack names', async () => {
+  it('points the posting functions at the WebSocket API, or at the endpoint the local stack names', async () => {
     const catalog = catalogWith(['http-authorizer', 'http-events', ...WEBSOCKET]);
     const deployed = await catalog.functions({ resolveVariable: resolver() });
     const local = await catalog.functions({
@@ -114,6 +114,9 @@ describe('scripts/serverless/lambdas.cjs', () => {
       },
     });
     expect(local.httpEvents?.environment).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
+    for (const key of ['wsGreeter', 'wsDefault', 'wsDisconnect']) {
+      expect(local[key]?.environment, key).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
+    }
     expect(deployed.wsConnect?.environment).toEqual({
       GREETER_FUNCTION_NAME: 'pusher-authorizer-dev-wsGreeter',
     });
