@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { createAppResolver } from '../src/apps/index.js';
@@ -6,7 +5,7 @@ import { createDecisionLog, FAST_AUTHORIZER } from '../src/authorizers/decision-
 import { authorizeHttpApiRequest, type HttpAuthorizerContext } from '../src/authorizers/http-api.js';
 import { loadConfig } from '../src/config/config.js';
 import type { HttpAuthorizerEvent } from '../src/gateway/events.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger, lambdaContextLogging } from '../src/observability/logger.js';
 
 const config = loadConfig();
 const logger = createLogger('pusher-http-authorizer');
@@ -18,7 +17,7 @@ export const handler = middy<
   HttpAuthorizerEvent,
   APIGatewaySimpleAuthorizerWithContextResult<HttpAuthorizerContext | Record<string, never>>
 >(FAST_AUTHORIZER)
-  .use(injectLambdaContext(logger))
+  .use(lambdaContextLogging(logger))
   .handler(async (event) => {
     const startedAt = performance.now();
     try {

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { createAppResolver } from '../src/apps/index.js';
@@ -6,7 +5,7 @@ import { createDecisionLog, FAST_AUTHORIZER } from '../src/authorizers/decision-
 import { connectAuthorizerResult, decideWebSocketConnect } from '../src/authorizers/websocket-connect.js';
 import { loadConfig } from '../src/config/config.js';
 import type { WsConnectAuthorizerEvent } from '../src/gateway/events.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger, lambdaContextLogging } from '../src/observability/logger.js';
 
 const config = loadConfig();
 const logger = createLogger('pusher-ws-connect-authorizer');
@@ -15,7 +14,7 @@ const logDecision = createDecisionLog(logger, { stats: () => resolver.stats() })
 
 /** REQUEST authorizer on the WebSocket `$connect` route (identity source: the `appKey` query parameter). */
 export const handler = middy<WsConnectAuthorizerEvent, APIGatewayAuthorizerResult>(FAST_AUTHORIZER)
-  .use(injectLambdaContext(logger))
+  .use(lambdaContextLogging(logger))
   .handler(async (event) => {
     const startedAt = performance.now();
     const appKey = event.queryStringParameters?.appKey;
