@@ -2,7 +2,10 @@
 
 export interface BenchCase {
   readonly name: string;
-  readonly run: () => unknown;
+  /** Timed synchronously, so a promise it returns is not awaited. */
+  readonly run?: () => unknown;
+  /** Awaited call by call; for code whose cost includes the promise machinery (a Lambda handler). */
+  readonly runAsync?: () => Promise<unknown>;
 }
 
 export interface MeasureOptions {
@@ -26,11 +29,13 @@ export interface BenchReport {
   /** Median nanoseconds per call, by case name, in the order measured. */
   readonly medians: ReadonlyMap<string, number>;
   readonly targets: readonly Target[];
+  /** Counts to print under the table (e.g. DynamoDB calls), with their own targets. */
+  readonly counts?: readonly { readonly label: string; readonly value: number; readonly max: number }[];
 }
 
 export interface Benchmark {
   readonly name: string;
-  run(): BenchReport;
+  run(): BenchReport | Promise<BenchReport>;
 }
 
 // Results are folded into this so the optimiser cannot drop a call whose result is unused.
@@ -40,16 +45,19 @@ let sink = 0;
  * Times every case in interleaved batches (the order rotates each round), so drift in machine load hits all
  * cases alike, and returns the median nanoseconds per call of each.
  */
-export function measureInterleaved(
+export async function measureInterleaved(
   cases: readonly BenchCase[],
   options: MeasureOptions = {},
-): Map<string, number> {
+): Promise<Map<string, number>> {
   const { rounds = 41, batchSize = 2_000, warmupRounds = 5 } = options;
   const samples = cases.map((): number[] => []);
   for (let round = 0; round < warmupRounds + rounds; round++) {
     for (let offset = 0; offset < cases.length; offset++) {
       const index = (round + offset) % cases.length;
-      const perCall = timeBatch(cases[index]!.run, batchSize);
+      const benchCase = cases[index]!;
+      const perCall = benchCase.runAsync
+        ? await timeBatchAsync(benchCase.runAsync, batchSize)
+        : timeBatch(benchCase.run!, batchSize);
       if (round >= warmupRounds) samples[index]!.push(perCall);
     }
   }
@@ -61,6 +69,15 @@ function timeBatch(run: () => unknown, batchSize: number): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < batchSize; i++) {
     const result = run();
+    if (result === undefined) sink++;
+  }
+  return Number(process.hrtime.bigint() - start) / batchSize;
+}
+
+async function timeBatchAsync(run: () => Promise<unknown>, batchSize: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < batchSize; i++) {
+    const result = await run();
     if (result === undefined) sink++;
   }
   return Number(process.hrtime.bigint() - start) / batchSize;
@@ -104,6 +121,11 @@ export function printReport(report: BenchReport): boolean {
     console.log(
       `${met ? 'PASS' : 'MISS'}  ${target.label}: ${target.ratio.toFixed(2)} (target ≤ ${target.max})`,
     );
+  }
+  for (const count of report.counts ?? []) {
+    const met = count.value <= count.max;
+    allMet &&= met;
+    console.log(`${met ? 'PASS' : 'MISS'}  ${count.label}: ${count.value} (target ≤ ${count.max})`);
   }
   return allMet;
 }

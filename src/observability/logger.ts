@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
 
 /**
  * The slice of a structured logger the core needs. A Powertools `Logger` fits it; so does a test double.
@@ -16,4 +17,21 @@ export interface StructuredLogger {
  */
 export function createLogger(serviceName: string): Logger {
   return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName });
+}
+
+/**
+ * Adds the Lambda context (request id, function, cold start) to every line of `logger` for the invocation.
+ * Powertools' `injectLambdaContext` does this too, but also recomputes the log level on every invocation (for
+ * debug sampling), which costs more than an authorization; here that happens only when
+ * `POWERTOOLS_LOGGER_SAMPLE_RATE` is set, read once at cold start.
+ */
+export function lambdaContextLogging(logger: Logger, env: NodeJS.ProcessEnv = process.env): MiddlewareObj {
+  const sampling = Number(env.POWERTOOLS_LOGGER_SAMPLE_RATE ?? 0) > 0;
+  return {
+    name: 'lambdaContextLogging',
+    before: (request) => {
+      if (sampling) logger.refreshSampleRateCalculation();
+      logger.addContext(request.context);
+    },
+  };
 }

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dynamodbEndpoint } from './dynamodb.js';
 
 /**
  * What the proxy does to each request while a fault is set:
@@ -42,7 +41,7 @@ export interface DynamoDbProxy {
  * inject the faults a real DynamoDB produces, so tests provoke failures through the real SDK
  * instead of mocking it.
  */
-export async function startDynamoDbProxy(upstream: string = dynamodbEndpoint()): Promise<DynamoDbProxy> {
+export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProxy> {
   const target = new URL(upstream);
   const counts = new Map<string, number>();
   let fault: DynamoDbFault | undefined;

@@ -8,7 +8,7 @@ import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, bytes, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';
-import { testClient } from '../../support/dynamodb.js';
+import { dynamodbEndpoint, testClient } from '../../support/dynamodb.js';
 import {
   closedPortEndpoint,
   DYNAMODB_FAULTS,
@@ -317,7 +317,7 @@ describe('DynamoDbAppStore against dynalite', () => {
     let proxiedClient: DynamoDBClient;
 
     beforeAll(async () => {
-      proxy = await startDynamoDbProxy();
+      proxy = await startDynamoDbProxy(dynamodbEndpoint());
       proxiedClient = testClient({ endpoint: proxy.endpoint });
       proxied = new DynamoDbAppStore({ client: proxiedClient, tableName: table.name });
     });

@@ -6,7 +6,7 @@ import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';
-import { testClient } from '../../support/dynamodb.js';
+import { dynamodbEndpoint, testClient } from '../../support/dynamodb.js';
 import {
   closedPortEndpoint,
   DYNAMODB_FAULTS,
@@ -39,7 +39,7 @@ function resolverWithClock(cache: Partial<AppCacheConfig> = {}, via: DynamoDBCli
 
 beforeAll(async () => {
   table = await appsTestTable('resolver');
-  proxy = await startDynamoDbProxy();
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   proxiedClient = testClient({ endpoint: proxy.endpoint });
   await table.put(SEED_EXAMPLE_ITEM, appItem('one'), appItem('two'), appItem('three'));
 });

@@ -4,6 +4,7 @@ import type { HttpAuthorizerEvent } from '../../../src/gateway/events.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { CaptureServer } from '../../support/capture-server.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { httpEventsFromCapturedRequest } from '../../support/events.js';
 import { capturedStdout, coldStart } from '../../support/handler-env.js';
@@ -24,7 +25,7 @@ beforeAll(async () => {
     appItem('app-off', { Enabled: { BOOL: false } }),
     appItem('app-cold'),
   );
-  proxy = await startDynamoDbProxy();
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   capture = await new CaptureServer().start();
   ({ handler } = await coldStart(() => import('../../../handlers/http-authorizer.js'), {
     APP_MANAGER_DYNAMODB_TABLE: table.name,
@@ -131,13 +132,13 @@ describe('HTTP API authorizer handler', () => {
     expect(proxy.count() - before).toBe(1);
   });
 
-  it('logs each decision with app, reason and latency, never the secret or a signature', async () => {
+  it('logs allows at DEBUG and denials at INFO with app, reason, latency and cache counters, never the secret or a signature', async () => {
     const allowed = await authorizerEventFor(trigger(sdk('app-1')));
     const forged = await authorizerEventFor(trigger(sdk('app-1', 'app-1-key', 'forged-secret')));
     const { handler: logging } = await coldStart(() => import('../../../handlers/http-authorizer.js'), {
       APP_MANAGER_DYNAMODB_TABLE: table.name,
       APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
     });
     const output = await capturedStdout(async () => {
       await logging(allowed, lambdaContext());
@@ -149,8 +150,8 @@ describe('HTTP API authorizer handler', () => {
       .map((line) => JSON.parse(line));
     const decisions = lines.filter((line) => line.message === 'authorizer decision');
     expect(decisions).toMatchObject([
-      { decision: 'allow', appId: 'app-1' },
-      { decision: 'deny', appId: 'app-1', reason: 'invalid-signature' },
+      { level: 'DEBUG', decision: 'allow', appId: 'app-1' },
+      { level: 'INFO', decision: 'deny', appId: 'app-1', reason: 'invalid-signature', cache: { hits: 1 } },
     ]);
     for (const decision of decisions) {
       expect(decision.latencyMs).toBeTypeOf('number');

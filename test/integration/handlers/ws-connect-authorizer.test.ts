@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { WsConnectAuthorizerEvent } from '../../../src/gateway/events.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { pusherJsConnectQuery, wsConnectAuthorizerEvent } from '../../support/events.js';
 import { capturedStdout, coldStart } from '../../support/handler-env.js';
@@ -21,7 +22,7 @@ beforeAll(async () => {
     appItem('app-off', { Enabled: bytes('false') }),
     appItem('app-cold'),
   );
-  proxy = await startDynamoDbProxy();
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   ({ handler } = await coldStart(() => import('../../../handlers/ws-connect-authorizer.js'), {
     APP_MANAGER_DYNAMODB_TABLE: table.name,
     APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint,
@@ -125,7 +126,7 @@ describe('WebSocket $connect authorizer handler', () => {
     const { handler: logging } = await coldStart(() => import('../../../handlers/ws-connect-authorizer.js'), {
       APP_MANAGER_DYNAMODB_TABLE: table.name,
       APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
     });
     const output = await capturedStdout(async () => {
       await logging(connect('app-1-key'), lambdaContext());
@@ -137,8 +138,8 @@ describe('WebSocket $connect authorizer handler', () => {
       .map((line) => JSON.parse(line))
       .filter((line) => line.message === 'authorizer decision');
     expect(decisions).toMatchObject([
-      { decision: 'allow', appId: 'app-1', appKey: 'app-1-key' },
-      { decision: 'deny', reason: 'app-disabled', appKey: 'app-off-key' },
+      { level: 'DEBUG', decision: 'allow', appId: 'app-1', appKey: 'app-1-key' },
+      { level: 'INFO', decision: 'deny', reason: 'app-disabled', appKey: 'app-off-key' },
     ]);
     expect(output).not.toContain('secret');
   });

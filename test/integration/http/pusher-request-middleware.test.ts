@@ -19,6 +19,7 @@ import {
   type CallCounter,
   countCalls,
   createStateTable,
+  dynamodbEndpoint,
   type TestTable,
   testClient,
 } from '../../support/dynamodb.js';
@@ -66,7 +67,7 @@ beforeAll(async () => {
   const stateClient = testClient();
   stateCalls = countCalls(stateClient);
   state = await createStateTable(stateClient, 'middleware-state');
-  proxy = await startDynamoDbProxy();
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   resolver = createAppResolver({
     client: testClient({ endpoint: proxy.endpoint }),
     tableName: apps.name,

@@ -1,0 +1,297 @@
+// The Lambdas of serverless.yml: each handler, its routes and its least-privilege IAM role, in one table.
+//
+// A function is declared only when handlers/<handler>.ts exists, and only when every function it
+// `requires` is declared too (a $connect route without its authorizer would let anyone in), so
+// `serverless package` keeps working while the handlers land one by one. Each function gets its own
+// role: CloudWatch Logs for its own log group, and the `access` listed below, nothing else.
+//
+// The local stack (`--param localStack=true`, never deployed) declares every planned function instead:
+// serverless offline loads a handler only when it is invoked, so every route and authorizer is wired and
+// a handler still to come fails when called (502 on $connect) rather than its route not existing.
+//
+// Loaded by serverless.yml through `${file(...)}` (osls requires CommonJS here).
+const { existsSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..', '..');
+
+// Permissions, each a function of the stage's resources (see `resourcesOf`) returning IAM statements.
+
+/** soketi's documented policy: GetItem by AppId on the table, Query by AppKey on the index; nothing else. */
+const readApps = ({ appsTableArn, appKeyIndexArn }) => [
+  allow('dynamodb:GetItem', appsTableArn),
+  allow('dynamodb:Query', appKeyIndexArn),
+];
+
+const useState =
+  (...actions) =>
+  ({ stateTableArn }) => [
+    allow(
+      actions.map((action) => `dynamodb:${action}`),
+      stateTableArn,
+    ),
+  ];
+
+/** `execute-api:ManageConnections` on this stage's WebSocket API only, for the given @connections methods. */
+const manageConnections =
+  (...methods) =>
+  ({ stage }) => [
+    allow(
+      'execute-api:ManageConnections',
+      methods.map((method) => ({
+        'Fn::Sub': `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${WebsocketsApi}/${stage}/${method}/@connections/*`,
+      })),
+    ),
+  ];
+
+const invoke = (functionKey) => () => [
+  allow('lambda:InvokeFunction', { 'Fn::GetAtt': [lambdaLogicalId(functionKey), 'Arn'] }),
+];
+
+/** Payload 2.0 REQUEST authorizer with simple responses (`{ isAuthorized, context }`). */
+const HTTP_AUTHORIZER = {
+  type: 'request',
+  functionName: 'httpAuthorizer',
+  payloadVersion: '2.0',
+  enableSimpleResponses: true,
+  // Every signed request is unique (auth_timestamp, auth_signature): a cache would only serve stale answers.
+  resultTtlInSeconds: 0,
+  // A source every signed request carries; without it API Gateway answers 401 before invoking anything.
+  identitySource: ['$request.querystring.auth_signature'],
+};
+
+/**
+ * Where posting functions reach @connections. Not derived from the event: behind CloudFront or a custom
+ * domain, and under serverless offline, the request's domain is not the management API's.
+ */
+const postingEnvironment = ({ websocketApiEndpoint }) => ({ WEBSOCKET_API_ENDPOINT: websocketApiEndpoint });
+
+const WS_CONNECT_AUTHORIZER = {
+  name: 'wsConnectAuthorizer',
+  // API Gateway refuses a connection without ?appKey= before invoking anything.
+  identitySource: ['route.request.querystring.appKey'],
+};
+
+/**
+ * Every planned Lambda. `handler` names handlers/<handler>.ts; state-table actions follow what each
+ * concern needs (connection records, counters, subscriptions, rate-limit windows): trim them to what the
+ * code calls when it lands.
+ */
+const CATALOG = {
+  wsConnectAuthorizer: { handler: 'ws-connect-authorizer', access: [readApps] },
+  httpAuthorizer: { handler: 'http-authorizer', access: [readApps] },
+  wsConnect: {
+    handler: 'ws-connect',
+    requires: ['wsConnectAuthorizer', 'wsGreeter'],
+    events: [{ websocket: { route: '$connect', authorizer: WS_CONNECT_AUTHORIZER } }],
+    environment: ({ functionNamePrefix }) => ({ GREETER_FUNCTION_NAME: `${functionNamePrefix}wsGreeter` }),
+    access: [readApps, useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), invoke('wsGreeter')],
+  },
+  // Invoked asynchronously by wsConnect: posts pusher:connection_established, or pusher:error and disconnects.
+  wsGreeter: {
+    handler: 'ws-greeter',
+    environment: postingEnvironment,
+    access: [readApps, useState('GetItem', 'UpdateItem', 'DeleteItem'), manageConnections('POST', 'DELETE')],
+  },
+  wsDefault: {
+    handler: 'ws-default',
+    requires: ['wsConnect'],
+    // With a $default route response, what the handler returns (pusher:pong, ...) goes back to the sender.
+    events: [{ websocket: { route: '$default', routeResponseSelectionExpression: '$default' } }],
+    environment: postingEnvironment,
+    access: [
+      readApps,
+      useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
+      manageConnections('POST', 'DELETE'),
+    ],
+  },
+  wsDisconnect: {
+    handler: 'ws-disconnect',
+    requires: ['wsConnect'],
+    events: [{ websocket: { route: '$disconnect' } }],
+    environment: postingEnvironment,
+    access: [readApps, useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
+  },
+  httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events'),
+  httpBatchEvents: httpRoute('http-batch-events', 'POST /apps/{appId}/batch_events'),
+  httpChannels: httpRoute('http-channels', 'GET /apps/{appId}/channels'),
+  httpChannel: httpRoute('http-channel', 'GET /apps/{appId}/channels/{channelName}'),
+  httpChannelUsers: httpRoute('http-channel-users', 'GET /apps/{appId}/channels/{channelName}/users'),
+  httpTerminateUserConnections: httpRoute(
+    'http-terminate-user-connections',
+    'POST /apps/{appId}/users/{userId}/terminate_connections',
+  ),
+};
+
+/**
+ * A Pusher HTTP API route behind the HTTP authorizer. These publish to or disconnect WebSocket clients,
+ * so they need the WebSocket API too.
+ */
+function httpRoute(handler, route) {
+  const [method, path] = route.split(' ');
+  return {
+    handler,
+    requires: ['httpAuthorizer', 'wsConnect'],
+    events: [{ httpApi: { method, path, authorizer: { name: 'httpAuthorizer' } } }],
+    environment: postingEnvironment,
+    access: [
+      readApps,
+      useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'),
+      manageConnections('POST', 'DELETE'),
+    ],
+  };
+}
+
+function allow(actions, resources) {
+  return { Effect: 'Allow', Action: actions, Resource: resources };
+}
+
+/** serverless's logical id for a function key: wsConnect → WsConnect. */
+function normalized(functionKey) {
+  return functionKey[0].toUpperCase() + functionKey.slice(1);
+}
+
+function lambdaLogicalId(functionKey) {
+  return `${normalized(functionKey)}LambdaFunction`;
+}
+
+function roleLogicalId(functionKey) {
+  return `${normalized(functionKey)}Role`;
+}
+
+/** The catalog entries to declare: all of them for the local stack, else those whose handlers exist. */
+async function declaredFunctions(resolveVariable) {
+  if ((await resolveVariable('param:localStack, "false"')) === 'true') return Object.keys(CATALOG);
+  return presentFunctions();
+}
+
+/** The catalog entries whose handlers exist, with everything they require. */
+function presentFunctions() {
+  const present = new Set(
+    Object.keys(CATALOG).filter((key) => existsSync(join(ROOT, 'handlers', `${CATALOG[key].handler}.ts`))),
+  );
+  // Drop entries whose requirements are missing until nothing changes (requirements can chain).
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const key of present) {
+      if ((CATALOG[key].requires ?? []).some((required) => !present.has(required))) {
+        present.delete(key);
+        changed = true;
+      }
+    }
+  }
+  return [...present];
+}
+
+async function resourcesOf(resolveVariable) {
+  const [service, stage, appsTable, appsTableRegion, websocketApiEndpoint] = await Promise.all([
+    resolveVariable('self:service'),
+    resolveVariable('sls:stage'),
+    resolveVariable('self:custom.appsTableName'),
+    resolveVariable('self:custom.appsTableRegion'),
+    resolveVariable('param:websocketApiEndpoint, null'),
+  ]);
+  const appsTableArn = `arn:\${AWS::Partition}:dynamodb:${appsTableRegion}:\${AWS::AccountId}:table/${appsTable}`;
+  return {
+    stage,
+    // serverless's default function names, as the Lambda API (and serverless-offline's) knows them.
+    functionNamePrefix: `${service}-${stage}-`,
+    appsTableArn: { 'Fn::Sub': appsTableArn },
+    appKeyIndexArn: { 'Fn::Sub': `${appsTableArn}/index/AppKeyIndex` },
+    stateTableArn: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+    // The local stack points the HTTP routes at serverless-offline's WebSocket port instead.
+    websocketApiEndpoint: websocketApiEndpoint ?? {
+      'Fn::Sub': `https://\${WebsocketsApi}.execute-api.\${AWS::Region}.amazonaws.com/${stage}`,
+    },
+  };
+}
+
+/** serverless.yml `functions`. */
+async function functions({ resolveVariable }) {
+  const resources = await resourcesOf(resolveVariable);
+  return Object.fromEntries(
+    (await declaredFunctions(resolveVariable)).map((key) => {
+      const spec = CATALOG[key];
+      const bundle = `dist/${spec.handler}/index`;
+      return [
+        key,
+        {
+          handler: `${bundle}.handler`,
+          role: roleLogicalId(key),
+          package: { patterns: [`${bundle}.mjs`] },
+          ...(spec.events && { events: spec.events }),
+          ...(spec.environment && { environment: spec.environment(resources) }),
+        },
+      ];
+    }),
+  );
+}
+
+/** serverless.yml `resources` entry: one role per declared function. */
+async function roles({ resolveVariable }) {
+  const resources = await resourcesOf(resolveVariable);
+  const cloudFront = await resolveVariable('param:cloudFront, "false"');
+  const present = await declaredFunctions(resolveVariable);
+  if (cloudFront === 'true') requireBothApis(present);
+  return {
+    Resources: Object.fromEntries(
+      present.map((key) => [
+        roleLogicalId(key),
+        {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            AssumeRolePolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+              ],
+            },
+            Policies: [
+              {
+                PolicyName: key,
+                PolicyDocument: {
+                  Version: '2012-10-17',
+                  Statement: [
+                    // The log group serverless creates for the function; its ARN ends in :* so that the
+                    // streams Lambda creates at run time are covered.
+                    allow(['logs:CreateLogStream', 'logs:PutLogEvents'], {
+                      'Fn::GetAtt': [`${normalized(key)}LogGroup`, 'Arn'],
+                    }),
+                    ...CATALOG[key].access.flatMap((permission) => permission(resources)),
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      ]),
+    ),
+  };
+}
+
+/** The CloudFront distribution fronts both APIs; without their handlers it would point at nothing. */
+function requireBothApis(present) {
+  const hasWebSocket = present.some((key) => CATALOG[key].events?.some((event) => event.websocket));
+  const hasHttp = present.some((key) => CATALOG[key].events?.some((event) => event.httpApi));
+  if (!hasWebSocket || !hasHttp) {
+    throw new Error(
+      'cloudFront=true needs both the WebSocket API and the HTTP API routes; their handlers are missing',
+    );
+  }
+}
+
+/** serverless.yml `provider.httpApi.authorizers`: serverless refuses one whose function is not declared. */
+async function httpApiAuthorizers({ resolveVariable }) {
+  const declared = await declaredFunctions(resolveVariable);
+  return declared.includes('httpAuthorizer') ? { httpAuthorizer: HTTP_AUTHORIZER } : {};
+}
+
+/** The CloudFront Function's source, verbatim (a `${file()}` of a .js file would require() it instead). */
+function edgeFunctionCode() {
+  return readFileSync(join(ROOT, 'edge', 'rewrite-app-path.js'), 'utf8');
+}
+
+/** Every planned handler's file name, for tests that package the whole catalog. */
+const plannedHandlers = Object.values(CATALOG).map((spec) => spec.handler);
+
+module.exports = { functions, roles, httpApiAuthorizers, edgeFunctionCode, plannedHandlers };

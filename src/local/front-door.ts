@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import {
+  type CloudFrontRequest,
+  isResponse,
+  requestTarget,
+  type ViewerRequestFunction,
+  viewerRequestEvent,
+} from './edge-function.js';
+import { listen } from './net.js';
+
+export interface Upstream {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface FrontDoorOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** The CloudFront Function that rewrites WebSocket upgrades, as deployed. */
+  readonly viewerRequest: ViewerRequestFunction;
+  readonly websocket: Upstream;
+  readonly http: Upstream;
+}
+
+export interface FrontDoor {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The local stand-in for the CloudFront distribution: one port where WebSocket upgrades go through the
+ * edge function to the WebSocket API and `/apps/...` requests go unchanged to the HTTP API.
+ */
+export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDoor> {
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    if (!req.url?.startsWith('/apps/')) {
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('Not found: WebSocket on /app/{key}, HTTP API on /apps/{appId}/...\n');
+      return;
+    }
+    const forwarded = request(
+      {
+        ...options.http,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: hostOf(options.http) },
+      },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.pipe(res);
+      },
+    );
+    forwarded.on('error', () => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end('HTTP API unreachable\n');
+    });
+    req.pipe(forwarded);
+  });
+  server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const result = options.viewerRequest(
+      viewerRequestEvent(req.method ?? 'GET', req.url ?? '/', req.headers, client.remoteAddress ?? ''),
+    );
+    if (isResponse(result)) {
+      client.end(
+        `HTTP/1.1 ${result.statusCode} ${result.statusDescription ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
+      return;
+    }
+    const upstream = connect(options.websocket);
+    upstream.once('connect', () => {
+      upstream.write(upgradeRequest(result, hostOf(options.websocket)));
+      upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    const closeBoth = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', closeBoth).on('close', closeBoth);
+    client.on('error', closeBoth).on('close', closeBoth);
+  });
+  // Upgraded sockets leave the server's bookkeeping; track them so close() does not wait for clients.
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const port = await listen(server, options.host, options.port);
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+/** The upgrade request as CloudFront forwards it: the function's uri, query, headers and cookies, our Host. */
+function upgradeRequest(forwarded: CloudFrontRequest, host: string): string {
+  const lines = [`${forwarded.method} ${requestTarget(forwarded)} HTTP/1.1`, `host: ${host}`];
+  for (const [name, field] of Object.entries(forwarded.headers)) {
+    if (name === 'host') continue;
+    for (const { value } of field.multiValue ?? [field]) lines.push(`${name}: ${value}`);
+  }
+  const cookies = Object.entries(forwarded.cookies).flatMap(([name, field]) =>
+    (field.multiValue ?? [field]).map(({ value }) => `${name}=${value}`),
+  );
+  if (cookies.length > 0) lines.push(`cookie: ${cookies.join('; ')}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+function hostOf(upstream: Upstream): string {
+  return `${upstream.host}:${upstream.port}`;
+}

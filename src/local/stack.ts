@@ -1,0 +1,161 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/config.js';
+import { type Env, readBoolean, readString } from '../config/env.js';
+import { buildHandlers } from './build.js';
+import { type DemoApp, ensureTables, localClient, seedDemoApp, startDynamo } from './dynamodb.js';
+import { loadViewerRequestFunction } from './edge-function.js';
+import { startFrontDoor } from './front-door.js';
+import { freePort } from './net.js';
+import { type OfflinePorts, startOffline } from './offline.js';
+import { createServiceDir } from './service-dir.js';
+
+export type { DemoApp } from './dynamodb.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface LocalStackOptions {
+  /** The front port; 0 picks a free one. Default 6001. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Where dynalite keeps its data; in memory when absent. Ignored with `env.APP_MANAGER_DYNAMODB_ENDPOINT`. */
+  readonly persistDir?: string;
+  /**
+   * Read for `APP_MANAGER_DYNAMODB_ENDPOINT` / `_TABLE` / `_REGION`, `STATE_TABLE`, `DEFAULT_APP_ID`,
+   * `DEFAULT_APP_KEY`, `DEFAULT_APP_SECRET` and `DEFAULT_APP_ENABLE_CLIENT_MESSAGES` (each also with the
+   * `SOKETI_` prefix), and passed on to serverless offline. Default `process.env`.
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /** 'inherit' (default) shows serverless offline's output in ours; a path appends it to that file. */
+  readonly offlineOutput?: 'inherit' | string;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface LocalStack {
+  readonly port: number;
+  readonly urls: {
+    /** What pusher-js connects to: `<websocket>/app/<key>?protocol=7&...`. */
+    readonly websocket: string;
+    /** What the server SDKs call: `<http>/apps/<appId>/...`. */
+    readonly http: string;
+    readonly dynamodb: string;
+  };
+  readonly app: DemoApp;
+  readonly tables: { readonly apps: string; readonly state: string };
+  /** The serverless offline child behind the front door: its process id and its own ports. */
+  readonly offline: { readonly pid: number; readonly ports: OfflinePorts };
+  stop(): Promise<void>;
+}
+
+/** The demo app: soketi's defaults unless the environment names another. */
+function demoAppFrom(env: Env): DemoApp {
+  return {
+    id: readString(env, 'DEFAULT_APP_ID', 'app-id'),
+    key: readString(env, 'DEFAULT_APP_KEY', 'app-key'),
+    secret: readString(env, 'DEFAULT_APP_SECRET', 'app-secret'),
+    enableClientMessages: readBoolean(env, 'DEFAULT_APP_ENABLE_CLIENT_MESSAGES', false),
+  };
+}
+
+/**
+ * Starts the whole stack: DynamoDB (embedded dynalite unless an endpoint is configured) with both tables
+ * and the demo app, fresh handler bundles, serverless offline running them on free ports, and the front
+ * door on `port`. `stop()` ends all of it, in reverse order; so does a failure half-way.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const host = options.host ?? '127.0.0.1';
+  // The handlers' own configuration rules (SOKETI_ prefix, URL check) decide the tables and the endpoint.
+  const config = loadConfig(env);
+  const region = config.appStore.region;
+  const tables = { apps: config.appStore.table, state: config.stateTable ?? 'state' };
+  const app = demoAppFrom(env);
+  // Emulators accept any credentials; real ones from the environment are kept for an outside endpoint.
+  const credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID || 'local',
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'local',
+  };
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const close of stops.reverse().splice(0)) await close();
+  };
+  try {
+    const dynamo = await startDynamo({
+      endpoint: config.appStore.endpoint,
+      persistDir: options.persistDir,
+    });
+    stops.push(() => dynamo.close());
+    const client = localClient(dynamo.endpoint, region, credentials);
+    stops.push(async () => client.destroy());
+    await ensureTables(client, tables);
+    await seedDemoApp(client, tables.apps, app, config.appLimitDefaults);
+
+    const service = await createServiceDir(PROJECT_ROOT);
+    stops.push(() => service.remove());
+    await buildHandlers({ rootDir: PROJECT_ROOT, outDir: join(service.dir, 'dist') });
+    const ports = {
+      http: await freePort(host),
+      websocket: await freePort(host),
+      lambda: await freePort(host),
+    };
+    const offline = await startOffline({
+      serviceDir: service.dir,
+      host,
+      ports,
+      params: {
+        localStack: 'true',
+        existingAppsTable: tables.apps,
+        appsTableRegion: region,
+        stateTable: tables.state,
+        dynamodbEndpoint: dynamo.endpoint,
+        websocketApiEndpoint: `http://${host}:${ports.websocket}`,
+        logLevel: readString(env, 'POWERTOOLS_LOG_LEVEL', 'INFO'),
+      },
+      env: {
+        ...env,
+        // Only AWS_* variables reach the handlers: point every SDK client at the local emulators.
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_LAMBDA: `http://${host}:${ports.lambda}`,
+        NODE_OPTIONS: [env.NODE_OPTIONS, '--enable-source-maps'].filter(Boolean).join(' '),
+      },
+      output: options.offlineOutput ?? 'inherit',
+      readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    });
+    stops.push(() => offline.stop());
+
+    const front = await startFrontDoor({
+      host,
+      port: options.port ?? 6001,
+      viewerRequest: loadViewerRequestFunction(),
+      websocket: { host, port: ports.websocket },
+      http: { host, port: ports.http },
+    });
+    stops.push(() => front.close());
+
+    return {
+      port: front.port,
+      urls: {
+        websocket: `ws://${host}:${front.port}`,
+        http: `http://${host}:${front.port}`,
+        dynamodb: dynamo.endpoint,
+      },
+      app,
+      tables,
+      offline: { pid: offline.pid, ports },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A log file for serverless offline outside the project tree, for tests that start the stack. */
+export function offlineLogFile(name: string): string {
+  return join(tmpdir(), `pusher-local-stack-${name}-${process.pid}.log`);
+}

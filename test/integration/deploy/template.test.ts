@@ -1,0 +1,370 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appsTableDefinition } from '../../../src/apps/table-schema.js';
+import { BUNDLE_FILE, buildHandlers } from '../../../src/local/build.js';
+import { EDGE_FUNCTION_FILE } from '../../../src/local/edge-function.js';
+import { STATE_TTL_ATTRIBUTE, stateTableDefinition } from '../../../src/state/table-schema.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const { plannedHandlers } = createRequire(import.meta.url)('../../../scripts/serverless/lambdas.cjs') as {
+  plannedHandlers: string[];
+};
+const STAGE = 'ci';
+const SERVICE = 'pusher-authorizer';
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  Condition?: string;
+  DeletionPolicy?: string;
+  Properties: Json;
+}
+interface Template {
+  Conditions: Json;
+  Resources: Record<string, Resource>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+interface Packaged {
+  template: Template;
+  outDir: string;
+}
+
+/**
+ * A copy of the service with a bundle for every planned handler: the real bundle where the handler
+ * exists, a stand-in where it has not landed yet (the catalog declares a function only once
+ * handlers/<name>.ts exists), so the whole catalog is packaged and checked.
+ */
+async function serviceWithEveryHandler(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'pusher-package-'));
+  await cp(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
+  await cp(join(ROOT, 'scripts', 'serverless'), join(dir, 'scripts', 'serverless'), { recursive: true });
+  await cp(join(ROOT, 'edge'), join(dir, 'edge'), { recursive: true });
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const built = new Set(
+    (await buildHandlers({ rootDir: ROOT, outDir: join(dir, 'dist') })).map((b) => b.name),
+  );
+  await mkdir(join(dir, 'handlers'));
+  for (const name of plannedHandlers) {
+    await writeFile(join(dir, 'handlers', `${name}.ts`), '');
+    if (built.has(name)) continue;
+    await mkdir(join(dir, 'dist', name), { recursive: true });
+    await writeFile(join(dir, 'dist', name, BUNDLE_FILE), 'export const handler = async () => ({});\n');
+  }
+  return dir;
+}
+
+async function packageService(params: Record<string, string>): Promise<Packaged> {
+  const dir = await serviceWithEveryHandler();
+  const outDir = join(dir, 'package');
+  const cli = join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
+  const paramArgs = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
+  await promisify(execFile)(
+    process.execPath,
+    [cli, 'package', '--stage', STAGE, '--package', outDir, ...paramArgs],
+    {
+      cwd: dir,
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        AWS_ACCESS_KEY_ID: 'fake',
+        AWS_SECRET_ACCESS_KEY: 'fake',
+        AWS_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+    },
+  );
+  const template = JSON.parse(
+    await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+  return { template, outDir };
+}
+
+function resourcesOfType(template: Template, type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+/** Each Lambda's logical id with the statements of the role it runs as. */
+function statementsByFunction(template: Template): Map<string, Statement[]> {
+  return new Map(
+    resourcesOfType(template, 'AWS::Lambda::Function').map(([id, fn]) => {
+      const [roleId] = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+      const role = template.Resources[roleId]!;
+      const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+      return [id, policies.flatMap((policy) => policy.PolicyDocument.Statement)];
+    }),
+  );
+}
+
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
+const actionsOf = (statement: Statement): string[] => list(statement.Action) as string[];
+
+/** A resource as text: an ARN string or template, or `GetAtt:Logical.Attribute`. */
+function resourceTexts(statement: Statement): string[] {
+  return list(statement.Resource).map((resource) => {
+    if (typeof resource === 'string') return resource;
+    const intrinsic = resource as { 'Fn::Sub'?: string; 'Fn::GetAtt'?: [string, string] };
+    if (intrinsic['Fn::Sub'] !== undefined) return intrinsic['Fn::Sub'];
+    if (intrinsic['Fn::GetAtt'] !== undefined) return `GetAtt:${intrinsic['Fn::GetAtt'].join('.')}`;
+    throw new Error(`unexpected resource ${JSON.stringify(resource)}`);
+  });
+}
+
+function simplified(statements: Statement[]): { action: string[]; resource: string[] }[] {
+  return statements.map((statement) => ({
+    action: actionsOf(statement),
+    resource: resourceTexts(statement),
+  }));
+}
+
+const tableArn = (region: string, table: string) =>
+  `arn:\${AWS::Partition}:dynamodb:${region}:\${AWS::AccountId}:table/${table}`;
+const APPS_TABLE = `${SERVICE}-${STAGE}-apps`;
+const STATE_TABLE = `${SERVICE}-${STAGE}-state`;
+const CONNECTIONS = new RegExp(
+  `^arn:\\$\\{AWS::Partition\\}:execute-api:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\$\\{WebsocketsApi\\}/${STAGE}/(POST|DELETE)/@connections/\\*$`,
+);
+/** The functions that never post to or disconnect a WebSocket client; all others do. */
+const NOT_POSTING = ['WsConnectAuthorizer', 'HttpAuthorizer', 'WsConnect'].map(
+  (name) => `${name}LambdaFunction`,
+);
+
+/** The file names in a zip, from its central directory. */
+function zipEntries(zip: Buffer): string[] {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let entry = 0; entry < count; entry++) {
+    const nameLength = zip.readUInt16LE(offset + 28);
+    names.push(zip.toString('utf8', offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32);
+  }
+  return names;
+}
+
+describe('serverless package', () => {
+  let created: Packaged;
+  let soketi: Packaged;
+
+  beforeAll(async () => {
+    [created, soketi] = await Promise.all([
+      packageService({}),
+      packageService({
+        existingAppsTable: 'soketi-apps',
+        appsTableRegion: 'eu-west-1',
+        cloudFront: 'true',
+        customDomain: 'pusher.example.com',
+        certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/example',
+      }),
+    ]);
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const { outDir } of [created, soketi])
+      await rm(join(outDir, '..'), { recursive: true, force: true });
+  });
+
+  it('declares one Lambda per planned handler, each running as its own role', () => {
+    const functions = resourcesOfType(created.template, 'AWS::Lambda::Function');
+    const roles = resourcesOfType(created.template, 'AWS::IAM::Role');
+
+    expect(functions).toHaveLength(plannedHandlers.length);
+    expect(new Set(functions.map(([, fn]) => JSON.stringify(fn.Properties.Role))).size).toBe(
+      functions.length,
+    );
+    expect(roles.map(([id]) => id).sort()).toEqual(
+      functions.map(([id]) => id.replace(/LambdaFunction$/, 'Role')).sort(),
+    );
+    for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('grants no wildcard action and no wildcard resource beyond log streams and connection ids', () => {
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      for (const statement of statements) {
+        expect(statement.Effect, fn).toBe('Allow');
+        for (const action of actionsOf(statement))
+          expect(action, fn).toMatch(/^(logs|dynamodb|execute-api|lambda):[A-Za-z]+$/);
+        for (const resource of resourceTexts(statement)) {
+          expect(resource, fn).not.toBe('*');
+          // A log group's Arn attribute ends in :* (Lambda names the streams at run time), and
+          // @connections/* stands for connection ids; no other wildcard is allowed.
+          if (resource.includes('*')) expect(resource, fn).toMatch(CONNECTIONS);
+        }
+      }
+    }
+  });
+
+  it('lets each function write only to its own log group', () => {
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      const logs = simplified(statements).filter(({ action }) => action.some((a) => a.startsWith('logs:')));
+      expect(logs, fn).toEqual([
+        {
+          action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resource: [`GetAtt:${fn.replace(/LambdaFunction$/, 'LogGroup')}.Arn`],
+        },
+      ]);
+    }
+  });
+
+  it('gives every function exactly GetItem on the apps table and Query on its AppKeyIndex, nothing more', () => {
+    const table = tableArn('us-east-1', APPS_TABLE);
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      const onApps = simplified(statements).filter(({ resource }) => resource.some((r) => r.includes(table)));
+      expect(onApps, fn).toEqual([
+        { action: ['dynamodb:GetItem'], resource: [table] },
+        { action: ['dynamodb:Query'], resource: [`${table}/index/AppKeyIndex`] },
+      ]);
+    }
+  });
+
+  it('limits the authorizers to logs and the two apps-table reads', () => {
+    const statements = statementsByFunction(created.template);
+    for (const fn of ['WsConnectAuthorizerLambdaFunction', 'HttpAuthorizerLambdaFunction']) {
+      expect(statements.get(fn)?.map(actionsOf), fn).toEqual([
+        ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        ['dynamodb:GetItem'],
+        ['dynamodb:Query'],
+      ]);
+    }
+  });
+
+  it('touches no other table, and on the state table only reads and writes items', () => {
+    const itemActions = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'].map(
+      (a) => `dynamodb:${a}`,
+    );
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      for (const { action, resource } of simplified(statements)) {
+        if (!action.some((a) => a.startsWith('dynamodb:'))) continue;
+        const onApps = resource.every((r) => r.startsWith(tableArn('us-east-1', APPS_TABLE)));
+        if (onApps) continue;
+        expect(resource, fn).toEqual(['GetAtt:StateTable.Arn']);
+        for (const a of action) expect(itemActions, fn).toContain(a);
+      }
+    }
+  });
+
+  it('lets only the posting functions manage connections, and only on this stage of the WebSocket API', () => {
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      const manage = simplified(statements).filter(({ action }) =>
+        action.includes('execute-api:ManageConnections'),
+      );
+      expect(manage.length, fn).toBe(NOT_POSTING.includes(fn) ? 0 : 1);
+      for (const { resource } of manage) for (const r of resource) expect(r, fn).toMatch(CONNECTIONS);
+    }
+  });
+
+  it('lets only ws-connect invoke a Lambda, and only the greeter', () => {
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      const invoke = simplified(statements).filter(({ action }) => action.includes('lambda:InvokeFunction'));
+      expect(invoke, fn).toEqual(
+        fn === 'WsConnectLambdaFunction'
+          ? [{ action: ['lambda:InvokeFunction'], resource: ['GetAtt:WsGreeterLambdaFunction.Arn'] }]
+          : [],
+      );
+    }
+  });
+
+  it('creates the apps table exactly as src/apps/table-schema.ts defines it, and keeps it when the stack goes', () => {
+    const apps = created.template.Resources.AppsTable!;
+
+    expect(apps.Properties).toEqual(appsTableDefinition(APPS_TABLE));
+    expect(apps.Condition).toBe('CreateAppsTable');
+    expect(apps.DeletionPolicy).toBe('Retain');
+    expect(created.template.Conditions.CreateAppsTable).toEqual({ 'Fn::Equals': ['', ''] });
+  });
+
+  it('creates the state table as src/state/table-schema.ts defines it, with TTL on expiresAt', () => {
+    expect(created.template.Resources.StateTable!.Properties).toEqual({
+      ...stateTableDefinition(STATE_TABLE),
+      TimeToLiveSpecification: { AttributeName: STATE_TTL_ATTRIBUTE, Enabled: true },
+    });
+  });
+
+  it('ships each function its own bundle and nothing else, on nodejs22.x arm64, with the table names', async () => {
+    const artifacts = (await readdir(created.outDir)).filter((file) => file.endsWith('.zip'));
+    expect(artifacts).toHaveLength(plannedHandlers.length);
+    for (const [, fn] of resourcesOfType(created.template, 'AWS::Lambda::Function')) {
+      const { Handler, Runtime, Architectures, Environment, Code } = fn.Properties as {
+        Handler: string;
+        Runtime: string;
+        Architectures: string[];
+        Environment: { Variables: Record<string, string> };
+        Code: { S3Key: string };
+      };
+      const zip = await readFile(join(created.outDir, Code.S3Key.split('/').pop()!));
+      expect(zipEntries(zip)).toEqual([Handler.replace(/\.handler$/, '.mjs')]);
+      expect(Runtime).toBe('nodejs22.x');
+      expect(Architectures).toEqual(['arm64']);
+      expect(Environment.Variables).toMatchObject({ APP_MANAGER_DYNAMODB_TABLE: APPS_TABLE, STATE_TABLE });
+      expect(Environment.Variables).not.toHaveProperty('APP_MANAGER_DYNAMODB_ENDPOINT');
+    }
+  });
+
+  it("with existingAppsTable creates no apps table and points IAM and the functions at soketi's", () => {
+    const table = tableArn('eu-west-1', 'soketi-apps');
+
+    expect(soketi.template.Conditions.CreateAppsTable).toEqual({ 'Fn::Equals': ['soketi-apps', ''] });
+    for (const [fn, statements] of statementsByFunction(soketi.template)) {
+      const dynamo = simplified(statements).filter(({ action }) =>
+        action.some((a) => a.startsWith('dynamodb:')),
+      );
+      expect(dynamo.slice(0, 2), fn).toEqual([
+        { action: ['dynamodb:GetItem'], resource: [table] },
+        { action: ['dynamodb:Query'], resource: [`${table}/index/AppKeyIndex`] },
+      ]);
+    }
+    for (const [, fn] of resourcesOfType(soketi.template, 'AWS::Lambda::Function')) {
+      expect((fn.Properties.Environment as { Variables: Json }).Variables).toMatchObject({
+        APP_MANAGER_DYNAMODB_TABLE: 'soketi-apps',
+        APP_MANAGER_DYNAMODB_REGION: 'eu-west-1',
+      });
+    }
+  });
+
+  it('with cloudFront deploys edge/rewrite-app-path.js verbatim in front of the WebSocket stage', async () => {
+    const { Resources, Conditions } = soketi.template;
+    const edge = Resources.EdgeRewriteFunction!.Properties as { FunctionCode: string; FunctionConfig: Json };
+    const config = (Resources.Distribution!.Properties as { DistributionConfig: Json })
+      .DistributionConfig as {
+      Origins: { Id: string; OriginPath?: string; DomainName: Json }[];
+      DefaultCacheBehavior: Json;
+      CacheBehaviors: Json[];
+      Aliases: Json;
+    };
+
+    expect(Conditions.EnableCloudFront).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    expect(edge.FunctionCode).toBe(await readFile(EDGE_FUNCTION_FILE, 'utf8'));
+    expect(edge.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    expect(config.DefaultCacheBehavior).toMatchObject({
+      TargetOriginId: 'websocket-api',
+      FunctionAssociations: [
+        {
+          EventType: 'viewer-request',
+          FunctionARN: { 'Fn::GetAtt': ['EdgeRewriteFunction', 'FunctionARN'] },
+        },
+      ],
+    });
+    expect(config.Origins.find((origin) => origin.Id === 'websocket-api')).toMatchObject({
+      OriginPath: `/${STAGE}`,
+      DomainName: { 'Fn::Sub': `\${WebsocketsApi}.execute-api.\${AWS::Region}.amazonaws.com` },
+    });
+    expect(config.CacheBehaviors).toEqual([
+      expect.objectContaining({ PathPattern: '/apps/*', TargetOriginId: 'http-api' }),
+    ]);
+    expect(config.Aliases).toEqual({
+      'Fn::If': ['HasCustomDomain', ['pusher.example.com'], { Ref: 'AWS::NoValue' }],
+    });
+    expect(created.template.Conditions.EnableCloudFront).toEqual({ 'Fn::Equals': ['false', 'true'] });
+  });
+});
