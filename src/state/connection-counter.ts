@@ -37,8 +37,9 @@ export type Admission =
 /** Conditional writes lost to other containers (each loss means one of them made progress) before giving up. */
 const MAX_ATTEMPTS = 5;
 
-/** The bucket each slot holds. */
 interface CounterState {
+  readonly total: number;
+  /** The bucket each slot holds. */
   readonly buckets: readonly number[];
 }
 
@@ -72,7 +73,8 @@ export async function admitConnection(
     // A container whose clock runs behind another's adopts the newer bucket instead of waiting.
     bucket = Math.max(bucket, ...state.buckets);
     const stale = staleSlots(state, bucket, settings);
-    if (stale.length === 0) return { admitted: false };
+    // Full. Otherwise the write lost a race (the item was being created, or released into): try again.
+    if (stale.length === 0 && state.total >= allowed) return { admitted: false };
     for (const slot of stale) await clearSlot(table, appId, slot, state.buckets[slot]!, bucket, settings);
   }
   throw new Error(`Connection counter of app ${appId}: still contended after ${MAX_ATTEMPTS} attempts`);
@@ -162,7 +164,10 @@ async function readCounter(
     }),
   );
   if (Item === undefined) return undefined;
-  return { buckets: Array.from({ length: settings.slots }, (_, slot) => readNumber(Item, bucketName(slot))) };
+  return {
+    total: readNumber(Item, TOTAL),
+    buckets: Array.from({ length: settings.slots }, (_, slot) => readNumber(Item, bucketName(slot))),
+  };
 }
 
 /** The first connection of the app (or the first since the item expired): every slot empty and current. */
