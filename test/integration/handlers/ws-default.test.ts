@@ -9,6 +9,7 @@ import { WsHarness } from '../../fixtures/gateway/ws-harness.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { wsProxyEvent } from '../../support/events.js';
+import { capturedStdout } from '../../support/handler-env.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 
 const MASTER_KEY = 'zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=';
@@ -499,5 +500,61 @@ describe('$default: bad messages and failures', () => {
       channel: 'news',
       data: { type: 'ServerError', error: expect.any(String), status: 503 },
     });
+  });
+});
+
+describe('logs', () => {
+  let logged: WsHarness;
+
+  beforeAll(async () => {
+    logged = await WsHarness.start('ws-logs', [appItem('app-log')], {
+      env: { POWERTOOLS_LOG_LEVEL: 'INFO' },
+    });
+  });
+
+  afterAll(async () => {
+    await logged?.close();
+  });
+
+  it('record refused subscriptions and signins by type and code, never a secret or an auth value', async () => {
+    const { connectionId, socketId } = await logged.connect('app-log-key');
+    const pusher = new Pusher({
+      appId: 'app-log',
+      key: 'app-log-key',
+      secret: 'app-log-secret',
+      host: '127.0.0.1',
+    });
+    const good = pusher.authorizeChannel(socketId, 'private-a').auth;
+    const bad = signChannel({ key: 'app-log-key', secret: 'wrong', socketId, channel: 'private-a' }).auth;
+    const signin = signUser({ key: 'app-log-key', secret: 'wrong', socketId, userData: '{"id":"1"}' });
+
+    const output = await capturedStdout(async () => {
+      await logged.send(connectionId, subscribeMessage('private-a', { auth: bad }));
+      await logged.send(connectionId, subscribeMessage('private-a', { auth: good }));
+      await logged.send(connectionId, { event: 'pusher:signin', data: signin });
+    });
+
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.message === 'message refused')).toMatchObject([
+      {
+        connectionId,
+        reply: 'pusher:subscription_error',
+        channel: 'private-a',
+        type: 'AuthError',
+        status: 401,
+      },
+      { connectionId, reply: 'pusher:error', code: 4009 },
+    ]);
+    for (const secretValue of [
+      'app-log-secret',
+      bad.split(':')[1]!,
+      good.split(':')[1]!,
+      signin.auth.split(':')[1]!,
+    ]) {
+      expect(output).not.toContain(secretValue);
+    }
   });
 });
