@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
 import { stateKeys } from './keys.js';
-import { isConditionFailure, type StateTable } from './table.js';
+import { type StateTable, unlessConditionFails } from './table.js';
 
 /**
  * How the MaxConnections counter buckets time. A connection counts in the bucket it opened in; the live
@@ -92,8 +92,8 @@ export async function releaseConnection(
 ): Promise<void> {
   if (bucket === undefined) return;
   const slot = bucket % settings.slots;
-  try {
-    await table.client.send(
+  await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connectionCounter(appId),
@@ -102,10 +102,8 @@ export async function releaseConnection(
         ExpressionAttributeNames: { '#count': countName(slot), '#total': TOTAL, '#bucket': bucketName(slot) },
         ExpressionAttributeValues: { ':one': number(1), ':zero': number(0), ':bucket': number(bucket) },
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /** Counts one connection in `bucket` if every slot is current and the total is under the limit. */
@@ -127,8 +125,8 @@ async function tryCount(
     names[`#b${other}`] = bucketName(other);
     conditions.push(other === slot ? `#b${other} = :bucket` : `#b${other} >= :oldest`);
   }
-  try {
-    await table.client.send(
+  const counted = await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connectionCounter(appId),
@@ -143,12 +141,9 @@ async function tryCount(
           ':expiresAt': number(counterExpiresAt(bucket, settings)),
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return counted !== undefined;
 }
 
 async function readCounter(
@@ -186,17 +181,15 @@ async function createCounter(
     item[bucketName(slot)] = number(latestBucketOfSlot(slot, bucket, settings));
     item[countName(slot)] = number(0);
   }
-  try {
-    await table.client.send(
+  await unlessConditionFails(
+    table.client.send(
       new PutItemCommand({
         TableName: table.tableName,
         Item: item,
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -211,8 +204,8 @@ async function clearSlot(
   bucket: number,
   settings: ConnectionCounterSettings,
 ): Promise<void> {
-  try {
-    await table.client.send(
+  await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connectionCounter(appId),
@@ -225,10 +218,8 @@ async function clearSlot(
           ':stale': number(staleBucket),
         },
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /** Slots that must be cleared before `bucket` can be counted in: the current one unless it holds `bucket`, and any too old. */
