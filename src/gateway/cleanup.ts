@@ -49,7 +49,7 @@ export async function leaveChannel(
     context.now(),
   );
   if (!userLeft) return [];
-  const { subscriberConnectionIds } = await readChannel(state, appId, channel);
+  const { subscriberConnectionIds } = await readChannel(state, appId, channel, context.now());
   const { gone } = await postToAll(
     context.connections,
     subscriberConnectionIds,

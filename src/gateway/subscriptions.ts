@@ -179,7 +179,7 @@ async function joinPresenceChannel(
     const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
     return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
   }
-  let snapshot = await readChannel(state, app.id, channel);
+  let snapshot = await readChannel(state, app.id, channel, context.now());
   if (firstConnection) {
     const others = snapshot.subscriberConnectionIds.filter((id) => id !== connectionId);
     const added = await postToAll(
@@ -196,14 +196,14 @@ async function joinPresenceChannel(
         context,
         added.gone.map((id) => ({ connectionId: id, subscription })),
       );
-      snapshot = await readChannel(state, app.id, channel);
+      snapshot = await readChannel(state, app.id, channel, context.now());
     }
   }
   return replyWith(presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember)));
 }
 
 async function roster(context: GatewayContext, appId: string, channel: string): Promise<Member[]> {
-  return (await readChannel(context.state, appId, channel)).members.map(toMember);
+  return (await readChannel(context.state, appId, channel, context.now())).members.map(toMember);
 }
 
 function toMember(member: StoredMember): Member {

@@ -208,15 +208,16 @@ export async function countSubscription(
   return true;
 }
 
-/** Every subscriber and presence member of a channel: one paginated, strongly consistent Query. */
+/** Every live subscriber and presence member of a channel: one paginated, strongly consistent Query. */
 export async function readChannel(
   table: StateTable,
   appId: string,
   channel: string,
+  nowMs: number,
 ): Promise<ChannelSnapshot> {
   const subscriberConnectionIds: string[] = [];
   const members: StoredMember[] = [];
-  for await (const item of queryAll(table, {
+  for await (const item of queryAll(table, nowMs, {
     KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: { ':pk': { S: stateKeys.channelPartition(appId, channel) } },
   })) {
@@ -230,9 +231,14 @@ export async function readChannel(
 }
 
 /** The app's channels whose names start with `prefix`, with their counts, in name order. */
-export async function listChannels(table: StateTable, appId: string, prefix = ''): Promise<ChannelCounts[]> {
+export async function listChannels(
+  table: StateTable,
+  appId: string,
+  prefix: string,
+  nowMs: number,
+): Promise<ChannelCounts[]> {
   const channels: ChannelCounts[] = [];
-  for await (const item of queryAll(table, {
+  for await (const item of queryAll(table, nowMs, {
     KeyConditionExpression: prefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
     ExpressionAttributeValues: {
       ':pk': { S: stateKeys.channelIndexPartition(appId) },

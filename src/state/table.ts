@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createAppStoreClient } from '../apps/client.js';
 import type { AppStoreConfig } from '../config/config.js';
+import { STATE_TTL_ATTRIBUTE } from './table-schema.js';
 
 /** The state table (`STATE_TABLE`) and the client that reaches it. */
 export interface StateTable {
@@ -45,10 +46,18 @@ export async function unlessConditionFails<Output>(write: Promise<Output>): Prom
   }
 }
 
-/** Every item a Query matches, page after page, read strongly consistent. */
+/**
+ * Every item a Query matches that has not expired at `nowMs`, page after page, read strongly consistent.
+ * DynamoDB deletes expired items only eventually (often days later), so what a lost `$disconnect` left
+ * behind stops counting at its `expiresAt`, not when the sweeper comes.
+ */
 export async function* queryAll(
   table: StateTable,
-  input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead' | 'ExclusiveStartKey'>,
+  nowMs: number,
+  input: Pick<
+    QueryCommandInput,
+    'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ProjectionExpression'
+  >,
 ): AsyncGenerator<Record<string, AttributeValue>> {
   let startKey: Record<string, AttributeValue> | undefined;
   do {
@@ -56,6 +65,12 @@ export async function* queryAll(
       new QueryCommand({
         ...input,
         TableName: table.tableName,
+        FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
+        ExpressionAttributeNames: { '#expiresAt': STATE_TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ...input.ExpressionAttributeValues,
+          ':now': { N: String(Math.floor(nowMs / 1000)) },
+        },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),

@@ -36,9 +36,14 @@ export async function deleteUserConnection(
 }
 
 /** The connections signed in as the user. */
-export async function userConnectionIds(table: StateTable, appId: string, userId: string): Promise<string[]> {
+export async function userConnectionIds(
+  table: StateTable,
+  appId: string,
+  userId: string,
+  nowMs: number,
+): Promise<string[]> {
   const ids: string[] = [];
-  for await (const item of queryAll(table, {
+  for await (const item of queryAll(table, nowMs, {
     KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: { ':pk': { S: stateKeys.userPartition(appId, userId) } },
     ProjectionExpression: 'sk',

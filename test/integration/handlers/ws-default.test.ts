@@ -98,7 +98,7 @@ describe('$default: public, private and encrypted channels', () => {
       channel: 'news',
       data: '{}',
     });
-    expect(await listChannels(gateway.state, 'app-1', 'news')).toEqual([
+    expect(await listChannels(gateway.state, 'app-1', 'news', Date.now())).toEqual([
       { channel: 'news', subscriptionCount: 1, userCount: undefined },
     ]);
     expect((await getConnection(gateway.state, connectionId))?.channels).toEqual(['news']);
@@ -175,7 +175,7 @@ describe('$default: public, private and encrypted channels', () => {
     await expect(gateway.send(connectionId, subscribeMessage('twice'))).resolves.toMatchObject({
       event: 'pusher_internal:subscription_succeeded',
     });
-    expect(await listChannels(gateway.state, 'app-1', 'twice')).toEqual([
+    expect(await listChannels(gateway.state, 'app-1', 'twice', Date.now())).toEqual([
       { channel: 'twice', subscriptionCount: 1, userCount: undefined },
     ]);
   });
@@ -202,7 +202,7 @@ describe('$default: public, private and encrypted channels', () => {
       gateway.send(connectionId, { event: 'pusher:unsubscribe', data: { channel: 'brief' } }),
     ).resolves.toBeUndefined();
     expect((await getConnection(gateway.state, connectionId))?.channels).toEqual([]);
-    expect(await listChannels(gateway.state, 'app-1', 'brief')).toEqual([]);
+    expect(await listChannels(gateway.state, 'app-1', 'brief', Date.now())).toEqual([]);
     await expect(
       gateway.send(connectionId, { event: 'pusher:unsubscribe', data: { channel: 'brief' } }),
     ).resolves.toBeUndefined();
@@ -229,7 +229,7 @@ describe('$default: presence channels', () => {
       },
     ]);
     expect(gateway.connectionsApi.framesOf(bob.connectionId).slice(1)).toEqual([]);
-    expect(await listChannels(gateway.state, 'app-1', 'presence-room')).toEqual([
+    expect(await listChannels(gateway.state, 'app-1', 'presence-room', Date.now())).toEqual([
       { channel: 'presence-room', subscriptionCount: 2, userCount: 2 },
     ]);
   });
@@ -260,7 +260,7 @@ describe('$default: presence channels', () => {
         data: JSON.stringify({ user_id: 'ann' }),
       },
     ]);
-    expect(await listChannels(gateway.state, 'app-1', 'presence-tabs')).toEqual([
+    expect(await listChannels(gateway.state, 'app-1', 'presence-tabs', Date.now())).toEqual([
       { channel: 'presence-tabs', subscriptionCount: 1, userCount: 1 },
     ]);
   });
@@ -288,7 +288,7 @@ describe('$default: presence channels', () => {
 
     const secondTab = await joinPresence('app-small', 'presence-full', { user_id: 'a' });
     expect(rosterOf(secondTab.reply)).toMatchObject({ ids: ['a', 'b'], count: 2 });
-    expect(await listChannels(gateway.state, 'app-small', 'presence-full')).toEqual([
+    expect(await listChannels(gateway.state, 'app-small', 'presence-full', Date.now())).toEqual([
       { channel: 'presence-full', subscriptionCount: 3, userCount: 2 },
     ]);
   });
@@ -336,7 +336,7 @@ describe('$default: signin', () => {
       event: 'pusher:signin_success',
       data: { user_data: signed.user_data },
     });
-    expect(await userConnectionIds(gateway.state, 'app-1', '42')).toEqual([connectionId]);
+    expect(await userConnectionIds(gateway.state, 'app-1', '42', Date.now())).toEqual([connectionId]);
     await expect(gateway.send(connectionId, subscribeMessage('#server-to-user-42'))).resolves.toEqual({
       event: 'pusher_internal:subscription_succeeded',
       channel: '#server-to-user-42',
@@ -415,6 +415,61 @@ describe('$default: signin', () => {
       event: 'pusher:subscription_error',
       data: { type: 'AuthError', status: 401 },
     });
+  });
+});
+
+describe('$default: DynamoDB calls per message (the README table)', () => {
+  /** Operations by name, without the app lookup (cached in a warm container; this harness disables the cache). */
+  async function callsOf(action: () => Promise<unknown>): Promise<Record<string, number>> {
+    proxy.resetCounts();
+    await action();
+    const counts: Record<string, number> = {};
+    for (const operation of ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']) {
+      const count = proxy.count(operation) - (operation === 'GetItem' ? 1 : 0);
+      if (count > 0) counts[operation] = count;
+    }
+    return counts;
+  }
+
+  it('public or private subscribe: three writes; unsubscribe of the last subscriber: four', async () => {
+    const { connectionId } = await gateway.connect('app-1-key');
+
+    expect(await callsOf(() => gateway.send(connectionId, subscribeMessage('costly')))).toEqual({
+      UpdateItem: 2,
+      PutItem: 1,
+    });
+    proxy.resetCounts();
+    await gateway.send(connectionId, { event: 'pusher:unsubscribe', data: { channel: 'costly' } });
+    expect(proxy.count()).toBe(4);
+    expect([proxy.count('UpdateItem'), proxy.count('DeleteItem')]).toEqual([2, 2]);
+  });
+
+  it('presence subscribe of a new member: four writes and one Query, plus one post per other subscriber', async () => {
+    await joinPresence('app-1', 'presence-costly', { user_id: 'first' });
+    const { connectionId, socketId } = await gateway.connect('app-1-key');
+    const authorization = backend('app-1').authorizeChannel(socketId, 'presence-costly', {
+      user_id: 'second',
+    });
+
+    expect(
+      await callsOf(() => gateway.send(connectionId, subscribeMessage('presence-costly', authorization))),
+    ).toEqual({
+      UpdateItem: 3,
+      PutItem: 1,
+      Query: 1,
+    });
+  });
+
+  it('signin: one UpdateItem and one PutItem', async () => {
+    const { connectionId, socketId } = await gateway.connect('app-1-key');
+    const signed = backend('app-1').authenticateUser(socketId, { id: 'cheap' });
+
+    expect(await callsOf(() => gateway.send(connectionId, { event: 'pusher:signin', data: signed }))).toEqual(
+      {
+        UpdateItem: 1,
+        PutItem: 1,
+      },
+    );
   });
 });
 

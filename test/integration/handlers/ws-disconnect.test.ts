@@ -1,4 +1,4 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import Pusher from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listChannels, readChannel } from '../../../src/state/channels.js';
@@ -52,17 +52,17 @@ describe('$disconnect', () => {
     await gateway.disconnect(leaves.connectionId);
 
     expect(await getConnection(gateway.state, leaves.connectionId)).toBeUndefined();
-    expect(await readChannel(gateway.state, 'app-1', 'presence-lobby')).toEqual({
+    expect(await readChannel(gateway.state, 'app-1', 'presence-lobby', Date.now())).toEqual({
       subscriberConnectionIds: [stays.connectionId],
       members: [{ userId: 'stays', userInfoJson: undefined }],
     });
-    expect(await listChannels(gateway.state, 'app-1')).toEqual(
+    expect(await listChannels(gateway.state, 'app-1', '', Date.now())).toEqual(
       expect.not.arrayContaining([expect.objectContaining({ channel: 'public-news' })]),
     );
-    expect(await listChannels(gateway.state, 'app-1', 'presence-lobby')).toEqual([
+    expect(await listChannels(gateway.state, 'app-1', 'presence-lobby', Date.now())).toEqual([
       { channel: 'presence-lobby', subscriptionCount: 1, userCount: 1 },
     ]);
-    expect(await userConnectionIds(gateway.state, 'app-1', 'leaves')).toEqual([]);
+    expect(await userConnectionIds(gateway.state, 'app-1', 'leaves', Date.now())).toEqual([]);
     expect(await liveCount()).toBe(countBefore);
     expect(gateway.connectionsApi.framesOf(stays.connectionId).at(-1)).toEqual({
       event: 'pusher_internal:member_removed',
@@ -92,7 +92,7 @@ describe('connections found gone (410) without a $disconnect', () => {
     expect(JSON.parse(newcomer.reply?.data as string).presence.ids).toEqual(['newcomer', 'watcher']);
 
     expect(await getConnection(gateway.state, ghost.connectionId)).toBeUndefined();
-    const { members } = await readChannel(gateway.state, 'app-1', 'presence-ghosts');
+    const { members } = await readChannel(gateway.state, 'app-1', 'presence-ghosts', Date.now());
     expect(members.map((member) => member.userId).sort()).toEqual(['newcomer', 'watcher']);
     for (const { connectionId } of [watcher, newcomer]) {
       expect(gateway.connectionsApi.framesOf(connectionId).at(-1)).toEqual({
@@ -101,5 +101,44 @@ describe('connections found gone (410) without a $disconnect', () => {
         data: JSON.stringify({ user_id: 'ghost' }),
       });
     }
+  });
+});
+
+describe('records a lost $disconnect left behind', () => {
+  it('stop counting at their expiresAt, before DynamoDB gets round to deleting them', async () => {
+    // What a client that vanished 3 h ago left: its member and subscriber items, expired but not yet swept.
+    const expired = { N: String(Math.floor(Date.now() / 1000) - 1) };
+    const put = (Item: Record<string, unknown>) =>
+      gateway.state.client.send(
+        new PutItemCommand({ TableName: gateway.state.tableName, Item: Item as never }),
+      );
+    await put({
+      ...stateKeys.member('app-1', 'presence-old', 'long-gone'),
+      connections: { SS: ['old'] },
+      expiresAt: expired,
+    });
+    await put({
+      ...stateKeys.subscriber('app-1', 'presence-old', 'old'),
+      userId: { S: 'long-gone' },
+      expiresAt: expired,
+    });
+    await put({
+      ...stateKeys.channelIndexEntry('app-1', 'stale-channel'),
+      subscriptionCount: { N: '1' },
+      expiresAt: expired,
+    });
+
+    const { connectionId, socketId } = await gateway.connect('app-1-key');
+    const authorization = pusher.authorizeChannel(socketId, 'presence-old', { user_id: 'fresh' });
+    const goneBefore = gateway.connectionsApi.goneAnswers;
+    const reply = await gateway.send(connectionId, {
+      event: 'pusher:subscribe',
+      data: { ...authorization, channel: 'presence-old' },
+    });
+
+    expect(JSON.parse(reply?.data as string).presence.ids).toEqual(['fresh']);
+    // No member_added was posted to the expired subscriber.
+    expect(gateway.connectionsApi.goneAnswers).toBe(goneBefore);
+    expect(await listChannels(gateway.state, 'app-1', 'stale-channel', Date.now())).toEqual([]);
   });
 });
