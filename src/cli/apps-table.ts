@@ -11,6 +11,7 @@ import {
   UpdateItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { isPossibleAppIdentifier } from '../apps/identifier.js';
 import type { AppItem } from '../apps/parse-item.js';
 import { APP_KEY_INDEX, appsTableDefinition } from '../apps/table-schema.js';
 import { AppAlreadyExistsError } from '../errors.js';
@@ -39,6 +40,8 @@ export class AppsTable {
 
   /** A strongly consistent read, so an app just written by the CLI is seen. */
   async get(id: string): Promise<AppItem | undefined> {
+    // As in the resolver: an id that cannot exist is not looked up (DynamoDB would reject an empty key).
+    if (!isPossibleAppIdentifier(id)) return undefined;
     const output = await this.client.send(
       new GetItemCommand({ TableName: this.name, Key: { AppId: { S: id } }, ConsistentRead: true }),
     );
@@ -47,6 +50,7 @@ export class AppsTable {
 
   /** Up to `limit` items with this key, from the key index (eventually consistent, like the resolver's). */
   async itemsWithKey(key: string, limit: number): Promise<AppItem[]> {
+    if (!isPossibleAppIdentifier(key)) return [];
     const output = await this.client.send(
       new QueryCommand({
         TableName: this.name,
@@ -88,6 +92,7 @@ export class AppsTable {
 
   /** Sets and removes attributes of an existing app, leaving the others as they are. */
   async change(id: string, change: ItemChange): Promise<ChangeOutcome> {
+    if (!isPossibleAppIdentifier(id)) return 'missing';
     const names: Record<string, string> = {};
     const values: Record<string, AttributeValue> = {};
     const name = (attribute: string) => {
@@ -136,6 +141,7 @@ export class AppsTable {
 
   /** Deletes an app; false when there was none. */
   async delete(id: string): Promise<boolean> {
+    if (!isPossibleAppIdentifier(id)) return false;
     try {
       await this.client.send(
         new DeleteItemCommand({

@@ -222,6 +222,20 @@ describe('apps get', () => {
     expect(garbled.stderr).toContain('Run "apps doctor"');
   });
 
+  it('answers "does not exist" for an id or key that cannot exist, without asking DynamoDB', async () => {
+    for (const argv of [
+      ['get', ''],
+      ['get', '--key', ''],
+      ['disable', 'a\u0000b'],
+      ['delete', '', '--yes'],
+    ]) {
+      const run = await apps(...argv);
+      expect(run.code, argv.join(' ')).toBe(1);
+      expect(run.stderr).toContain('does not exist.');
+      expect(run.calls?.total()).toBe(0);
+    }
+  });
+
   it('wants an id or --key, not both', async () => {
     expect((await apps('get')).code).toBe(2);
     expect((await apps('get', 'shown', '--key', 'shown-key')).code).toBe(2);
