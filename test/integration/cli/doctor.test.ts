@@ -8,7 +8,7 @@ import { SOKETI_TABLE } from '../../fixtures/cli/soketi-items.js';
 
 let table: AppsTestTable;
 const FIXABLE = ['app-id', 'limits', 'disabled', 'strings'];
-const SECRETS = Object.values(SOKETI_TABLE).map((item) => item.AppSecret.S);
+const SECRETS = Object.values(SOKETI_TABLE).map((item) => item.AppSecret!.S!);
 
 /** One app's part of the doctor's report: its status line and the findings under it. */
 function blockOf(report: string, appId: string): string {
