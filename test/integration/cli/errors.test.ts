@@ -79,7 +79,7 @@ describe('DynamoDB failures, explained with the table, region and endpoint', () 
     let proxy: DynamoDbProxy;
 
     beforeAll(async () => {
-      proxy = await startDynamoDbProxy();
+      proxy = await startDynamoDbProxy(dynamodbEndpoint());
       proxy.setFault(DYNAMODB_FAULTS.accessDenied);
     });
 
