@@ -123,6 +123,14 @@ export class AppNotFoundError extends RequestRejectedError {
   }
 }
 
+/** A signed request for an endpoint the Pusher HTTP API does not have. */
+export class UnknownEndpointError extends RequestRejectedError {
+  readonly status = 404;
+  constructor(method: string, path: string) {
+    super(`Unknown endpoint: ${method} ${path}`, 'unknown-endpoint');
+  }
+}
+
 /** Event data over the app's `MaxEventPayloadInKb`. */
 export class PayloadTooLargeError extends RequestRejectedError {
   readonly status = 413;

@@ -57,6 +57,7 @@ export {
   RateLimitedError,
   RequestRejectedError,
   StoreUnavailableError,
+  UnknownEndpointError,
 } from './errors.js';
 export type {
   HttpAuthorizerEvent,

@@ -7,9 +7,9 @@ import {
   AppNotFoundError,
   AuthenticationError,
   BadRequestError,
-  PayloadTooLargeError,
   RateLimitedError,
   RequestRejectedError,
+  UnknownEndpointError,
 } from '../errors.js';
 import type { RateLimitDecision, RateLimiter, RateLimitKind } from '../limits/index.js';
 import type { StructuredLogger } from '../observability/logger.js';
@@ -35,7 +35,7 @@ export type PusherRoute =
 export interface PusherRequest {
   readonly app: App;
   readonly route: PusherRoute;
-  /** The parsed JSON body (undefined for an empty body). */
+  /** The parsed JSON body (undefined for an empty body, and for unknown routes). */
   readonly body: unknown;
   /** Events of a trigger or batch, checked against the app's limits. */
   readonly events: readonly PublishEvent[];
@@ -51,6 +51,11 @@ export interface PusherRequestOptions {
   readonly logger?: StructuredLogger;
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number;
+  /**
+   * Let requests for endpoints other than the Pusher HTTP API's through (verified, app enabled, but with no
+   * body parsing, per-request limits or rates, which the handler then owns). Off by default: 404.
+   */
+  readonly allowUnknownRoutes?: boolean;
 }
 
 const ROUTE_PATTERN =
@@ -86,16 +91,16 @@ export function pusherRequestMiddleware(
       'pusherRequestMiddleware: options.rateLimiter is required (null turns rate limits off)',
     );
   }
-  const { resolver, rateLimiter, logger, now } = options;
+  const { resolver, rateLimiter, logger, now, allowUnknownRoutes = false } = options;
 
   return {
     name: 'pusherRequest',
     before: async (request) => {
       const event = request.event;
       const method = event.requestContext.http.method.toUpperCase();
-      const path = signedPath(event.rawPath, event.requestContext.stage);
       const appId = event.pathParameters?.appId;
       if (!appId) throw new AppNotFoundError('The app');
+      const path = signedPath(event.rawPath, appId);
       const app = await resolver.byId(appId);
       if (!app) throw new AppNotFoundError(`The app ${appId}`);
 
@@ -111,8 +116,10 @@ export function pusherRequestMiddleware(
       if (!verdict.ok) throw rejection(verdict);
       if (!app.enabled) throw new AppDisabledError(app.id);
 
-      const route = routeOf(method, path);
-      const body = parseJson(rawBody);
+      const route = routeOf(method, decodedPath(path));
+      if (route.kind === 'other' && !allowUnknownRoutes)
+        throw new UnknownEndpointError(method, decodedPath(path));
+      const body = route.kind === 'other' ? undefined : parseJson(rawBody);
       const events = eventsOf(route, body, app);
       const rateLimit = await consumeRate(route, events, app);
       request.context.pusher = { app, route, body, events, rateLimit };
@@ -170,6 +177,15 @@ function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 
+/** The route path decoded, as the verifier decodes it; a malformed escape fails verification before this. */
+function decodedPath(path: string): string {
+  try {
+    return path.includes('%') ? decodeURIComponent(path) : path;
+  } catch {
+    return path;
+  }
+}
+
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) return undefined;
   try {
@@ -180,7 +196,5 @@ function parseJson(body: Buffer): unknown {
 }
 
 function rejection({ status, message, reason }: VerifyFailure): RequestRejectedError {
-  if (status === 401) return new AuthenticationError(message, reason);
-  if (status === 413) return new PayloadTooLargeError(message, reason);
-  return new BadRequestError(message, reason);
+  return status === 401 ? new AuthenticationError(message, reason) : new BadRequestError(message, reason);
 }

@@ -37,7 +37,7 @@ export type VerifyFailureReason =
 
 export type VerifyFailure = {
   readonly ok: false;
-  readonly status: 400 | 401 | 403 | 413;
+  readonly status: 400 | 401;
   readonly reason: VerifyFailureReason;
   readonly message: string;
 };

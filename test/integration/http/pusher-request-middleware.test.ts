@@ -76,7 +76,9 @@ beforeAll(async () => {
   const rateLimiter = createRateLimiter({ client: stateClient, tableName: state.name, now: () => clockMs });
   route.use(pusherRequestMiddleware({ resolver, rateLimiter })).handler(async (_event, context) => {
     seen.push(context.pusher);
-    if (context.pusher.route.kind === 'other') throw new Error('a bug in the route handler');
+    const { route } = context.pusher;
+    if (route.kind === 'terminate-user' && route.userId === 'crash')
+      throw new Error('a bug in the route handler');
     return jsonResponse({});
   });
   gateway = await startHttpGateway((event, context) => route(event, context as PusherRequestContext));
@@ -296,11 +298,19 @@ describe('pusherRequestMiddleware on events API Gateway builds', () => {
   });
 
   it('answers an error thrown by the route handler with a bare 500', async () => {
-    const pusher = sdk('open', { server: capture });
-    const [, request] = await Promise.all([pusher.post({ path: '/unknown', body: '{}' }), capture.next()]);
-    const { proxyEvent } = httpEventsFromCapturedRequest(request);
-    const response = await route(proxyEvent, lambdaContext() as PusherRequestContext);
-    expect(response).toMatchObject({ statusCode: 500, body: 'A server error has occurred.' });
+    const answer = await refusal(sdk('open').terminateUserConnections('crash'));
+    expect(answer).toEqual({ status: 500, body: 'A server error has occurred.' });
+  });
+
+  it('refuses a signed request for an endpoint the Pusher API does not have with 404', async () => {
+    const answer = await refusal(sdk('open').post({ path: '/unknown', body: '{}' }));
+    expect(answer).toEqual({ status: 404, body: 'Unknown endpoint: POST /apps/open/unknown' });
+    expect(seen).toHaveLength(0);
+  });
+
+  it('routes on the decoded path, as it was signed', async () => {
+    await sdk('open').terminateUserConnections('a@b');
+    expect(seen.map((request) => request.route)).toEqual([{ kind: 'terminate-user', userId: 'a@b' }]);
   });
 });
 
