@@ -13,7 +13,7 @@ const logger = createLogger('pusher-http-authorizer');
 const resolver = createAppResolver({ config, logger });
 const logDecision = createDecisionLog(logger, {
   stats: () => resolver.stats(),
-  metrics: new CounterMetrics(),
+  metrics: new CounterMetrics('pusher-http-authorizer'),
 });
 
 /** Lambda REQUEST authorizer for HTTP API `/apps/{appId}/...` routes (payload 2.0, simple responses, no caching). */

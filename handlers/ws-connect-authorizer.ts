@@ -13,7 +13,7 @@ const logger = createLogger('pusher-ws-connect-authorizer');
 const resolver = createAppResolver({ config, logger });
 const logDecision = createDecisionLog(logger, {
   stats: () => resolver.stats(),
-  metrics: new CounterMetrics(),
+  metrics: new CounterMetrics('pusher-ws-connect-authorizer'),
 });
 
 /** REQUEST authorizer on the WebSocket `$connect` route (identity source: the `appKey` query parameter). */

@@ -1,5 +1,6 @@
 import type { AppCacheConfig } from '../config/config.js';
 import { ConfigError, StoreUnavailableError } from '../errors.js';
+import { describeError } from '../format.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import type { App } from './app.js';
 import { isPossibleAppIdentifier } from './identifier.js';
@@ -198,13 +199,13 @@ export class CachedAppStore implements AppStore {
         this.logger?.warn('App store failed; serving the cached app past its TTL', {
           lookup: lookup.slot,
           appId: cached.staleApp.id,
-          error: describe(error),
+          error: describeError(error),
         });
         return { app: cached.staleApp, stale: true };
       }
       throw error instanceof StoreUnavailableError
         ? error
-        : new StoreUnavailableError(`App store unavailable: ${describe(error)}`, { cause: error });
+        : new StoreUnavailableError(`App store unavailable: ${describeError(error)}`, { cause: error });
     }
   }
 
@@ -281,8 +282,4 @@ function seconds(name: keyof AppCacheSettings, value: number): number {
     throw new ConfigError(name, `expected a number of seconds of at least 0, got ${value}`);
   }
   return value;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

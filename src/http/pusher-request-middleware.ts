@@ -12,7 +12,9 @@ import {
   UnknownEndpointError,
 } from '../errors.js';
 import type { RateLimitDecision, RateLimiter, RateLimitKind } from '../limits/index.js';
+import { everyInterval } from '../observability/interval.js';
 import type { StructuredLogger } from '../observability/logger.js';
+import type { CounterMetrics } from '../observability/metrics.js';
 import { type VerifyFailure, verifyRawRequest } from '../protocol/index.js';
 import {
   backendEventPoints,
@@ -56,6 +58,12 @@ export interface PusherRequestOptions {
    * body parsing, per-request limits or rates, which the handler then owns). Off by default: 404.
    */
   readonly allowUnknownRoutes?: boolean;
+  /**
+   * Publishes request, rate-limiter and cache counters once per interval as an EMF line; without it they are
+   * logged at INFO (when a logger is given).
+   */
+  readonly metrics?: CounterMetrics;
+  readonly statsIntervalMs?: number;
 }
 
 const ROUTE_PATTERN =
@@ -91,7 +99,37 @@ export function pusherRequestMiddleware(
       'pusherRequestMiddleware: options.rateLimiter is required (null turns rate limits off)',
     );
   }
-  const { resolver, rateLimiter, logger, now, allowUnknownRoutes = false } = options;
+  const { resolver, rateLimiter, logger, now, allowUnknownRoutes = false, metrics } = options;
+  const requests = { admitted: 0, refused: 0, failed: 0 };
+  const statsDue = everyInterval(options.statsIntervalMs ?? 60_000);
+  const reportIfDue = () => {
+    const at = statsDue();
+    if (at === undefined) return;
+    const summary = { requests: { ...requests }, cache: resolver.stats(), limiter: rateLimiter?.stats() };
+    if (!metrics) {
+      logger?.info('pusher request stats', summary);
+      return;
+    }
+    const { cache, limiter } = summary;
+    metrics.publish(
+      {
+        PusherRequestsAdmitted: requests.admitted,
+        PusherRequestsRefused: requests.refused,
+        PusherRequestsFailed: requests.failed,
+        AppCacheHits: cache.hits,
+        AppCacheMisses: cache.misses,
+        AppStoreErrors: cache.errors,
+        RateLimitAllowed: limiter?.allowed ?? 0,
+        RateLimitRefused: limiter?.refused ?? 0,
+        RateLimitLeases: limiter?.leases ?? 0,
+        RateLimitFallbacks: limiter?.fallbacks ?? 0,
+        StateTableWrites: limiter?.dynamodbWrites ?? 0,
+        StateTableErrors: limiter?.dynamodbErrors ?? 0,
+      },
+      { message: 'pusher request stats', ...summary },
+      at,
+    );
+  };
 
   return {
     name: 'pusherRequest',
@@ -123,6 +161,8 @@ export function pusherRequestMiddleware(
       const events = eventsOf(route, body, app);
       const rateLimit = await consumeRate(route, events, app);
       request.context.pusher = { app, route, body, events, rateLimit };
+      requests.admitted++;
+      reportIfDue();
     },
     onError: (request) => {
       const error = request.error;
@@ -135,6 +175,9 @@ export function pusherRequestMiddleware(
         reason: error instanceof RequestRejectedError ? (error.code ?? error.message) : error?.message,
       });
       request.response = response;
+      if ((response.statusCode ?? 500) >= 500) requests.failed++;
+      else requests.refused++;
+      reportIfDue();
     },
   };
 

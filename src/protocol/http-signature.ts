@@ -1,9 +1,9 @@
 import { hash } from 'node:crypto';
 import type { App } from '../apps/app.js';
 import { InvalidQueryStringError, InvalidRequestToSignError } from '../errors.js';
+import { quoteForMessage } from '../format.js';
 import { hexSignatureEquals, hmacSha256Hex } from './hmac.js';
 import { decodeQueryPairs } from './query.js';
-import { quoteForMessage } from './quote.js';
 
 /** The only auth_version Pusher defines. */
 export const AUTH_VERSION = '1.0';

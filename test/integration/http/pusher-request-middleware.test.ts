@@ -11,6 +11,7 @@ import {
 } from '../../../src/http/pusher-request-middleware.js';
 import { jsonResponse } from '../../../src/http/responses.js';
 import { createRateLimiter } from '../../../src/limits/index.js';
+import { CounterMetrics } from '../../../src/observability/metrics.js';
 import { signRequest } from '../../../src/protocol/index.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
@@ -311,6 +312,43 @@ describe('pusherRequestMiddleware on events API Gateway builds', () => {
   it('routes on the decoded path, as it was signed', async () => {
     await sdk('open').terminateUserConnections('a@b');
     expect(seen.map((request) => request.route)).toEqual([{ kind: 'terminate-user', userId: 'a@b' }]);
+  });
+});
+
+describe('pusherRequestMiddleware counters', () => {
+  it('publishes request, limiter and cache counters as EMF lines, each the growth since the last', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const metrics = new CounterMetrics('routes', {
+      env: {},
+      write: (line) => void lines.push(JSON.parse(line)),
+    });
+    const counted = middy<
+      APIGatewayProxyEventV2,
+      Awaited<ReturnType<typeof jsonResponse>>,
+      Error,
+      PusherRequestContext
+    >()
+      .use(pusherRequestMiddleware({ resolver, rateLimiter: null, metrics, statsIntervalMs: 0 }))
+      .handler(async () => jsonResponse({}));
+    const countedGateway = await startHttpGateway((event, context) =>
+      counted(event, context as PusherRequestContext),
+    );
+    try {
+      await sdk('open', { server: countedGateway }).trigger('a', 'e', 'x');
+      await refusal(sdk('open', { server: countedGateway, secret: 'wrong' }).trigger('a', 'e', 'x'));
+    } finally {
+      await countedGateway.close();
+    }
+    expect(lines).toMatchObject([
+      {
+        message: 'pusher request stats',
+        service: 'routes',
+        PusherRequestsAdmitted: 1,
+        PusherRequestsRefused: 0,
+      },
+      { PusherRequestsAdmitted: 0, PusherRequestsRefused: 1, RateLimitAllowed: 0 },
+    ]);
+    expect(lines[0]!._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'PusherLambdaAuthorizer' }] });
   });
 });
 

@@ -76,8 +76,10 @@ describe('createDecisionLog', () => {
     ]);
   });
 
-  it('puts the counters on the stats line as EMF metrics, each time the growth since the last', () => {
-    const { logger, log, advance } = setup(LogLevelThreshold.INFO, new CounterMetrics({}));
+  it('publishes the counters as an EMF line whatever the log level, each time the growth since the last', () => {
+    const lines: string[] = [];
+    const metrics = new CounterMetrics('test-service', { env: {}, write: (line) => void lines.push(line) });
+    const { logger, log, advance } = setup(LogLevelThreshold.CRITICAL, metrics);
     const startedAt = performance.now();
     log({ decision: 'allow', startedAt });
     advance(60_000);
@@ -85,9 +87,13 @@ describe('createDecisionLog', () => {
     log({ decision: 'allow', startedAt });
     advance(60_000);
     log({ decision: 'allow', startedAt });
-    const stats = logger.records.filter((record) => record.message === 'authorizer stats');
-    expect(stats).toHaveLength(2);
-    expect(stats[0]!.attributes).toMatchObject({
+    expect(logger.records.filter((record) => record.message === 'authorizer stats')).toHaveLength(0);
+    const emf = lines.map((line) => JSON.parse(line));
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({
+      message: 'authorizer stats',
+      service: 'test-service',
+      decisions: { allow: 1, deny: 1, error: 0 },
       AuthorizerAllow: 1,
       AuthorizerDeny: 1,
       AppCacheHits: 7,
@@ -102,6 +108,12 @@ describe('createDecisionLog', () => {
         ],
       },
     });
-    expect(stats[1]!.attributes).toMatchObject({ AuthorizerAllow: 2, AuthorizerDeny: 0, AppCacheHits: 0 });
+    expect(emf[1]).toMatchObject({ AuthorizerAllow: 2, AuthorizerDeny: 0, AppCacheHits: 0 });
+  });
+
+  it('shortens a client-sent key or id in the line', () => {
+    const { logger, log } = setup();
+    log({ decision: 'deny', reason: 'unknown-key', appKey: 'k'.repeat(5000), startedAt: performance.now() });
+    expect(String(logger.records[0]!.attributes.appKey)).toHaveLength(65);
   });
 });
