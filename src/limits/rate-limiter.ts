@@ -100,8 +100,13 @@ interface LimitState {
   /** Claimed by all containers in `window`, as last seen: only grows, so `limit - claimedInWindow` bounds what is left. */
   claimedInWindow: number;
   previousLease: number;
-  /** Points asked for and admitted in `window`. */
+  /**
+   * Points asked for by requests that arrived in `window`, learned into `demandRate` when it ends. A request
+   * still waiting for a lease when the window rolls stays counted here (once), and in `waiting` for the
+   * next window's lease.
+   */
   requested: number;
+  /** Points admitted in `window`. */
   admitted: number;
   /** Points the fallback limiter admitted in `window` that no lease has claimed yet: the next lease claims them. */
   unclaimed: number;

@@ -159,6 +159,29 @@ describe('createRateLimiter', () => {
       expect(claimed).toBeGreaterThanOrEqual(5);
       expect(claimed).toBeLessThanOrEqual(8);
     });
+    it('sizes a lease by the requests waiting across a window roll, and learns their demand once', async () => {
+      const clock = manualClock(1_700_000_000_900);
+      const { limiter } = container({ now: clock.now });
+      const appId = `straddle-${randomUUID()}`;
+      const first = clock.window();
+      // The first request's lease (1 token: nothing waited yet, no demand known) is still in flight when
+      // the window rolls, so all ten are decided in the next window with one lease sized by those waiting.
+      const pending = allowedOf(limiter, appId, 10, 1000);
+      clock.set(1000 * (first + 1));
+      expect(await pending).toBe(10);
+      expect((await claimedIn(appId, first)).claimed).toBe('1');
+      expect((await claimedIn(appId, first + 1)).claimed).toBe('10');
+      expect(limiter.stats().dynamodbWrites).toBe(2);
+
+      // One request in a later window leases the smoothed demand, in which the ten count once: half-weighted
+      // per window, that is 3 or 5 tokens (by the window they are credited to); lost, the lease would be the
+      // request's 1 token; counted in both windows, 8.
+      clock.set(1000 * (first + 2));
+      expect((await limiter.consume(appId, 'backend-events', 1, 1000)).allowed).toBe(true);
+      const claimed = Number((await claimedIn(appId, first + 2)).claimed);
+      expect(claimed).toBeGreaterThanOrEqual(3);
+      expect(claimed).toBeLessThanOrEqual(5);
+    });
   });
 
   describe('within one container', () => {
