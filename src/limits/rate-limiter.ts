@@ -1,7 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
-import type { StructuredLogger } from '../observability/logger.js';
+import { createLogger, DEFAULT_SERVICE_NAME, type StructuredLogger } from '../observability/logger.js';
 import { leaseSize, smoothDemand } from './lease-size.js';
 import { OutageLog } from './outage-log.js';
 import { leaseTokens, type WindowItem } from './token-lease.js';
@@ -161,7 +160,7 @@ class SharedRateLimiter implements RateLimiter {
       maxTrackedKeys: options.maxTrackedKeys ?? RATE_LIMITER_DEFAULTS.maxTrackedKeys,
     };
     this.outageLog = new OutageLog(
-      options.logger ?? new Logger({ persistentKeys: { component: 'rate-limiter' } }),
+      options.logger ?? createLogger(DEFAULT_SERVICE_NAME, 'rate-limiter'),
       options.tableName,
       this.settings.outageLogIntervalMs,
     );
