@@ -1,4 +1,4 @@
-// Public API for users who write their own Lambdas. Everything exported here is documented in the README.
+// Public API for users who write their own Lambdas; the README lists every export (API reference).
 export type {
   App,
   AppLimitDefaults,
@@ -57,6 +57,7 @@ export {
   RateLimitedError,
   RequestRejectedError,
   StoreUnavailableError,
+  UnknownEndpointError,
 } from './errors.js';
 export type {
   HttpAuthorizerEvent,
@@ -87,6 +88,9 @@ export type {
 } from './limits/index.js';
 export { createRateLimiter, RATE_LIMITER_DEFAULTS } from './limits/index.js';
 export type { StructuredLogger } from './observability/logger.js';
+export { createLogger, lambdaContextLogging } from './observability/logger.js';
+export type { CounterMetricsOptions } from './observability/metrics.js';
+export { CounterMetrics, METRICS_NAMESPACE } from './observability/metrics.js';
 export type {
   ChannelAuthorization,
   ChannelNameOptions,

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { convertToNative } from '@aws-sdk/util-dynamodb';
 import { type FieldProblem, InvalidAppItemError } from '../errors.js';
+import { quoteForMessage } from '../format.js';
 import {
   type App,
   type AppLimitDefaults,
@@ -217,7 +218,9 @@ function parseBoolean(value: AttributeValue): boolean | Rejected {
   if (typeof value.N === 'string') {
     const number = parseDecimal(value.N);
     if (number === 1 || number === 0) return number === 1;
-    return new Rejected(`must be a boolean (${BOOLEAN_FORMS}), got N ${quote(value.N)}`);
+    return new Rejected(
+      `must be a boolean (${BOOLEAN_FORMS}), got N ${quoteForMessage(value.N, QUOTED_TEXT_LIMIT)}`,
+    );
   }
   return new Rejected(`must be a boolean (${BOOLEAN_FORMS}), got ${typeOf(value)}`);
 }
@@ -225,7 +228,9 @@ function parseBoolean(value: AttributeValue): boolean | Rejected {
 function booleanWord(words: ReadonlyMap<string, boolean>, type: string, text: string): boolean | Rejected {
   return (
     words.get(text.trim().toLowerCase()) ??
-    new Rejected(`must be a boolean (${BOOLEAN_FORMS}), got ${type} ${quote(text)}`)
+    new Rejected(
+      `must be a boolean (${BOOLEAN_FORMS}), got ${type} ${quoteForMessage(text, QUOTED_TEXT_LIMIT)}`,
+    )
   );
 }
 
@@ -237,12 +242,15 @@ function numberParser(
     if (typeof text !== 'string')
       return new Rejected(`must be a number (N, or S holding one), got ${typeOf(value)}`);
     const number = parseDecimal(text);
-    if (number === undefined) return new Rejected(`must be a number, got ${typeOf(value)} ${quote(text)}`);
+    if (number === undefined)
+      return new Rejected(
+        `must be a number, got ${typeOf(value)} ${quoteForMessage(text, QUOTED_TEXT_LIMIT)}`,
+      );
     // One meaning everywhere: any negative number is unlimited, 0 allows nothing.
     if (number < 0) return UNLIMITED;
     if (number === 0) return field.zeroIsUnlimited ? UNLIMITED : 0;
     if (!field.decimal && !Number.isInteger(number)) {
-      return new Rejected(`must be a whole number, got ${quote(text)}`);
+      return new Rejected(`must be a whole number, got ${quoteForMessage(text, QUOTED_TEXT_LIMIT)}`);
     }
     return number;
   };
@@ -321,7 +329,7 @@ function readWebhook(entry: unknown, path: string, problems: FieldProblem[]): We
       if (!isEventType(type)) {
         problem(
           `.event_types[${index}]`,
-          `is not a known event type: ${typeof type === 'string' ? quote(type) : typeof type}`,
+          `is not a known event type: ${typeof type === 'string' ? quoteForMessage(type, QUOTED_TEXT_LIMIT) : typeof type}`,
         );
       }
     });
@@ -366,7 +374,8 @@ function readHeaders(headers: Record<string, unknown>, report: Report): Readonly
   const result: [string, string][] = [];
   for (const [name, value] of Object.entries(headers)) {
     // Header values may hold credentials: name the header, never echo the value.
-    if (!HEADER_NAME.test(name)) report('', `has an invalid header name ${quote(name)}`);
+    if (!HEADER_NAME.test(name))
+      report('', `has an invalid header name ${quoteForMessage(name, QUOTED_TEXT_LIMIT)}`);
     else if (typeof value !== 'string' || LINE_BREAK_OR_NUL.test(value))
       report(`.${name}`, 'must be a one-line string');
     else result.push([name, value]);
@@ -415,8 +424,4 @@ function isHttpUrl(value: unknown): value is string {
 /** The DynamoDB type of an attribute value (`S`, `N`, `M`, ...), for messages. */
 function typeOf(value: AttributeValue): string {
   return Object.entries(value).find(([, member]) => member !== undefined)?.[0] ?? 'an empty value';
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text.length > QUOTED_TEXT_LIMIT ? `${text.slice(0, QUOTED_TEXT_LIMIT)}…` : text);
 }

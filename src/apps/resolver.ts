@@ -1,7 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type AppCacheConfig, type Config, loadConfig } from '../config/config.js';
-import type { StructuredLogger } from '../observability/logger.js';
+import { createLogger, DEFAULT_SERVICE_NAME, type StructuredLogger } from '../observability/logger.js';
 import type { App, AppLimitDefaults } from './app.js';
 import { CachedAppStore } from './cached-store.js';
 import { createAppStoreClient } from './client.js';
@@ -42,7 +41,7 @@ export interface AppResolver {
  */
 export function createAppResolver(options: AppResolverOptions = {}): AppResolver {
   const config = options.config ?? loadConfig();
-  const logger = options.logger ?? new Logger({ persistentKeys: { component: 'app-resolver' } });
+  const logger = options.logger ?? createLogger(DEFAULT_SERVICE_NAME, 'app-resolver');
   const store = new DynamoDbAppStore({
     client: options.client ?? createAppStoreClient(config.appStore),
     tableName: options.tableName ?? config.appStore.table,

@@ -1,5 +1,6 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type { AppLookupStats } from '../apps/lookup-stats.js';
+import { everyInterval } from '../observability/interval.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import type { CounterMetrics } from '../observability/metrics.js';
 
@@ -15,7 +16,7 @@ export interface DecisionFields {
 export interface DecisionLogOptions {
   /** Where the counters come from (the resolver's cache stats). */
   readonly stats: () => AppLookupStats;
-  /** Where the counters are also published as EMF metrics, once per interval. */
+  /** Publishes the counters as an EMF line (whatever the log level) instead of the INFO stats line. */
   readonly metrics?: CounterMetrics;
   /** How often the counters are logged at INFO, per container. */
   readonly statsIntervalMs?: number;
@@ -34,22 +35,26 @@ export type DecisionLogger = StructuredLogger & {
  * DEBUG: they are the bulk of the traffic, API Gateway's access logs record them already, and a JSON line costs
  * more than the decision itself (set `POWERTOOLS_LOGGER_SAMPLE_RATE` to see a share of them). Denials are
  * INFO and failures ERROR. The decision counts and cache counters are logged at INFO once per interval per
- * container (and published as EMF metrics when `metrics` is given), and with every denial or failure.
+ * container (as an EMF line, written whatever the log level, when `metrics` is given), and with every denial or failure.
  */
 export function createDecisionLog(
   logger: DecisionLogger,
   options: DecisionLogOptions,
 ): (fields: DecisionFields) => void {
-  const intervalMs = options.statsIntervalMs ?? 60_000;
-  const now = options.now ?? Date.now;
+  const statsDue = everyInterval(options.statsIntervalMs ?? 60_000, options.now);
   const counts = { allow: 0, deny: 0, error: 0 };
-  let lastStatsAt = now();
 
   return (fields) => {
     counts[fields.decision]++;
     // An allow line is built only when it will be written: this runs on every authorization.
     if (fields.decision !== 'allow' || logger.level <= LogLevelThreshold.DEBUG) {
-      const { startedAt, ...rest } = fields;
+      const { startedAt, ...decision } = fields;
+      // The key or id may be whatever a client sent: keep a spray of huge ones from inflating the log bill.
+      const rest = {
+        ...decision,
+        ...(decision.appKey === undefined ? {} : { appKey: shortened(decision.appKey) }),
+        ...(decision.appId === undefined ? {} : { appId: shortened(decision.appId) }),
+      };
       const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
       if (fields.decision === 'allow') logger.debug('authorizer decision', { ...rest, latencyMs });
       else {
@@ -58,22 +63,28 @@ export function createDecisionLog(
         else logger.info('authorizer decision', line);
       }
     }
-    const at = now();
-    if (at - lastStatsAt >= intervalMs) {
-      lastStatsAt = at;
+    const at = statsDue();
+    if (at !== undefined) {
       const cache = options.stats();
-      logger.info('authorizer stats', { decisions: { ...counts }, cache });
-      options.metrics?.publish({
-        AuthorizerAllow: counts.allow,
-        AuthorizerDeny: counts.deny,
-        AuthorizerError: counts.error,
-        AppCacheHits: cache.hits,
-        AppCacheMisses: cache.misses,
-        AppCacheNegativeHits: cache.negativeHits,
-        AppCacheStaleServed: cache.staleServed,
-        AppStoreErrors: cache.errors,
-        AppCacheEvictions: cache.evictions,
-      });
+      const summary = { decisions: { ...counts }, cache };
+      if (!options.metrics) logger.info('authorizer stats', summary);
+      else {
+        options.metrics.publish(
+          {
+            AuthorizerAllow: counts.allow,
+            AuthorizerDeny: counts.deny,
+            AuthorizerError: counts.error,
+            AppCacheHits: cache.hits,
+            AppCacheMisses: cache.misses,
+            AppCacheNegativeHits: cache.negativeHits,
+            AppCacheStaleServed: cache.staleServed,
+            AppStoreErrors: cache.errors,
+            AppCacheEvictions: cache.evictions,
+          },
+          { message: 'authorizer stats', ...summary },
+          at,
+        );
+      }
     }
   };
 }
@@ -83,3 +94,9 @@ export function createDecisionLog(
  * authorizer answers in microseconds or fails on a bounded DynamoDB timeout, so it has no use for one.
  */
 export const FAST_AUTHORIZER = Object.freeze({ timeoutEarlyInMillis: 0 });
+
+const MAX_LOGGED_IDENTIFIER = 64;
+
+function shortened(value: string): string {
+  return value.length > MAX_LOGGED_IDENTIFIER ? `${value.slice(0, MAX_LOGGED_IDENTIFIER)}…` : value;
+}

@@ -1,7 +1,7 @@
 import type { AppResolver } from '../apps/index.js';
 import type { HttpAuthorizerEvent } from '../gateway/events.js';
 import { signedPath } from '../http/signed-path.js';
-import { verifyRawRequest } from '../protocol/index.js';
+import { parseQueryString, type VerifyFailureReason, verifyRawRequest } from '../protocol/index.js';
 
 /** Flat context handed to the route Lambda at `requestContext.authorizer.lambda`. */
 export interface HttpAuthorizerContext {
@@ -10,14 +10,11 @@ export interface HttpAuthorizerContext {
   readonly bodyMd5: string;
 }
 
+export type HttpAuthorizerRefusal = 'no-app-id' | 'unknown-app' | 'app-disabled' | VerifyFailureReason;
+
 export type HttpAuthorizerDecision =
   | { readonly isAuthorized: true; readonly context: HttpAuthorizerContext }
-  | {
-      readonly isAuthorized: false;
-      readonly reason: string;
-      readonly status: number;
-      readonly appId?: string;
-    };
+  | { readonly isAuthorized: false; readonly reason: HttpAuthorizerRefusal; readonly appId?: string };
 
 export interface HttpAuthorizerDeps {
   readonly resolver: AppResolver;
@@ -36,23 +33,31 @@ export async function authorizeHttpApiRequest(
   deps: HttpAuthorizerDeps,
 ): Promise<HttpAuthorizerDecision> {
   const appId = event.pathParameters?.appId;
-  if (!appId) return { isAuthorized: false, reason: 'no app id in the path', status: 404 };
+  if (!appId) return { isAuthorized: false, reason: 'no-app-id' };
   const app = await deps.resolver.byId(appId);
-  if (!app) return { isAuthorized: false, reason: 'unknown app', status: 404, appId };
+  if (!app) return { isAuthorized: false, reason: 'unknown-app', appId };
+  const rawQueryString = event.rawQueryString ?? '';
   const verdict = verifyRawRequest({
     method: event.requestContext.http.method,
-    path: signedPath(event.rawPath, event.requestContext.stage),
-    rawQueryString: event.rawQueryString ?? '',
+    path: signedPath(event.rawPath, appId),
+    rawQueryString,
     skipBodyCheck: true,
     app,
     now: deps.now?.(),
   });
-  if (!verdict.ok) return { isAuthorized: false, reason: verdict.reason, status: verdict.status, appId };
-  if (!app.enabled) return { isAuthorized: false, reason: 'app disabled', status: 403, appId };
-  return { isAuthorized: true, context: { appId: app.id, bodyMd5: bodyMd5Of(event) } };
+  if (!verdict.ok) return { isAuthorized: false, reason: verdict.reason, appId };
+  if (!app.enabled) return { isAuthorized: false, reason: 'app-disabled', appId };
+  return { isAuthorized: true, context: { appId: app.id, bodyMd5: signedBodyMd5(rawQueryString) } };
 }
 
-function bodyMd5Of(event: HttpAuthorizerEvent): string {
-  const value = event.queryStringParameters?.body_md5;
-  return typeof value === 'string' ? value : '';
+/**
+ * The `body_md5` value the verified signature covers. Read the way the verifier reads it (decoded, name in any
+ * case), not from API Gateway's `queryStringParameters`, whose names are case-sensitive: a client could
+ * otherwise send `BODY_MD5`, keep a valid signature and hand the route an empty `bodyMd5`.
+ */
+function signedBodyMd5(rawQueryString: string): string {
+  for (const [name, value] of Object.entries(parseQueryString(rawQueryString))) {
+    if (name.toLowerCase() === 'body_md5') return typeof value === 'string' ? value : (value[0] ?? '');
+  }
+  return '';
 }

@@ -1,4 +1,5 @@
 import { type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../apps/app.js';
+import { ConfigError } from '../errors.js';
 import { type Env, readBoolean, readNumber, readString, readUrl, readVariable } from './env.js';
 
 export interface AppStoreConfig {
@@ -42,7 +43,7 @@ export function loadConfig(env: Env = process.env): Config {
     stateTable: readVariable(env, 'STATE_TABLE')?.value,
     appCache: Object.freeze({
       enabled: readBoolean(env, 'APP_MANAGER_CACHE_ENABLED', true),
-      ttlSeconds: readNumber(env, 'APP_MANAGER_CACHE_TTL', 60, { min: 0 }),
+      ttlSeconds: readCacheTtl(env),
       negativeTtlSeconds: readNumber(env, 'APP_MANAGER_CACHE_NEGATIVE_TTL', 5, { min: 0 }),
       staleIfErrorSeconds: readNumber(env, 'APP_MANAGER_CACHE_STALE_IF_ERROR', 300, { min: 0 }),
       maxEntries: readNumber(env, 'APP_MANAGER_CACHE_MAX_ENTRIES', 10_000, { integer: true, min: 1 }),
@@ -64,4 +65,19 @@ export function loadConfig(env: Env = process.env): Config {
       maxEventBatchSize: limit('EVENT_MAX_BATCH_SIZE', DEFAULT_APP_LIMITS.maxEventBatchSize),
     }),
   });
+}
+
+/**
+ * soketi reads a TTL of -1 as "never expire", so a disabled app, a rotated secret or a new limit would never
+ * reach a warm container; say so rather than only that -1 is below 0.
+ */
+function readCacheTtl(env: Env): number {
+  const found = readVariable(env, 'APP_MANAGER_CACHE_TTL');
+  if (found && Number(found.value) < 0) {
+    throw new ConfigError(
+      found.name,
+      `"${found.value}" (soketi's "never expire") is not supported: cached apps would never see a change; set a number of seconds, e.g. 3600`,
+    );
+  }
+  return readNumber(env, 'APP_MANAGER_CACHE_TTL', 60, { min: 0 });
 }

@@ -71,6 +71,9 @@ function parseEvent(body: unknown, app: App, where: string): PublishEvent {
   }
   const dataBytes = Buffer.byteLength(data, 'utf8');
   const maxBytes = app.maxEventPayloadInKb * 1024;
+  // 0 allows nothing, not even empty data.
+  if (maxBytes === 0)
+    throw new PayloadTooLargeError(`${where}data: MaxEventPayloadInKb is 0, no event may be sent.`);
   if (dataBytes > maxBytes) {
     throw new PayloadTooLargeError(
       `${where}data is ${dataBytes} bytes, over the allowed maximum of ${maxBytes} bytes (MaxEventPayloadInKb ${app.maxEventPayloadInKb}).`,

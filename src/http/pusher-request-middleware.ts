@@ -7,12 +7,14 @@ import {
   AppNotFoundError,
   AuthenticationError,
   BadRequestError,
-  PayloadTooLargeError,
   RateLimitedError,
   RequestRejectedError,
+  UnknownEndpointError,
 } from '../errors.js';
 import type { RateLimitDecision, RateLimiter, RateLimitKind } from '../limits/index.js';
+import { everyInterval } from '../observability/interval.js';
 import type { StructuredLogger } from '../observability/logger.js';
+import type { CounterMetrics } from '../observability/metrics.js';
 import { type VerifyFailure, verifyRawRequest } from '../protocol/index.js';
 import {
   backendEventPoints,
@@ -35,7 +37,7 @@ export type PusherRoute =
 export interface PusherRequest {
   readonly app: App;
   readonly route: PusherRoute;
-  /** The parsed JSON body (undefined for an empty body). */
+  /** The parsed JSON body (undefined for an empty body, and for unknown routes). */
   readonly body: unknown;
   /** Events of a trigger or batch, checked against the app's limits. */
   readonly events: readonly PublishEvent[];
@@ -51,6 +53,17 @@ export interface PusherRequestOptions {
   readonly logger?: StructuredLogger;
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number;
+  /**
+   * Let requests for endpoints other than the Pusher HTTP API's through (verified, app enabled, but with no
+   * body parsing, per-request limits or rates, which the handler then owns). Off by default: 404.
+   */
+  readonly allowUnknownRoutes?: boolean;
+  /**
+   * Publishes request, rate-limiter and cache counters once per interval as an EMF line; without it they are
+   * logged at INFO (when a logger is given).
+   */
+  readonly metrics?: CounterMetrics;
+  readonly statsIntervalMs?: number;
 }
 
 const ROUTE_PATTERN =
@@ -86,16 +99,46 @@ export function pusherRequestMiddleware(
       'pusherRequestMiddleware: options.rateLimiter is required (null turns rate limits off)',
     );
   }
-  const { resolver, rateLimiter, logger, now } = options;
+  const { resolver, rateLimiter, logger, now, allowUnknownRoutes = false, metrics } = options;
+  const requests = { admitted: 0, refused: 0, failed: 0 };
+  const statsDue = everyInterval(options.statsIntervalMs ?? 60_000);
+  const reportIfDue = () => {
+    const at = statsDue();
+    if (at === undefined) return;
+    const summary = { requests: { ...requests }, cache: resolver.stats(), limiter: rateLimiter?.stats() };
+    if (!metrics) {
+      logger?.info('pusher request stats', summary);
+      return;
+    }
+    const { cache, limiter } = summary;
+    metrics.publish(
+      {
+        PusherRequestsAdmitted: requests.admitted,
+        PusherRequestsRefused: requests.refused,
+        PusherRequestsFailed: requests.failed,
+        AppCacheHits: cache.hits,
+        AppCacheMisses: cache.misses,
+        AppStoreErrors: cache.errors,
+        RateLimitAllowed: limiter?.allowed ?? 0,
+        RateLimitRefused: limiter?.refused ?? 0,
+        RateLimitLeases: limiter?.leases ?? 0,
+        RateLimitFallbacks: limiter?.fallbacks ?? 0,
+        StateTableWrites: limiter?.dynamodbWrites ?? 0,
+        StateTableErrors: limiter?.dynamodbErrors ?? 0,
+      },
+      { message: 'pusher request stats', ...summary },
+      at,
+    );
+  };
 
   return {
     name: 'pusherRequest',
     before: async (request) => {
       const event = request.event;
       const method = event.requestContext.http.method.toUpperCase();
-      const path = signedPath(event.rawPath, event.requestContext.stage);
       const appId = event.pathParameters?.appId;
       if (!appId) throw new AppNotFoundError('The app');
+      const path = signedPath(event.rawPath, appId);
       const app = await resolver.byId(appId);
       if (!app) throw new AppNotFoundError(`The app ${appId}`);
 
@@ -111,11 +154,15 @@ export function pusherRequestMiddleware(
       if (!verdict.ok) throw rejection(verdict);
       if (!app.enabled) throw new AppDisabledError(app.id);
 
-      const route = routeOf(method, path);
-      const body = parseJson(rawBody);
+      const route = routeOf(method, decodedPath(path));
+      if (route.kind === 'other' && !allowUnknownRoutes)
+        throw new UnknownEndpointError(method, decodedPath(path));
+      const body = route.kind === 'other' ? undefined : parseJson(rawBody);
       const events = eventsOf(route, body, app);
       const rateLimit = await consumeRate(route, events, app);
       request.context.pusher = { app, route, body, events, rateLimit };
+      requests.admitted++;
+      reportIfDue();
     },
     onError: (request) => {
       const error = request.error;
@@ -128,6 +175,9 @@ export function pusherRequestMiddleware(
         reason: error instanceof RequestRejectedError ? (error.code ?? error.message) : error?.message,
       });
       request.response = response;
+      if ((response.statusCode ?? 500) >= 500) requests.failed++;
+      else requests.refused++;
+      reportIfDue();
     },
   };
 
@@ -170,6 +220,15 @@ function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 
+/** The route path decoded, as the verifier decodes it; a malformed escape fails verification before this. */
+function decodedPath(path: string): string {
+  try {
+    return path.includes('%') ? decodeURIComponent(path) : path;
+  } catch {
+    return path;
+  }
+}
+
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) return undefined;
   try {
@@ -180,7 +239,5 @@ function parseJson(body: Buffer): unknown {
 }
 
 function rejection({ status, message, reason }: VerifyFailure): RequestRejectedError {
-  if (status === 401) return new AuthenticationError(message, reason);
-  if (status === 413) return new PayloadTooLargeError(message, reason);
-  return new BadRequestError(message, reason);
+  return status === 401 ? new AuthenticationError(message, reason) : new BadRequestError(message, reason);
 }

@@ -1,10 +1,13 @@
 /**
- * The path a Pusher client signed, from the path API Gateway reports: HTTP APIs on a named stage put
- * `/<stage>` in front of the route path, and clients sign the route path. (Percent-escapes are decoded by
- * `verifyRawRequest`.)
+ * The path a Pusher client signed, from the path API Gateway reports. Clients sign `/apps/{appId}/...`; what
+ * comes before it (the `/<stage>` of a named HTTP API stage, a custom domain's base path mapping) is not
+ * theirs. The signed path starts at the last `/apps/{appId}/` (channel names and user ids cannot contain `/`).
+ * Percent-escapes are left for `verifyRawRequest` to decode.
  */
-export function signedPath(rawPath: string, stage: string | undefined): string {
-  if (stage && stage !== '$default' && rawPath.startsWith(`/${stage}/`))
-    return rawPath.slice(stage.length + 1);
-  return rawPath;
+export function signedPath(rawPath: string, appId: string): string {
+  let start = -1;
+  for (const form of new Set([appId, encodeURIComponent(appId)])) {
+    start = Math.max(start, rawPath.lastIndexOf(`/apps/${form}/`));
+  }
+  return start > 0 ? rawPath.slice(start) : rawPath;
 }

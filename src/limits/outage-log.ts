@@ -1,3 +1,4 @@
+import { describeError } from '../format.js';
 import type { StructuredLogger } from '../observability/logger.js';
 
 /**
@@ -24,7 +25,7 @@ export class OutageLog {
         tableName: this.tableName,
         appId,
         kind,
-        error: describe(error),
+        error: describeError(error),
         failuresSinceLastWarning: this.failuresSinceWarning,
       },
     );
@@ -45,6 +46,3 @@ export class OutageLog {
 }
 
 /** Name and message only: SDK errors carry request metadata that has no place in a log line. */
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}

@@ -1,7 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
-import type { StructuredLogger } from '../observability/logger.js';
+import { createLogger, DEFAULT_SERVICE_NAME, type StructuredLogger } from '../observability/logger.js';
 import { leaseSize, smoothDemand } from './lease-size.js';
 import { OutageLog } from './outage-log.js';
 import { leaseTokens, type WindowItem } from './token-lease.js';
@@ -41,7 +40,10 @@ export interface RateLimiterStats {
 export interface RateLimiter {
   /**
    * Takes `points` (a positive integer) from the app's budget of `limitPerSecond` for the current window.
-   * `Infinity` allows at once and 0 refuses at once, neither calling DynamoDB.
+   * `Infinity` or any negative limit (unlimited, the project's one convention) allows at once and 0 refuses
+   * at once, neither calling DynamoDB.
+   *
+   * @throws RangeError for `points` that are not a positive integer, or a NaN limit: both are caller bugs.
    */
   consume(
     appId: string,
@@ -97,8 +99,13 @@ interface LimitState {
   /** Claimed by all containers in `window`, as last seen: only grows, so `limit - claimedInWindow` bounds what is left. */
   claimedInWindow: number;
   previousLease: number;
-  /** Points asked for and admitted in `window`. */
+  /**
+   * Points asked for by requests that arrived in `window`, learned into `demandRate` when it ends. A request
+   * still waiting for a lease when the window rolls stays counted here (once), and in `waiting` for the
+   * next window's lease.
+   */
   requested: number;
+  /** Points admitted in `window`. */
   admitted: number;
   /** Points the fallback limiter admitted in `window` that no lease has claimed yet: the next lease claims them. */
   unclaimed: number;
@@ -153,7 +160,7 @@ class SharedRateLimiter implements RateLimiter {
       maxTrackedKeys: options.maxTrackedKeys ?? RATE_LIMITER_DEFAULTS.maxTrackedKeys,
     };
     this.outageLog = new OutageLog(
-      options.logger ?? new Logger({ persistentKeys: { component: 'rate-limiter' } }),
+      options.logger ?? createLogger(DEFAULT_SERVICE_NAME, 'rate-limiter'),
       options.tableName,
       this.settings.outageLogIntervalMs,
     );
@@ -172,11 +179,14 @@ class SharedRateLimiter implements RateLimiter {
     if (!Number.isInteger(points) || points < 1) {
       throw new RangeError(`Rate limit points must be a positive integer, got ${points}`);
     }
-    if (limitPerSecond === UNLIMITED) {
+    // NaN cannot come from an app item (parsing rejects it), so it is a caller bug: refusing every request
+    // would pass for a rate limit and hide it, allowing them would lift a limit nobody lifted.
+    if (Number.isNaN(limitPerSecond)) throw new RangeError('Rate limit per second must be a number, got NaN');
+    if (limitPerSecond === UNLIMITED || limitPerSecond < 0) {
       this.count(true, false);
       return UNLIMITED_DECISION;
     }
-    const limit = limitPerSecond > 0 ? Math.floor(limitPerSecond) : 0;
+    const limit = Math.floor(limitPerSecond);
     let at = this.now();
     if (points > limit) {
       const state = this.limits.get(`${appId}#${kind}`);

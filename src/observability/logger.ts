@@ -11,12 +11,19 @@ export interface StructuredLogger {
   error(message: string, attributes: Record<string, unknown>): void;
 }
 
+/** The service name of lines logged by a component used outside our handlers. */
+export const DEFAULT_SERVICE_NAME = 'pusher-lambda-authorizer';
+
 /**
  * One JSON logger per handler module, created at cold start. Level from `POWERTOOLS_LOG_LEVEL`
- * (or `LOG_LEVEL`); the service name from `POWERTOOLS_SERVICE_NAME`, else the given one.
+ * (or `LOG_LEVEL`); the service name from `POWERTOOLS_SERVICE_NAME`, else the given one; `component`, when
+ * given, is on every line.
  */
-export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName });
+export function createLogger(serviceName: string, component?: string): Logger {
+  return new Logger({
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName,
+    ...(component === undefined ? {} : { persistentKeys: { component } }),
+  });
 }
 
 /**

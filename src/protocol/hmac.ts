@@ -10,9 +10,11 @@ const INNER_PAD = 0x36;
 const OUTER_PAD = 0x5c;
 const MESSAGE_CAPACITY = 16 * 1024;
 
-// Module-scope scratch buffers: every use below is synchronous, so concurrent requests on one event loop
-// cannot interleave in them, and the hot path allocates no buffers of its own. They, like the padded-key
-// cache, hold secret-derived bytes between calls, as the app cache holds the secrets themselves.
+// Module-scope scratch buffers, so the hot path allocates no buffers of its own. They hold one request's bytes
+// at a time, which is safe only while each function here fills and reads them (digest, compare) within one
+// synchronous call. Invariant: no await, callback or async crypto between fill and read; otherwise
+// concurrent requests on the event loop would overwrite each other's bytes, silently. They, like the
+// padded-key cache, hold secret-derived bytes between calls, as the app cache holds the secrets themselves.
 const innerBlock = Buffer.alloc(SHA256_BLOCK_BYTES + MESSAGE_CAPACITY);
 const outerBlock = Buffer.alloc(SHA256_BLOCK_BYTES + SHA256_DIGEST_BYTES);
 const compared = Buffer.alloc(2 * SIGNATURE_HEX_LENGTH);

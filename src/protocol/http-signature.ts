@@ -1,9 +1,9 @@
 import { hash } from 'node:crypto';
 import type { App } from '../apps/app.js';
 import { InvalidQueryStringError, InvalidRequestToSignError } from '../errors.js';
+import { quoteForMessage } from '../format.js';
 import { hexSignatureEquals, hmacSha256Hex } from './hmac.js';
 import { decodeQueryPairs } from './query.js';
-import { quoteForMessage } from './quote.js';
 
 /** The only auth_version Pusher defines. */
 export const AUTH_VERSION = '1.0';
@@ -37,7 +37,7 @@ export type VerifyFailureReason =
 
 export type VerifyFailure = {
   readonly ok: false;
-  readonly status: 400 | 401 | 403 | 413;
+  readonly status: 400 | 401;
   readonly reason: VerifyFailureReason;
   readonly message: string;
 };

@@ -1,5 +1,5 @@
 import { InvalidQueryStringError } from '../errors.js';
-import { quoteForMessage } from './quote.js';
+import { quoteForMessage } from '../format.js';
 
 /**
  * Decoded query parameters. A key given more than once holds an array in the order received, and so does a

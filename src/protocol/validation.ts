@@ -1,5 +1,5 @@
+import { quoteForMessage } from '../format.js';
 import { parseJsonObject } from './json.js';
-import { quoteForMessage } from './quote.js';
 
 export type ValidationResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 

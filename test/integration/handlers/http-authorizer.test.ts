@@ -1,11 +1,19 @@
 import Pusher from 'pusher';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createAppResolver } from '../../../src/apps/resolver.js';
+import { authorizeHttpApiRequest } from '../../../src/authorizers/http-api.js';
+import { loadConfig } from '../../../src/config/config.js';
 import type { HttpAuthorizerEvent } from '../../../src/gateway/events.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { CaptureServer } from '../../support/capture-server.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
+import {
+  closedPortEndpoint,
+  DYNAMODB_FAULTS,
+  type DynamoDbProxy,
+  startDynamoDbProxy,
+} from '../../support/dynamodb-proxy.js';
 import { httpEventsFromCapturedRequest } from '../../support/events.js';
 import { capturedStdout, coldStart } from '../../support/handler-env.js';
 import { lambdaContext } from '../../support/lambda-context.js';
@@ -24,6 +32,8 @@ beforeAll(async () => {
     appItem('app-2'),
     appItem('app-off', { Enabled: { BOOL: false } }),
     appItem('app-cold'),
+    appItem('app-reset'),
+    appItem('app-hang'),
   );
   proxy = await startDynamoDbProxy(dynamodbEndpoint());
   capture = await new CaptureServer().start();
@@ -60,6 +70,38 @@ async function authorizerEventFor(
 
 const trigger = (pusher: Pusher) => () => pusher.trigger('my-channel', 'my-event', { hello: 'world' });
 const invoke = (event: HttpAuthorizerEvent) => handler(event, lambdaContext('http-authorizer'));
+
+describe('authorizeHttpApiRequest: why a request is refused', () => {
+  const decide = (event: HttpAuthorizerEvent) =>
+    authorizeHttpApiRequest(event, {
+      resolver: createAppResolver({ client: table.client, tableName: table.name, config: loadConfig({}) }),
+    });
+
+  it.each([
+    ['a wrong secret', () => sdk('app-1', 'app-1-key', 'wrong'), 'invalid-signature'],
+    ['another app’s key and secret', () => sdk('app-1', 'app-2-key', 'app-2-secret'), 'unknown-key'],
+    [
+      'another app’s key with this app’s secret',
+      () => sdk('app-1', 'app-2-key', 'app-1-secret'),
+      'unknown-key',
+    ],
+    ['a disabled app', () => sdk('app-off'), 'app-disabled'],
+    ['an unknown app', () => sdk('app-nobody'), 'unknown-app'],
+  ])('%s', async (_, client, reason) => {
+    await expect(decide(await authorizerEventFor(trigger(client())))).resolves.toMatchObject({
+      isAuthorized: false,
+      reason,
+    });
+  });
+
+  it('a timestamp 600 s away', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 600_000);
+    const event = await authorizerEventFor(trigger(sdk('app-1')));
+    vi.useRealTimers();
+    await expect(decide(event)).resolves.toMatchObject({ isAuthorized: false, reason: 'timestamp-expired' });
+  });
+});
 
 describe('HTTP API authorizer handler', () => {
   it('authorizes a real pusher SDK trigger and passes the app id and the signed body_md5 on', async () => {
@@ -123,6 +165,34 @@ describe('HTTP API authorizer handler', () => {
     await expect(invoke(event)).rejects.toThrow(/unavailable/i);
     proxy.setFault(undefined);
     await expect(invoke(event)).resolves.toMatchObject({ isAuthorized: true });
+  });
+
+  it.each([
+    ['drops connections', 'app-reset', DYNAMODB_FAULTS.reset],
+    ['never answers (the client times out)', 'app-hang', DYNAMODB_FAULTS.hang],
+  ])('fails the invocation when DynamoDB %s', async (_, appId, fault) => {
+    const event = await authorizerEventFor(trigger(sdk(appId)));
+    proxy.setFault(fault);
+    await expect(invoke(event)).rejects.toThrow(/unavailable/i);
+  });
+
+  it('fails the invocation when nothing listens at the DynamoDB endpoint', async () => {
+    const event = await authorizerEventFor(trigger(sdk('app-1')));
+    const { handler: unreachable } = await coldStart(() => import('../../../handlers/http-authorizer.js'), {
+      APP_MANAGER_DYNAMODB_TABLE: table.name,
+      APP_MANAGER_DYNAMODB_ENDPOINT: await closedPortEndpoint(),
+    });
+    await expect(unreachable(event, lambdaContext())).rejects.toThrow(/unavailable/i);
+  });
+
+  it('hands the route the body_md5 the signature covers, even when the client spells the name in capitals', async () => {
+    const event = await authorizerEventFor(trigger(sdk('app-1')));
+    const bodyMd5 = new URLSearchParams(event.rawQueryString).get('body_md5');
+    const shouted = { ...event, rawQueryString: event.rawQueryString.replace('body_md5=', 'BODY_MD5=') };
+    await expect(invoke(shouted)).resolves.toEqual({
+      isAuthorized: true,
+      context: { appId: 'app-1', bodyMd5 },
+    });
   });
 
   it('resolves each app once on a warm container', async () => {

@@ -11,6 +11,7 @@ import {
 } from '../../../src/http/pusher-request-middleware.js';
 import { jsonResponse } from '../../../src/http/responses.js';
 import { createRateLimiter } from '../../../src/limits/index.js';
+import { CounterMetrics } from '../../../src/observability/metrics.js';
 import { signRequest } from '../../../src/protocol/index.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
@@ -76,7 +77,9 @@ beforeAll(async () => {
   const rateLimiter = createRateLimiter({ client: stateClient, tableName: state.name, now: () => clockMs });
   route.use(pusherRequestMiddleware({ resolver, rateLimiter })).handler(async (_event, context) => {
     seen.push(context.pusher);
-    if (context.pusher.route.kind === 'other') throw new Error('a bug in the route handler');
+    const { route } = context.pusher;
+    if (route.kind === 'terminate-user' && route.userId === 'crash')
+      throw new Error('a bug in the route handler');
     return jsonResponse({});
   });
   gateway = await startHttpGateway((event, context) => route(event, context as PusherRequestContext));
@@ -296,11 +299,56 @@ describe('pusherRequestMiddleware on events API Gateway builds', () => {
   });
 
   it('answers an error thrown by the route handler with a bare 500', async () => {
-    const pusher = sdk('open', { server: capture });
-    const [, request] = await Promise.all([pusher.post({ path: '/unknown', body: '{}' }), capture.next()]);
-    const { proxyEvent } = httpEventsFromCapturedRequest(request);
-    const response = await route(proxyEvent, lambdaContext() as PusherRequestContext);
-    expect(response).toMatchObject({ statusCode: 500, body: 'A server error has occurred.' });
+    const answer = await refusal(sdk('open').terminateUserConnections('crash'));
+    expect(answer).toEqual({ status: 500, body: 'A server error has occurred.' });
+  });
+
+  it('refuses a signed request for an endpoint the Pusher API does not have with 404', async () => {
+    const answer = await refusal(sdk('open').post({ path: '/unknown', body: '{}' }));
+    expect(answer).toEqual({ status: 404, body: 'Unknown endpoint: POST /apps/open/unknown' });
+    expect(seen).toHaveLength(0);
+  });
+
+  it('routes on the decoded path, as it was signed', async () => {
+    await sdk('open').terminateUserConnections('a@b');
+    expect(seen.map((request) => request.route)).toEqual([{ kind: 'terminate-user', userId: 'a@b' }]);
+  });
+});
+
+describe('pusherRequestMiddleware counters', () => {
+  it('publishes request, limiter and cache counters as EMF lines, each the growth since the last', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const metrics = new CounterMetrics('routes', {
+      env: {},
+      write: (line) => void lines.push(JSON.parse(line)),
+    });
+    const counted = middy<
+      APIGatewayProxyEventV2,
+      Awaited<ReturnType<typeof jsonResponse>>,
+      Error,
+      PusherRequestContext
+    >()
+      .use(pusherRequestMiddleware({ resolver, rateLimiter: null, metrics, statsIntervalMs: 0 }))
+      .handler(async () => jsonResponse({}));
+    const countedGateway = await startHttpGateway((event, context) =>
+      counted(event, context as PusherRequestContext),
+    );
+    try {
+      await sdk('open', { server: countedGateway }).trigger('a', 'e', 'x');
+      await refusal(sdk('open', { server: countedGateway, secret: 'wrong' }).trigger('a', 'e', 'x'));
+    } finally {
+      await countedGateway.close();
+    }
+    expect(lines).toMatchObject([
+      {
+        message: 'pusher request stats',
+        service: 'routes',
+        PusherRequestsAdmitted: 1,
+        PusherRequestsRefused: 0,
+      },
+      { PusherRequestsAdmitted: 0, PusherRequestsRefused: 1, RateLimitAllowed: 0 },
+    ]);
+    expect(lines[0]!._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'PusherLambdaAuthorizer' }] });
   });
 });
 

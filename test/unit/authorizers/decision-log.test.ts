@@ -1,8 +1,7 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { createDecisionLog } from '../../../src/authorizers/decision-log.js';
-import { CounterMetrics, createMetrics } from '../../../src/observability/metrics.js';
-import { capturedStdout } from '../../support/handler-env.js';
+import { CounterMetrics } from '../../../src/observability/metrics.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
 const STATS = {
@@ -77,25 +76,44 @@ describe('createDecisionLog', () => {
     ]);
   });
 
-  it('publishes the counters as EMF metrics, each publish counting the growth since the last', async () => {
-    const { log, advance } = setup(LogLevelThreshold.INFO, new CounterMetrics(createMetrics('test', {})));
+  it('publishes the counters as an EMF line whatever the log level, each time the growth since the last', () => {
+    const lines: string[] = [];
+    const metrics = new CounterMetrics('test-service', { env: {}, write: (line) => void lines.push(line) });
+    const { logger, log, advance } = setup(LogLevelThreshold.CRITICAL, metrics);
     const startedAt = performance.now();
-    const output = await capturedStdout(async () => {
-      log({ decision: 'allow', startedAt });
-      advance(60_000);
-      log({ decision: 'deny', startedAt });
-      log({ decision: 'allow', startedAt });
-      advance(60_000);
-      log({ decision: 'allow', startedAt });
-    });
-    const emf = output
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .filter((line) => line._aws);
+    log({ decision: 'allow', startedAt });
+    advance(60_000);
+    log({ decision: 'deny', startedAt });
+    log({ decision: 'allow', startedAt });
+    advance(60_000);
+    log({ decision: 'allow', startedAt });
+    expect(logger.records.filter((record) => record.message === 'authorizer stats')).toHaveLength(0);
+    const emf = lines.map((line) => JSON.parse(line));
     expect(emf).toHaveLength(2);
-    expect(emf[0]).toMatchObject({ AuthorizerAllow: 1, AuthorizerDeny: 1, AppCacheHits: 7, service: 'test' });
-    expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('PusherLambdaAuthorizer');
+    expect(emf[0]).toMatchObject({
+      message: 'authorizer stats',
+      service: 'test-service',
+      decisions: { allow: 1, deny: 1, error: 0 },
+      AuthorizerAllow: 1,
+      AuthorizerDeny: 1,
+      AppCacheHits: 7,
+      _aws: {
+        Timestamp: 60_000,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'PusherLambdaAuthorizer',
+            Dimensions: [['service']],
+            Metrics: expect.arrayContaining([{ Name: 'AuthorizerAllow', Unit: 'Count' }]),
+          },
+        ],
+      },
+    });
     expect(emf[1]).toMatchObject({ AuthorizerAllow: 2, AuthorizerDeny: 0, AppCacheHits: 0 });
+  });
+
+  it('shortens a client-sent key or id in the line', () => {
+    const { logger, log } = setup();
+    log({ decision: 'deny', reason: 'unknown-key', appKey: 'k'.repeat(5000), startedAt: performance.now() });
+    expect(String(logger.records[0]!.attributes.appKey)).toHaveLength(65);
   });
 });

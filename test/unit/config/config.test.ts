@@ -71,4 +71,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(`^${name}: `));
   });
+
+  it('explains why soketi\'s "never expire" cache TTL is refused', () => {
+    expect(() => loadConfig({ SOKETI_APP_MANAGER_CACHE_TTL: '-1' })).toThrowError(
+      /^SOKETI_APP_MANAGER_CACHE_TTL: "-1" \(soketi's "never expire"\) is not supported/,
+    );
+  });
 });

@@ -66,6 +66,31 @@ describe('parseTriggerBody', () => {
   });
 });
 
+describe('limits of 0 allow nothing', () => {
+  it('refuses even empty data when MaxEventPayloadInKb is 0', () => {
+    const closed = testApp('app-id', { maxEventPayloadInKb: 0 });
+    expect(() => parseTriggerBody({ name: 'e', data: '', channel: 'a' }, closed)).toThrowError(
+      PayloadTooLargeError,
+    );
+  });
+
+  it('refuses any channel, name or batch when their limit is 0', () => {
+    const event = { name: 'e', data: 'x', channel: 'a' };
+    expect(() => parseTriggerBody(event, testApp('app-id', { maxEventChannelsAtOnce: 0 }))).toThrowError(
+      BadRequestError,
+    );
+    expect(() => parseTriggerBody(event, testApp('app-id', { maxEventNameLength: 0 }))).toThrowError(
+      BadRequestError,
+    );
+    expect(() => parseTriggerBody(event, testApp('app-id', { maxChannelNameLength: 0 }))).toThrowError(
+      BadRequestError,
+    );
+    expect(() =>
+      parseBatchBody({ batch: [event] }, testApp('app-id', { maxEventBatchSize: 0 })),
+    ).toThrowError(BadRequestError);
+  });
+});
+
 describe('parseBatchBody', () => {
   it('parses every item and counts one point per channel per event', () => {
     const events = parseBatchBody(
