@@ -1,5 +1,5 @@
 import type { App } from '../apps/app.js';
-import { quoteForMessage } from '../protocol/quote.js';
+import { quoteForMessage } from '../format.js';
 import type { GatewayContext } from './context.js';
 import { pusherError } from './frames.js';
 import { type Outcome, replyWith } from './outcome.js';

@@ -1,4 +1,5 @@
 import { type App, UNLIMITED } from '../apps/app.js';
+import { quoteForMessage } from '../format.js';
 import {
   channelType,
   MAX_USER_ID_LENGTH,
@@ -7,7 +8,6 @@ import {
   validateChannelName,
   verifyChannelAuth,
 } from '../protocol/index.js';
-import { quoteForMessage } from '../protocol/quote.js';
 import {
   countSubscription,
   deleteSubscriber,
