@@ -1,5 +1,7 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import type { AppLookupStats } from '../apps/lookup-stats.js';
 import type { StructuredLogger } from '../observability/logger.js';
+import type { CounterMetrics } from '../observability/metrics.js';
 
 export interface DecisionFields {
   readonly decision: 'allow' | 'deny' | 'error';
@@ -12,7 +14,9 @@ export interface DecisionFields {
 
 export interface DecisionLogOptions {
   /** Where the counters come from (the resolver's cache stats). */
-  readonly stats: () => object;
+  readonly stats: () => AppLookupStats;
+  /** Where the counters are also published as EMF metrics, once per interval. */
+  readonly metrics?: CounterMetrics;
   /** How often the counters are logged at INFO, per container. */
   readonly statsIntervalMs?: number;
   readonly now?: () => number;
@@ -30,7 +34,7 @@ export type DecisionLogger = StructuredLogger & {
  * DEBUG: they are the bulk of the traffic, API Gateway's access logs record them already, and a JSON line costs
  * more than the decision itself (set `POWERTOOLS_LOGGER_SAMPLE_RATE` to see a share of them). Denials are
  * INFO and failures ERROR. The decision counts and cache counters are logged at INFO once per interval per
- * container, and with every denial or failure.
+ * container (and published as EMF metrics when `metrics` is given), and with every denial or failure.
  */
 export function createDecisionLog(
   logger: DecisionLogger,
@@ -57,7 +61,19 @@ export function createDecisionLog(
     const at = now();
     if (at - lastStatsAt >= intervalMs) {
       lastStatsAt = at;
-      logger.info('authorizer stats', { decisions: { ...counts }, cache: options.stats() });
+      const cache = options.stats();
+      logger.info('authorizer stats', { decisions: { ...counts }, cache });
+      options.metrics?.publish({
+        AuthorizerAllow: counts.allow,
+        AuthorizerDeny: counts.deny,
+        AuthorizerError: counts.error,
+        AppCacheHits: cache.hits,
+        AppCacheMisses: cache.misses,
+        AppCacheNegativeHits: cache.negativeHits,
+        AppCacheStaleServed: cache.staleServed,
+        AppStoreErrors: cache.errors,
+        AppCacheEvictions: cache.evictions,
+      });
     }
   };
 }

@@ -1,7 +1,9 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { App } from '../apps/app.js';
+import { MAX_APP_IDENTIFIER_LENGTH } from '../apps/identifier.js';
 import type { AppResolver } from '../apps/index.js';
 import type { WsConnectAuthorizerEvent } from '../gateway/events.js';
+import { REFUSAL_CODES, type RefusalCode } from '../gateway/frames.js';
 
 /** The protocol version this server speaks (pusher-js sends `protocol=7`). */
 export const PUSHER_PROTOCOL_VERSION = '7';
@@ -12,12 +14,21 @@ export type ConnectDecision =
   | { readonly allow: true; readonly app: App }
   | { readonly allow: false; readonly reason: ConnectRefusal; readonly appKey: string | undefined };
 
-/** Flat context on `$connect` and later routes (`requestContext.authorizer`). Never the secret. */
-export interface ConnectAuthorizerContext {
-  readonly appId: string;
-  readonly appKey: string;
-  readonly [key: string]: string;
-}
+/**
+ * Flat context on `$connect` and later routes (`requestContext.authorizer`). Never the secret. An admitted
+ * client gets its app; a refused one gets the Pusher code (as a string, as API Gateway passes values on)
+ * that the greeter will send it before closing the connection.
+ */
+export type ConnectAuthorizerContext =
+  | { readonly appId: string; readonly appKey: string }
+  | { readonly refusal: `${RefusalCode}`; readonly appKey: string };
+
+/** The Pusher code each refusal reaches pusher-js with; a missing key has none (see `connectAuthorizerResult`). */
+export const REFUSAL_CODE_OF: Readonly<Record<Exclude<ConnectRefusal, 'missing-key'>, RefusalCode>> = {
+  'unknown-key': REFUSAL_CODES.unknownApp,
+  'app-disabled': REFUSAL_CODES.appDisabled,
+  'unsupported-protocol': REFUSAL_CODES.unsupportedProtocol,
+};
 
 /**
  * Decides a WebSocket `$connect`. The path rewrite in front of API Gateway turns pusher-js's
@@ -40,22 +51,39 @@ export async function decideWebSocketConnect(
   return { allow: true, app };
 }
 
-/** The IAM policy answer for a decision, scoped to the `$connect` method ARN. */
+/**
+ * The IAM policy answer for a decision, scoped to the `$connect` method ARN. A refused client is allowed in,
+ * marked with its refusal code: a failed upgrade would only make pusher-js retry forever, while a
+ * `pusher:error` 4001/4003/4007 posted by the greeter makes it stop. Only a request without a key is denied:
+ * pusher-js always sends one (API Gateway already answers 401 without invoking anything when the identity
+ * source is missing), so there is no Pusher client to tell.
+ */
 export function connectAuthorizerResult(
   event: Pick<WsConnectAuthorizerEvent, 'methodArn'>,
   decision: ConnectDecision,
 ): APIGatewayAuthorizerResult {
-  const effect = decision.allow ? 'Allow' : 'Deny';
-  const result: APIGatewayAuthorizerResult = {
-    principalId: decision.allow ? decision.app.key : 'anonymous',
+  if (decision.allow) {
+    const context: ConnectAuthorizerContext = { appId: decision.app.id, appKey: decision.app.key };
+    return { ...policy(event, decision.app.key, 'Allow'), context };
+  }
+  if (decision.reason === 'missing-key') return policy(event, 'anonymous', 'Deny');
+  const context: ConnectAuthorizerContext = {
+    refusal: `${REFUSAL_CODE_OF[decision.reason]}`,
+    appKey: (decision.appKey ?? '').slice(0, MAX_APP_IDENTIFIER_LENGTH),
+  };
+  return { ...policy(event, 'anonymous', 'Allow'), context };
+}
+
+function policy(
+  event: Pick<WsConnectAuthorizerEvent, 'methodArn'>,
+  principalId: string,
+  effect: 'Allow' | 'Deny',
+): APIGatewayAuthorizerResult {
+  return {
+    principalId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: event.methodArn }],
     },
   };
-  if (decision.allow) {
-    const context: ConnectAuthorizerContext = { appId: decision.app.id, appKey: decision.app.key };
-    result.context = context;
-  }
-  return result;
 }

@@ -43,13 +43,10 @@ function connect(key: string, overrides: Record<string, string | undefined> = {}
   return wsConnectAuthorizerEvent({ query: pusherJsConnectQuery(key, overrides) });
 }
 
-function denial(event: WsConnectAuthorizerEvent) {
+function policy(event: WsConnectAuthorizerEvent, effect: 'Allow' | 'Deny') {
   return {
-    principalId: 'anonymous',
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: event.methodArn }],
-    },
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: event.methodArn }],
   };
 }
 
@@ -60,10 +57,7 @@ describe('WebSocket $connect authorizer handler', () => {
     const result = await invoke(event);
     expect(result).toEqual({
       principalId: 'app-1-key',
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
-      },
+      policyDocument: policy(event, 'Allow'),
       context: { appId: 'app-1', appKey: 'app-1-key' },
     });
     expect(JSON.stringify(result)).not.toContain('app-1-secret');
@@ -76,15 +70,46 @@ describe('WebSocket $connect authorizer handler', () => {
   });
 
   it.each([
-    ['an unknown key', connect('nobody-key')],
-    ['a disabled app (Enabled stored as the bytes "false")', connect('app-off-key')],
-    ['an unsupported protocol version', connect('app-1-key', { protocol: '6' })],
-    ['a missing key', connect('', {})],
-  ])('denies %s for the $connect method', async (_, event) => {
-    await expect(invoke(event)).resolves.toEqual(denial(event));
+    { why: 'an unknown key', event: connect('nobody-key'), refusal: '4001', appKey: 'nobody-key' },
+    {
+      why: 'a disabled app (Enabled stored as the bytes "false")',
+      event: connect('app-off-key'),
+      refusal: '4003',
+      appKey: 'app-off-key',
+    },
+    {
+      why: 'an unsupported protocol version',
+      event: connect('app-1-key', { protocol: '6' }),
+      refusal: '4007',
+      appKey: 'app-1-key',
+    },
+  ])(
+    'lets $why in marked with refusal $refusal, for the greeter to tell pusher-js, and names no app',
+    async ({ event, refusal, appKey }) => {
+      // Allowed at the gateway so the greeter can post pusher:error: a failed upgrade would make pusher-js retry forever.
+      await expect(invoke(event)).resolves.toEqual({
+        principalId: 'anonymous',
+        policyDocument: policy(event, 'Allow'),
+        context: { refusal, appKey },
+      });
+    },
+  );
+
+  it('denies a request without a key: no Pusher client sends one, so there is nobody to tell', async () => {
+    const event = connect('', {});
+    await expect(invoke(event)).resolves.toEqual({
+      principalId: 'anonymous',
+      policyDocument: policy(event, 'Deny'),
+    });
   });
 
-  it('throws, so API Gateway answers 500 and the client retries, when DynamoDB cannot answer', async () => {
+  it('marks a refused key in the context no longer than an app key can be', async () => {
+    const longKey = 'k'.repeat(5_000);
+    const result = await invoke(connect(longKey));
+    expect(result.context).toEqual({ refusal: '4001', appKey: 'k'.repeat(256) });
+  });
+
+  it('throws, so API Gateway answers 500 and the client retries, when DynamoDB cannot answer: never a 4001', async () => {
     proxy.setFault(DYNAMODB_FAULTS.throttling);
     await expect(invoke(connect('app-cold-key'))).rejects.toThrow(/unavailable/i);
     proxy.setFault(undefined);

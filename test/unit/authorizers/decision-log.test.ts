@@ -1,9 +1,23 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { createDecisionLog } from '../../../src/authorizers/decision-log.js';
+import { CounterMetrics, createMetrics } from '../../../src/observability/metrics.js';
+import { capturedStdout } from '../../support/handler-env.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
-function setup(level: number = LogLevelThreshold.DEBUG) {
+const STATS = {
+  hits: 7,
+  negativeHits: 1,
+  misses: 2,
+  staleServed: 0,
+  errors: 0,
+  dataErrors: 0,
+  rejected: 0,
+  evictions: 0,
+  entries: 3,
+};
+
+function setup(level: number = LogLevelThreshold.DEBUG, metrics?: CounterMetrics) {
   const logger = recordingLogger();
   const debug: { message: string; attributes: Record<string, unknown> }[] = [];
   let clock = 0;
@@ -13,7 +27,7 @@ function setup(level: number = LogLevelThreshold.DEBUG) {
       debug: (message, attributes) => void debug.push({ message, attributes }),
       level,
     },
-    { stats: () => ({ hits: 7 }), statsIntervalMs: 60_000, now: () => clock },
+    { stats: () => STATS, statsIntervalMs: 60_000, now: () => clock, ...(metrics ? { metrics } : {}) },
   );
   return { logger, debug, log, advance: (ms: number) => (clock += ms) };
 }
@@ -30,8 +44,8 @@ describe('createDecisionLog', () => {
     ]);
     expect(debug[0]!.attributes.latencyMs).toBeTypeOf('number');
     expect(logger.records).toMatchObject([
-      { level: 'info', attributes: { decision: 'deny', reason: 'unknown-key', cache: { hits: 7 } } },
-      { level: 'error', attributes: { decision: 'error', cache: { hits: 7 } } },
+      { level: 'info', attributes: { decision: 'deny', reason: 'unknown-key', cache: STATS } },
+      { level: 'error', attributes: { decision: 'error', cache: STATS } },
     ]);
   });
 
@@ -58,8 +72,30 @@ describe('createDecisionLog', () => {
       {
         level: 'info',
         message: 'authorizer stats',
-        attributes: { decisions: { allow: 3, deny: 0, error: 0 }, cache: { hits: 7 } },
+        attributes: { decisions: { allow: 3, deny: 0, error: 0 }, cache: STATS },
       },
     ]);
+  });
+
+  it('publishes the counters as EMF metrics, each publish counting the growth since the last', async () => {
+    const { log, advance } = setup(LogLevelThreshold.INFO, new CounterMetrics(createMetrics('test', {})));
+    const startedAt = performance.now();
+    const output = await capturedStdout(async () => {
+      log({ decision: 'allow', startedAt });
+      advance(60_000);
+      log({ decision: 'deny', startedAt });
+      log({ decision: 'allow', startedAt });
+      advance(60_000);
+      log({ decision: 'allow', startedAt });
+    });
+    const emf = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((line) => line._aws);
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({ AuthorizerAllow: 1, AuthorizerDeny: 1, AppCacheHits: 7, service: 'test' });
+    expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('PusherLambdaAuthorizer');
+    expect(emf[1]).toMatchObject({ AuthorizerAllow: 2, AuthorizerDeny: 0, AppCacheHits: 0 });
   });
 });

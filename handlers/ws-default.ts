@@ -1,0 +1,20 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { handleMessage } from '../src/gateway/default-route.js';
+import type { WsProxyEvent } from '../src/gateway/events.js';
+import { encodeFrame } from '../src/gateway/frames.js';
+import { createGatewayRuntime } from '../src/gateway/runtime.js';
+
+const runtime = createGatewayRuntime('pusher-ws-default');
+
+/**
+ * WebSocket `$default` route: every client message (`pusher:ping`, `pusher:subscribe`, ...). The answer to
+ * the sender is the returned body, which the route's `$default` route response sends back.
+ */
+export const handler = middy<WsProxyEvent, { statusCode: 200; body?: string }>()
+  .use(injectLambdaContext(runtime.logger))
+  .handler(async (event) => {
+    const context = runtime.contextAt(runtime.endpointOf(event.requestContext));
+    const reply = await handleMessage(context, runtime.resolver, event);
+    return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: encodeFrame(reply) };
+  });

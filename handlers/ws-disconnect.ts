@@ -1,0 +1,19 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { cleanUpConnections } from '../src/gateway/cleanup.js';
+import type { WsProxyEvent } from '../src/gateway/events.js';
+import { createGatewayRuntime } from '../src/gateway/runtime.js';
+
+const runtime = createGatewayRuntime('pusher-ws-disconnect');
+
+/**
+ * WebSocket `$disconnect` route, best effort: AWS does not guarantee it runs, and what it fails to remove
+ * expires by TTL. Reads nothing from the authorizer context (whether AWS passes it here is unconfirmed).
+ */
+export const handler = middy<WsProxyEvent, { statusCode: 200 }>()
+  .use(injectLambdaContext(runtime.logger))
+  .handler(async (event) => {
+    const { connectionId } = event.requestContext;
+    await cleanUpConnections(runtime.contextAt(runtime.endpointOf(event.requestContext)), [{ connectionId }]);
+    return { statusCode: 200 };
+  });

@@ -1,0 +1,46 @@
+import { type Config, loadConfig } from '../config/config.js';
+import { type Env, readUrl, readVariable } from '../config/env.js';
+import { ConfigError } from '../errors.js';
+
+/** What the WebSocket handlers read from the environment, besides the apps settings. */
+export interface GatewayConfig {
+  readonly base: Config;
+  /** `STATE_TABLE`: connections, subscriptions, counters. Required. */
+  readonly stateTable: string;
+  /** `AWS_REGION`: where the state table and the WebSocket API are. */
+  readonly region: string;
+  /**
+   * `WEBSOCKET_API_ENDPOINT`: the `@connections` endpoint, when it cannot be derived from the event
+   * (serverless-offline: `http://127.0.0.1:<websocketPort>`). Unset on AWS.
+   */
+  readonly connectionsEndpoint: string | undefined;
+  /** `GREETER_FUNCTION_NAME`: the Lambda `$connect` invokes to greet or refuse (only `$connect` needs it). */
+  readonly greeterFunctionName: string | undefined;
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const base = loadConfig(env);
+  if (base.stateTable === undefined)
+    throw new ConfigError('STATE_TABLE', 'required by the WebSocket handlers');
+  return Object.freeze({
+    base,
+    stateTable: base.stateTable,
+    region: env.AWS_REGION?.trim() || base.appStore.region,
+    connectionsEndpoint: readUrl(env, 'WEBSOCKET_API_ENDPOINT'),
+    greeterFunctionName: readVariable(env, 'GREETER_FUNCTION_NAME')?.value,
+  });
+}
+
+/**
+ * The `@connections` endpoint of the stage an event came through. Built from `apiId` and `stage`, which
+ * custom domains and CloudFront leave alone (`domainName` would be theirs), unless configured.
+ */
+export function connectionsEndpointOf(
+  requestContext: { readonly apiId: string; readonly stage: string },
+  config: Pick<GatewayConfig, 'region' | 'connectionsEndpoint'>,
+): string {
+  return (
+    config.connectionsEndpoint ??
+    `https://${requestContext.apiId}.execute-api.${config.region}.amazonaws.com/${requestContext.stage}`
+  );
+}

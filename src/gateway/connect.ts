@@ -1,0 +1,100 @@
+import type { AppResolver } from '../apps/resolver.js';
+import type { StructuredLogger } from '../observability/logger.js';
+import { admitConnection, releaseConnection } from '../state/connection-counter.js';
+import { deleteConnection, putConnection } from '../state/connections.js';
+import type { StateTable } from '../state/table.js';
+import type { WsProxyEvent } from './events.js';
+import { isRefusalCode, REFUSAL_CODES, type RefusalCode } from './frames.js';
+import type { GreeterInvoker } from './greeter.js';
+
+export interface ConnectDeps {
+  readonly state: StateTable;
+  readonly resolver: AppResolver;
+  readonly greeter: GreeterInvoker;
+  readonly logger: StructuredLogger;
+  /** The `@connections` endpoint of the event's stage. */
+  readonly connectionsEndpoint: (requestContext: WsProxyEvent['requestContext']) => string;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}
+
+/** What `$connect` answers API Gateway: 200 opens the connection; anything else fails the upgrade. */
+export interface ConnectResult {
+  readonly statusCode: 200;
+}
+
+export type ConnectOutcome =
+  | { readonly admitted: true }
+  | { readonly admitted: false; readonly code: RefusalCode };
+
+const OPEN: ConnectResult = Object.freeze({ statusCode: 200 });
+
+/**
+ * `$connect`, after the authorizer. A connection the authorizer marked refused, or over the app's
+ * MaxConnections, is still opened: only then can the greeter post the `pusher:error` that stops pusher-js
+ * from reconnecting. An admitted connection is counted and recorded before the greeter is started, so its
+ * first message always finds its record. A failure of DynamoDB or Lambda throws: API Gateway fails the
+ * upgrade and pusher-js retries with backoff.
+ */
+export async function connect(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectResult> {
+  const { requestContext } = event;
+  const { connectionId } = requestContext;
+  const endpoint = deps.connectionsEndpoint(requestContext);
+  const outcome = await admit(deps, event);
+  if (!outcome.admitted) {
+    deps.logger.info('connection refused', {
+      connectionId,
+      code: outcome.code,
+      appKey: requestContext.authorizer?.appKey,
+    });
+    await deps.greeter.invoke({ connectionId, endpoint, refusal: outcome.code });
+    return OPEN;
+  }
+  deps.logger.info('connection admitted', { connectionId, appId: requestContext.authorizer?.appId });
+  try {
+    await deps.greeter.invoke({ connectionId, endpoint });
+  } catch (error) {
+    await undoAdmission(deps, connectionId);
+    throw error;
+  }
+  return OPEN;
+}
+
+async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOutcome> {
+  const { connectionId, authorizer } = event.requestContext;
+  const marked = Number(authorizer?.refusal);
+  if (isRefusalCode(marked)) return { admitted: false, code: marked };
+  const appId = authorizer?.appId;
+  if (!appId)
+    throw new Error('$connect without the authorizer context: is the $connect authorizer configured?');
+  const app = await deps.resolver.byId(appId);
+  if (app === undefined) return { admitted: false, code: REFUSAL_CODES.unknownApp };
+  if (!app.enabled) return { admitted: false, code: REFUSAL_CODES.appDisabled };
+  const connectedAtMs = deps.now();
+  const admission = await admitConnection(deps.state, app.id, app.maxConnections, connectedAtMs);
+  if (!admission.admitted) return { admitted: false, code: REFUSAL_CODES.overConnectionQuota };
+  try {
+    await putConnection(deps.state, {
+      connectionId,
+      appId: app.id,
+      connectedAtMs,
+      bucket: admission.bucket,
+      channels: [],
+      user: undefined,
+    });
+  } catch (error) {
+    await releaseConnection(deps.state, app.id, admission.bucket).catch(() => undefined);
+    throw error;
+  }
+  return { admitted: true };
+}
+
+/** The greeter could not be started: the upgrade fails, so the connection must not stay counted. */
+async function undoAdmission(deps: ConnectDeps, connectionId: string): Promise<void> {
+  try {
+    const record = await deleteConnection(deps.state, connectionId);
+    if (record) await releaseConnection(deps.state, record.appId, record.bucket);
+  } catch (error) {
+    deps.logger.error('undoing an admission failed', { connectionId, error: String(error) });
+  }
+}

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { cleanUpConnections } from './cleanup.js';
+import type { GatewayContext } from './context.js';
+import { connectionEstablished, type Frame, isRefusalCode, type RefusalCode, refusal } from './frames.js';
+import type { DeliveryOutcome } from './management-api.js';
+import { socketIdOf } from './socket-id.js';
+
+/** What `$connect` hands the greeter: the connection, its stage's `@connections` endpoint, and a refusal code. */
+export interface GreetingRequest {
+  readonly connectionId: string;
+  readonly endpoint: string;
+  /** Set when the connection is to be refused (unknown key, disabled app, over quota, bad protocol). */
+  readonly refusal?: RefusalCode;
+}
+
+/** Starts the greeter without waiting for it: `$connect` cannot post, the connection opens once it returns. */
+export interface GreeterInvoker {
+  invoke(request: GreetingRequest): Promise<void>;
+}
+
+/** An asynchronous Lambda invocation (`InvocationType: 'Event'`) of the greeter function. */
+export function lambdaGreeterInvoker(client: LambdaClient, functionName: string): GreeterInvoker {
+  return {
+    invoke: async (request) => {
+      await client.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(request)),
+        }),
+      );
+    },
+  };
+}
+
+export function parseGreetingRequest(payload: unknown): GreetingRequest | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const { connectionId, endpoint, refusal: code } = payload as Record<string, unknown>;
+  if (typeof connectionId !== 'string' || connectionId === '' || typeof endpoint !== 'string')
+    return undefined;
+  if (code === undefined) return { connectionId, endpoint };
+  return isRefusalCode(code) ? { connectionId, endpoint, refusal: code } : undefined;
+}
+
+export interface GreeterOptions {
+  /**
+   * How long a 410 is taken for "not open yet" and retried: the greeter may run before API Gateway has
+   * opened the connection that `$connect` accepted. Past it, the client is taken to have left.
+   */
+  readonly retryForMs: number;
+}
+
+export const GREETER_DEFAULTS: GreeterOptions = Object.freeze({ retryForMs: 2_000 });
+
+const FIRST_RETRY_DELAY_MS = 25;
+const MAX_RETRY_DELAY_MS = 250;
+
+export type GreetingOutcome = 'welcomed' | 'refused' | 'gone';
+
+/**
+ * Sends the first frame: `pusher:connection_established` with the socket id and activity timeout, or, for a
+ * refused connection, `pusher:error` with its 4xxx code followed by closing the connection, so pusher-js
+ * stops reconnecting. A connection that stays gone is cleaned up.
+ */
+export async function greet(
+  context: GatewayContext,
+  request: GreetingRequest,
+  options: GreeterOptions = GREETER_DEFAULTS,
+): Promise<GreetingOutcome> {
+  const { connectionId } = request;
+  const frame =
+    request.refusal === undefined
+      ? connectionEstablished(socketIdOf(connectionId))
+      : refusal(request.refusal);
+  const outcome = await postOnceOpen(context, connectionId, frame, options);
+  if (outcome === 'gone') {
+    if (request.refusal === undefined) await cleanUpConnections(context, [{ connectionId }]);
+    return 'gone';
+  }
+  if (request.refusal === undefined) return 'welcomed';
+  await context.connections.disconnect(connectionId);
+  return 'refused';
+}
+
+async function postOnceOpen(
+  context: GatewayContext,
+  connectionId: string,
+  frame: Frame,
+  options: GreeterOptions,
+): Promise<DeliveryOutcome> {
+  const deadline = context.now() + options.retryForMs;
+  let delay = FIRST_RETRY_DELAY_MS;
+  for (;;) {
+    if ((await context.connections.post(connectionId, frame)) === 'delivered') return 'delivered';
+    const left = deadline - context.now();
+    if (left <= 0) return 'gone';
+    await sleep(Math.min(delay, left));
+    delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+  }
+}

@@ -1,0 +1,204 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { stateKeys } from './keys.js';
+import { expiresAt, isConditionFailure, type StateTable } from './table.js';
+
+/** The user a connection signed in as (`pusher:signin`). */
+export interface SignedInUser {
+  readonly userId: string;
+  /** `user_info` of the signed `user_data`, as JSON text; what presence members show without `channel_data`. */
+  readonly userInfoJson: string | undefined;
+}
+
+/** A connection's record: written at `$connect`, the one place `$disconnect` learns what to clean up. */
+export interface ConnectionRecord {
+  readonly connectionId: string;
+  readonly appId: string;
+  readonly connectedAtMs: number;
+  /** The MaxConnections counter bucket it was counted in; undefined for an unlimited app. */
+  readonly bucket: number | undefined;
+  readonly channels: readonly string[];
+  readonly user: SignedInUser | undefined;
+}
+
+/** What a subscription requires of the connection, checked in the same write that records it. */
+export type SubscriptionRequirement =
+  | { readonly kind: 'none' }
+  /** Presence without `channel_data`: the member is the signed-in user. */
+  | { readonly kind: 'signed-in' }
+  /** `#server-to-user-<id>`: only the connection signed in as that user. */
+  | { readonly kind: 'user'; readonly userId: string };
+
+export type AddChannelOutcome =
+  | { readonly kind: 'added'; readonly connection: ConnectionRecord }
+  | { readonly kind: 'already-subscribed'; readonly connection: ConnectionRecord }
+  | { readonly kind: 'requirement-unmet'; readonly connection: ConnectionRecord }
+  /** No record: refused at `$connect`, or already cleaned up. */
+  | { readonly kind: 'no-connection' };
+
+const CHANNELS = 'channels';
+
+export async function putConnection(table: StateTable, record: ConnectionRecord): Promise<void> {
+  const item: Record<string, AttributeValue> = {
+    ...stateKeys.connection(record.connectionId),
+    appId: { S: record.appId },
+    connectedAt: { N: String(record.connectedAtMs) },
+    expiresAt: { N: String(expiresAt(record.connectedAtMs)) },
+  };
+  if (record.bucket !== undefined) item.bucket = { N: String(record.bucket) };
+  await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: item }));
+}
+
+export async function getConnection(
+  table: StateTable,
+  connectionId: string,
+): Promise<ConnectionRecord | undefined> {
+  const { Item } = await table.client.send(
+    new GetItemCommand({
+      TableName: table.tableName,
+      Key: stateKeys.connection(connectionId),
+      ConsistentRead: true,
+    }),
+  );
+  return Item && connectionRecord(connectionId, Item);
+}
+
+/** Deletes the record and returns what it held: one call tells `$disconnect` everything to clean up. */
+export async function deleteConnection(
+  table: StateTable,
+  connectionId: string,
+): Promise<ConnectionRecord | undefined> {
+  const { Attributes } = await table.client.send(
+    new DeleteItemCommand({
+      TableName: table.tableName,
+      Key: stateKeys.connection(connectionId),
+      ReturnValues: 'ALL_OLD',
+    }),
+  );
+  return Attributes && connectionRecord(connectionId, Attributes);
+}
+
+/**
+ * Adds a channel to the connection's set, if the connection exists, is not subscribed yet and meets the
+ * requirement: one conditional write, so a refused or vanished connection never gains a subscription.
+ */
+export async function addChannel(
+  table: StateTable,
+  connectionId: string,
+  channel: string,
+  requirement: SubscriptionRequirement,
+): Promise<AddChannelOutcome> {
+  const names: Record<string, string> = { '#channels': CHANNELS };
+  const values: Record<string, AttributeValue> = {
+    ':channels': { SS: [channel] },
+    ':channel': { S: channel },
+  };
+  let condition = 'attribute_exists(pk) AND NOT contains(#channels, :channel)';
+  if (requirement.kind !== 'none') {
+    names['#userId'] = 'userId';
+    if (requirement.kind === 'signed-in') condition += ' AND attribute_exists(#userId)';
+    else {
+      condition += ' AND #userId = :userId';
+      values[':userId'] = { S: requirement.userId };
+    }
+  }
+  try {
+    const { Attributes } = await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: stateKeys.connection(connectionId),
+        UpdateExpression: 'ADD #channels :channels',
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return { kind: 'added', connection: connectionRecord(connectionId, Attributes ?? {}) };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  // Which condition failed: rare paths, so one consistent read rather than a branch per DynamoDB feature.
+  const connection = await getConnection(table, connectionId);
+  if (connection === undefined) return { kind: 'no-connection' };
+  return connection.channels.includes(channel)
+    ? { kind: 'already-subscribed', connection }
+    : { kind: 'requirement-unmet', connection };
+}
+
+/** Removes a channel from the connection's set; false when it was not there. */
+export async function removeChannel(
+  table: StateTable,
+  connectionId: string,
+  channel: string,
+): Promise<boolean> {
+  try {
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: stateKeys.connection(connectionId),
+        UpdateExpression: 'DELETE #channels :channels',
+        ConditionExpression: 'contains(#channels, :channel)',
+        ExpressionAttributeNames: { '#channels': CHANNELS },
+        ExpressionAttributeValues: { ':channels': { SS: [channel] }, ':channel': { S: channel } },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export type SetUserOutcome =
+  | { readonly kind: 'set'; readonly previousUserId: string | undefined }
+  | { readonly kind: 'no-connection' };
+
+/** Records the signed-in user on the connection, replacing an earlier signin. */
+export async function setUser(
+  table: StateTable,
+  connectionId: string,
+  user: SignedInUser,
+): Promise<SetUserOutcome> {
+  const values: Record<string, AttributeValue> = { ':userId': { S: user.userId } };
+  let update = 'SET #userId = :userId';
+  if (user.userInfoJson === undefined) update += ' REMOVE #userInfo';
+  else {
+    update += ', #userInfo = :userInfo';
+    values[':userInfo'] = { S: user.userInfoJson };
+  }
+  try {
+    const { Attributes } = await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: stateKeys.connection(connectionId),
+        UpdateExpression: update,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#userId': 'userId', '#userInfo': 'userInfo' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    return { kind: 'set', previousUserId: Attributes?.userId?.S };
+  } catch (error) {
+    if (isConditionFailure(error)) return { kind: 'no-connection' };
+    throw error;
+  }
+}
+
+function connectionRecord(connectionId: string, item: Record<string, AttributeValue>): ConnectionRecord {
+  const userId = item.userId?.S;
+  return {
+    connectionId,
+    appId: item.appId?.S ?? '',
+    connectedAtMs: Number(item.connectedAt?.N ?? 0),
+    bucket: item.bucket?.N === undefined ? undefined : Number(item.bucket.N),
+    channels: item[CHANNELS]?.SS ?? [],
+    user: userId === undefined ? undefined : { userId, userInfoJson: item.userInfo?.S },
+  };
+}

@@ -1,0 +1,37 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+// Keys of the WebSocket server's items in the state table (generic `pk`/`sk`). Each kind owns a `pk` prefix
+// that no other concern uses (the rate limiter has `rate#`). An app id may contain `#`, so it is escaped;
+// channel names, user ids and connection ids always come last, where a `#` in them cannot be misread.
+
+export type ItemKey = Record<'pk' | 'sk', AttributeValue>;
+
+const key = (pk: string, sk: string): ItemKey => ({ pk: { S: pk }, sk: { S: sk } });
+
+/** `%` and `#` escaped, so `<app>#<rest>` splits at the first `#` whatever the app id holds. */
+const app = (appId: string): string => appId.replaceAll('%', '%25').replaceAll('#', '%23');
+
+/** Sort-key prefixes inside a channel's partition. */
+export const SUBSCRIBER_PREFIX = 'sub#';
+export const MEMBER_PREFIX = 'member#';
+
+export const stateKeys = {
+  /** A connection: its app, counter bucket, channels and signed-in user. */
+  connection: (connectionId: string): ItemKey => key(`connection#${connectionId}`, 'connection'),
+  /** A channel's partition: its subscribers and, for presence channels, its members. */
+  channelPartition: (appId: string, channel: string): string => `channel#${app(appId)}#${channel}`,
+  subscriber: (appId: string, channel: string, connectionId: string): ItemKey =>
+    key(stateKeys.channelPartition(appId, channel), `${SUBSCRIBER_PREFIX}${connectionId}`),
+  member: (appId: string, channel: string, userId: string): ItemKey =>
+    key(stateKeys.channelPartition(appId, channel), `${MEMBER_PREFIX}${userId}`),
+  /** The app's occupied channels with their counts, sorted by name (GET /channels?filter_by_prefix). */
+  channelIndexPartition: (appId: string): string => `channels#${app(appId)}`,
+  channelIndexEntry: (appId: string, channel: string): ItemKey =>
+    key(stateKeys.channelIndexPartition(appId), channel),
+  /** The connections signed in as one user (terminate_connections). */
+  userPartition: (appId: string, userId: string): string => `user#${app(appId)}#${userId}`,
+  userConnection: (appId: string, userId: string, connectionId: string): ItemKey =>
+    key(stateKeys.userPartition(appId, userId), connectionId),
+  /** The app's MaxConnections counter. */
+  connectionCounter: (appId: string): ItemKey => key(`connections#${app(appId)}`, 'counter'),
+} as const;

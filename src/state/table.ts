@@ -1,0 +1,58 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { createAppStoreClient } from '../apps/client.js';
+import type { AppStoreConfig } from '../config/config.js';
+
+/** The state table (`STATE_TABLE`) and the client that reaches it. */
+export interface StateTable {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+/**
+ * A client for the state table: in the Lambda's own region (the apps table may live elsewhere), at the apps
+ * table's custom endpoint when one is set (the local DynamoDB holds both), with the same bounded timeouts.
+ */
+export function createStateTableClient(appStore: AppStoreConfig, region: string): DynamoDBClient {
+  return createAppStoreClient({ ...appStore, region });
+}
+
+/**
+ * How long connection state lives: longer than API Gateway's 2-hour connection limit, so a record outlives
+ * its connection, and DynamoDB's TTL sweeper removes what a lost `$disconnect` left behind.
+ */
+export const CONNECTION_STATE_TTL_SECONDS = 3 * 60 * 60;
+
+/** The `expiresAt` value (epoch seconds) for an item written at `nowMs` that may live `ttlSeconds`. */
+export function expiresAt(nowMs: number, ttlSeconds: number = CONNECTION_STATE_TTL_SECONDS): number {
+  return Math.floor(nowMs / 1000) + ttlSeconds;
+}
+
+/** A condition expression failed: the expected outcome of a conditional write, not an outage. */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Every item a Query matches, page after page, read strongly consistent. */
+export async function* queryAll(
+  table: StateTable,
+  input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead' | 'ExclusiveStartKey'>,
+): AsyncGenerator<Record<string, AttributeValue>> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await table.client.send(
+      new QueryCommand({
+        ...input,
+        TableName: table.tableName,
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}

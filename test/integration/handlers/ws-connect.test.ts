@@ -1,0 +1,140 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectionIdOf } from '../../../src/gateway/socket-id.js';
+import { stateKeys } from '../../../src/state/keys.js';
+import { appItem, bytes } from '../../fixtures/apps/items.js';
+import { GREETER_FUNCTION_NAME, WsHarness } from '../../fixtures/gateway/ws-harness.js';
+import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
+
+let proxy: DynamoDbProxy;
+let gateway: WsHarness;
+
+beforeAll(async () => {
+  proxy = await startDynamoDbProxy();
+  gateway = await WsHarness.start(
+    'ws-connect',
+    [
+      appItem('app-1'),
+      appItem('app-off', { Enabled: bytes('false') }),
+      appItem('app-quota', { MaxConnections: { N: '1' } }),
+      appItem('app-cold'),
+    ],
+    { dynamodbEndpoint: proxy.endpoint },
+  );
+});
+
+afterEach(() => proxy.setFault(undefined));
+
+afterAll(async () => {
+  await gateway?.close();
+  await proxy?.close();
+});
+
+async function record(connectionId: string) {
+  const { Item } = await gateway.state.client.send(
+    new GetItemCommand({ TableName: gateway.state.tableName, Key: stateKeys.connection(connectionId) }),
+  );
+  return Item;
+}
+
+describe('WebSocket $connect and the greeter', () => {
+  it('opens the connection and greets it with its socket id and the activity timeout, data as a JSON string', async () => {
+    const { connectionId, status } = await gateway.upgrade('app-1-key');
+
+    expect(status).toBe(200);
+    const frames = gateway.connectionsApi.framesOf(connectionId);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.event).toBe('pusher:connection_established');
+    expect(typeof frames[0]!.data).toBe('string');
+    const data = JSON.parse(frames[0]!.data as string);
+    expect(data).toEqual({ socket_id: expect.stringMatching(/^\d+\.\d+$/), activity_timeout: 120 });
+    expect(connectionIdOf(data.socket_id)).toBe(connectionId);
+    expect(await record(connectionId)).toMatchObject({ appId: { S: 'app-1' } });
+  });
+
+  it('invokes the greeter asynchronously, with the connection and its @connections endpoint', async () => {
+    const before = gateway.lambdaApi.invocations.length;
+    const { connectionId } = await gateway.upgrade('app-1-key');
+
+    expect(gateway.lambdaApi.invocations.slice(before)).toEqual([
+      {
+        functionName: GREETER_FUNCTION_NAME,
+        invocationType: 'Event',
+        payload: { connectionId, endpoint: gateway.connectionsApi.endpoint },
+      },
+    ]);
+  });
+
+  it('retries the greeting while API Gateway has not opened the connection yet (410)', async () => {
+    const goneBefore = gateway.connectionsApi.goneAnswers;
+    const { connectionId } = await gateway.upgrade('app-1-key', { openAfterMs: 150 });
+
+    expect(gateway.connectionsApi.goneAnswers - goneBefore).toBeGreaterThan(0);
+    expect(gateway.connectionsApi.framesOf(connectionId).map((frame) => frame.event)).toEqual([
+      'pusher:connection_established',
+    ]);
+  });
+
+  it.each([
+    {
+      why: 'an unknown key',
+      key: 'nobody-key',
+      query: {},
+      code: 4001,
+      message: 'Application does not exist',
+    },
+    { why: 'a disabled app', key: 'app-off-key', query: {}, code: 4003, message: 'Application disabled' },
+    {
+      why: 'an unsupported protocol',
+      key: 'app-1-key',
+      query: { protocol: '6' },
+      code: 4007,
+      message: 'Unsupported protocol version',
+    },
+  ])(
+    'refuses $why with pusher:error $code, then closes the connection, recording nothing',
+    async ({ key, query, code, message }) => {
+      const { connectionId, status } = await gateway.upgrade(key, { query });
+
+      expect(status).toBe(200);
+      expect(gateway.connectionsApi.framesOf(connectionId)).toEqual([
+        { event: 'pusher:error', data: { code, message } },
+      ]);
+      expect(gateway.connectionsApi.deleted).toContain(connectionId);
+      expect(await record(connectionId)).toBeUndefined();
+    },
+  );
+
+  it('refuses the connection over MaxConnections with 4004 and admits again once one leaves', async () => {
+    const first = await gateway.connect('app-quota-key');
+    const over = await gateway.upgrade('app-quota-key');
+
+    expect(gateway.connectionsApi.framesOf(over.connectionId)).toEqual([
+      { event: 'pusher:error', data: { code: 4004, message: 'Application is over connection quota' } },
+    ]);
+    expect(gateway.connectionsApi.deleted).toContain(over.connectionId);
+
+    await gateway.disconnect(first.connectionId);
+    await expect(gateway.connect('app-quota-key')).resolves.toMatchObject({ socketId: /^\d+\.\d+$/ });
+  });
+
+  it('writes no counter for an unlimited app', async () => {
+    await gateway.connect('app-1-key');
+
+    const { Item } = await gateway.state.client.send(
+      new GetItemCommand({ TableName: gateway.state.tableName, Key: stateKeys.connectionCounter('app-1') }),
+    );
+    expect(Item).toBeUndefined();
+  });
+
+  it('fails the upgrade (500, retried with backoff by pusher-js) when DynamoDB cannot answer, never a 4001', async () => {
+    proxy.setFault(DYNAMODB_FAULTS.throttling);
+    const before = gateway.lambdaApi.invocations.length;
+    const { status } = await gateway.upgrade('app-cold-key');
+
+    expect(status).toBe(500);
+    expect(gateway.lambdaApi.invocations.length).toBe(before);
+    proxy.setFault(undefined);
+    await expect(gateway.connect('app-cold-key')).resolves.toMatchObject({ socketId: /^\d+\.\d+$/ });
+  });
+});
