@@ -191,6 +191,21 @@ describe('pusher-js channels on the local stack', () => {
     expect(membersOf(aliceChannel.members)).toEqual([member('alice', 'Alice')]);
   });
 
+  it('tells the others when a member unsubscribes while staying connected', async () => {
+    const channel = 'presence-e2e-unsubscribe';
+    const alice = await connected('alice', 'Alice');
+    const aliceChannel = await alice.subscribePresence(channel);
+    const bob = await connected('bob', 'Bob');
+    await bob.subscribePresence(channel);
+    const bobLeft = nextEvent<Member>(aliceChannel, 'pusher:member_removed', 'bob unsubscribing');
+
+    bob.pusher.unsubscribe(channel);
+
+    await expect(bobLeft).resolves.toEqual(member('bob', 'Bob'));
+    expect(membersOf(aliceChannel.members)).toEqual([member('alice', 'Alice')]);
+    expect(bob.pusher.connection.state).toBe('connected');
+  });
+
   it('signs in through the user auth endpoint and gets its #server-to-user channel', async () => {
     const client = clients.connect({
       key: USER_AUTH_APP.key,
