@@ -59,6 +59,17 @@ describe('pusher-js channels on the local stack', () => {
     return client;
   }
 
+  /** Alice, a member of `channel`, and every member_added / member_removed she is told of from then on. */
+  async function aliceWatching(channel: string) {
+    const alice = await connected('alice', 'Alice');
+    const aliceChannel = await alice.subscribePresence(channel);
+    return {
+      aliceChannel,
+      added: recordEvents<Member>(aliceChannel, 'pusher:member_added'),
+      removed: recordEvents<Member>(aliceChannel, 'pusher:member_removed'),
+    };
+  }
+
   const authRequestsFor = (server: AuthServer, path: string, socketId: string) =>
     server.requests.filter((request) => request.path === path && request.fields.socket_id === socketId);
 
@@ -123,10 +134,7 @@ describe('pusher-js channels on the local stack', () => {
 
   it('gives each presence member the roster, and tells the others who came and went', async () => {
     const channel = 'presence-e2e-roster';
-    const alice = await connected('alice', 'Alice');
-    const aliceChannel = await alice.subscribePresence(channel);
-    const added = recordEvents<Member>(aliceChannel, 'pusher:member_added');
-    const removed = recordEvents<Member>(aliceChannel, 'pusher:member_removed');
+    const { aliceChannel, added, removed } = await aliceWatching(channel);
 
     expect(aliceChannel.members.count).toBe(1);
     expect(aliceChannel.members.me).toEqual(member('alice', 'Alice'));
@@ -153,10 +161,7 @@ describe('pusher-js channels on the local stack', () => {
 
   it('counts a user with two connections as one member: one member_added, one member_removed', async () => {
     const channel = 'presence-e2e-two-tabs';
-    const alice = await connected('alice', 'Alice');
-    const aliceChannel = await alice.subscribePresence(channel);
-    const added = recordEvents<Member>(aliceChannel, 'pusher:member_added');
-    const removed = recordEvents<Member>(aliceChannel, 'pusher:member_removed');
+    const { aliceChannel, added, removed } = await aliceWatching(channel);
     const bobTab1 = await connected('bob', 'Bob');
     const bobTab2 = await connected('bob', 'Bob');
     // Dave's comings and goings come after Bob's second tab's: once they reach Alice, so would anything
@@ -193,8 +198,7 @@ describe('pusher-js channels on the local stack', () => {
 
   it('tells the others when a member unsubscribes while staying connected', async () => {
     const channel = 'presence-e2e-unsubscribe';
-    const alice = await connected('alice', 'Alice');
-    const aliceChannel = await alice.subscribePresence(channel);
+    const { aliceChannel } = await aliceWatching(channel);
     const bob = await connected('bob', 'Bob');
     await bob.subscribePresence(channel);
     const bobLeft = nextEvent<Member>(aliceChannel, 'pusher:member_removed', 'bob unsubscribing');
