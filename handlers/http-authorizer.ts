@@ -6,14 +6,14 @@ import { authorizeHttpApiRequest, type HttpAuthorizerContext } from '../src/auth
 import { loadConfig } from '../src/config/config.js';
 import type { HttpAuthorizerEvent } from '../src/gateway/events.js';
 import { createLogger, lambdaContextLogging } from '../src/observability/logger.js';
-import { CounterMetrics, createMetrics } from '../src/observability/metrics.js';
+import { CounterMetrics } from '../src/observability/metrics.js';
 
 const config = loadConfig();
 const logger = createLogger('pusher-http-authorizer');
 const resolver = createAppResolver({ config, logger });
 const logDecision = createDecisionLog(logger, {
   stats: () => resolver.stats(),
-  metrics: new CounterMetrics(createMetrics('pusher-http-authorizer')),
+  metrics: new CounterMetrics(),
 });
 
 /** Lambda REQUEST authorizer for HTTP API `/apps/{appId}/...` routes (payload 2.0, simple responses, no caching). */

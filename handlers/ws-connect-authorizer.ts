@@ -6,14 +6,14 @@ import { connectAuthorizerResult, decideWebSocketConnect } from '../src/authoriz
 import { loadConfig } from '../src/config/config.js';
 import type { WsConnectAuthorizerEvent } from '../src/gateway/events.js';
 import { createLogger, lambdaContextLogging } from '../src/observability/logger.js';
-import { CounterMetrics, createMetrics } from '../src/observability/metrics.js';
+import { CounterMetrics } from '../src/observability/metrics.js';
 
 const config = loadConfig();
 const logger = createLogger('pusher-ws-connect-authorizer');
 const resolver = createAppResolver({ config, logger });
 const logDecision = createDecisionLog(logger, {
   stats: () => resolver.stats(),
-  metrics: new CounterMetrics(createMetrics('pusher-ws-connect-authorizer')),
+  metrics: new CounterMetrics(),
 });
 
 /** REQUEST authorizer on the WebSocket `$connect` route (identity source: the `appKey` query parameter). */

@@ -138,3 +138,27 @@ export class RateLimitedError extends RequestRejectedError {
     super(message, 'rate-limited');
   }
 }
+
+/** A command line the apps CLI cannot act on: a bad flag value, a missing confirmation. Exit code 2. */
+export class UsageError extends PusherLambdaError {
+  readonly status = 400;
+}
+
+/** Creating an app whose id is taken. */
+export class AppAlreadyExistsError extends PusherLambdaError {
+  readonly status = 409;
+  constructor(readonly appId: string) {
+    super(`An app with id ${appId} already exists.`);
+  }
+}
+
+/** Giving an app a key another app already has: the resolver would refuse both. */
+export class AppKeyInUseError extends PusherLambdaError {
+  readonly status = 409;
+  constructor(
+    readonly appKey: string,
+    readonly appIds: readonly string[],
+  ) {
+    super(`App key ${appKey} is already used by app ${appIds.join(', ')}.`);
+  }
+}

@@ -65,6 +65,17 @@ interface LoadResult {
   readonly stale: boolean;
 }
 
+/**
+ * After the store fails, expired apps are served straight from the cache for this long instead of each
+ * lookup waiting out another failing call (the client's timeout and retries take seconds); the first lookup
+ * after it probes the store again.
+ */
+export const STORE_FAILURE_BACKOFF_MS = 5_000;
+
+/** Share of the bound that remembered misses and bad items may take, so a flood of made-up ids or keys
+ * cannot push real apps out of the cache. */
+const NEGATIVE_SHARE = 0.25;
+
 // The two indexes share one LRU order (so the bound counts every entry) but never a name: an app
 // whose key equals another app's id cannot collide, unlike soketi's `app:<x>` namespace.
 const idSlot = (id: string) => `id:${id}`;
@@ -78,6 +89,10 @@ const keySlot = (key: string) => `key:${key}`;
  */
 export class CachedAppStore implements AppStore {
   private readonly entries = new Map<string, Entry>();
+  /** The slots of remembered misses and bad items, oldest first (a subset of `entries`). */
+  private readonly negativeSlots = new Set<string>();
+  private readonly maxNegativeEntries: number;
+  private storeFailingUntil = Number.NEGATIVE_INFINITY;
   private readonly loads = new Map<string, Promise<LoadResult>>();
   private readonly counters = new LookupCounters();
   private readonly ttlMs: number;
@@ -98,6 +113,7 @@ export class CachedAppStore implements AppStore {
       throw new ConfigError('maxEntries', `expected a whole number of at least 1, got ${options.maxEntries}`);
     }
     this.maxEntries = options.maxEntries;
+    this.maxNegativeEntries = Math.max(1, Math.floor(options.maxEntries * NEGATIVE_SHARE));
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
   }
@@ -134,7 +150,12 @@ export class CachedAppStore implements AppStore {
       this.counters.rejected++;
       return undefined;
     }
-    const cached = lookup.readCache(this.now());
+    const now = this.now();
+    const cached = lookup.readCache(now);
+    if (cached !== undefined && !cached.fresh && now < this.storeFailingUntil) {
+      this.counters.staleServed++;
+      return cached.staleApp;
+    }
     if (cached?.fresh) {
       for (const touched of cached.slots) this.touch(touched);
       if (cached.app !== undefined) this.counters.hits++;
@@ -171,6 +192,7 @@ export class CachedAppStore implements AppStore {
         this.set(lookup.slot, { kind: 'dataError', error, expiresAt: now + this.negativeTtlMs }, now);
         throw error;
       }
+      this.storeFailingUntil = now + STORE_FAILURE_BACKOFF_MS;
       const cached = lookup.readCache(now);
       if (cached !== undefined && !cached.fresh) {
         this.logger?.warn('App store failed; serving the cached app past its TTL', {
@@ -214,17 +236,29 @@ export class CachedAppStore implements AppStore {
   }
 
   private set(slot: string, entry: Entry, now: number): void {
-    this.entries.delete(slot);
+    this.drop(slot);
     // With a zero TTL (or negative TTL) an entry would be dead on arrival; it must not push live ones out.
     const usefulUntil = 'staleUntil' in entry ? entry.staleUntil : entry.expiresAt;
     if (usefulUntil <= now) return;
     this.entries.set(slot, entry);
-    // A Map iterates in insertion order, so the first key is the least recently used.
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-      this.counters.evictions++;
+    if (entry.kind === 'absent' || entry.kind === 'dataError') {
+      this.negativeSlots.add(slot);
+      // A Set iterates in insertion order: the first slot is the oldest remembered miss.
+      if (this.negativeSlots.size > this.maxNegativeEntries)
+        this.evict(this.negativeSlots.values().next().value!);
     }
+    // A Map iterates in insertion order, so the first key is the least recently used.
+    while (this.entries.size > this.maxEntries) this.evict(this.entries.keys().next().value!);
+  }
+
+  private evict(slot: string): void {
+    this.drop(slot);
+    this.counters.evictions++;
+  }
+
+  private drop(slot: string): void {
+    this.entries.delete(slot);
+    this.negativeSlots.delete(slot);
   }
 
   private touch(slot: string): void {

@@ -7,7 +7,7 @@ const CONTROL_CHARACTER = /\p{Cc}/u;
 /**
  * Whether a string could be an app id or key at all. Lookups of anything else are answered
  * "not found" without asking DynamoDB (which would reject an empty key with a ValidationException)
- * and without taking a cache slot, so random garbage cannot flush real apps out of the cache.
+ * and without taking a cache slot.
  */
 export function isPossibleAppIdentifier(value: string): boolean {
   return (

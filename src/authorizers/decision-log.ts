@@ -15,7 +15,7 @@ export interface DecisionFields {
 export interface DecisionLogOptions {
   /** Where the counters come from (the resolver's cache stats). */
   readonly stats: () => AppLookupStats;
-  /** Where the counters are also published as EMF metrics, once per interval. */
+  /** Turns the counters into EMF metrics on the stats line, once per interval. */
   readonly metrics?: CounterMetrics;
   /** How often the counters are logged at INFO, per container. */
   readonly statsIntervalMs?: number;
@@ -34,7 +34,7 @@ export type DecisionLogger = StructuredLogger & {
  * DEBUG: they are the bulk of the traffic, API Gateway's access logs record them already, and a JSON line costs
  * more than the decision itself (set `POWERTOOLS_LOGGER_SAMPLE_RATE` to see a share of them). Denials are
  * INFO and failures ERROR. The decision counts and cache counters are logged at INFO once per interval per
- * container (and published as EMF metrics when `metrics` is given), and with every denial or failure.
+ * container (as EMF metrics too when `metrics` is given), and with every denial or failure.
  */
 export function createDecisionLog(
   logger: DecisionLogger,
@@ -62,18 +62,21 @@ export function createDecisionLog(
     if (at - lastStatsAt >= intervalMs) {
       lastStatsAt = at;
       const cache = options.stats();
-      logger.info('authorizer stats', { decisions: { ...counts }, cache });
-      options.metrics?.publish({
-        AuthorizerAllow: counts.allow,
-        AuthorizerDeny: counts.deny,
-        AuthorizerError: counts.error,
-        AppCacheHits: cache.hits,
-        AppCacheMisses: cache.misses,
-        AppCacheNegativeHits: cache.negativeHits,
-        AppCacheStaleServed: cache.staleServed,
-        AppStoreErrors: cache.errors,
-        AppCacheEvictions: cache.evictions,
-      });
+      const metrics = options.metrics?.growth(
+        {
+          AuthorizerAllow: counts.allow,
+          AuthorizerDeny: counts.deny,
+          AuthorizerError: counts.error,
+          AppCacheHits: cache.hits,
+          AppCacheMisses: cache.misses,
+          AppCacheNegativeHits: cache.negativeHits,
+          AppCacheStaleServed: cache.staleServed,
+          AppStoreErrors: cache.errors,
+          AppCacheEvictions: cache.evictions,
+        },
+        at,
+      );
+      logger.info('authorizer stats', { decisions: { ...counts }, cache, ...metrics });
     }
   };
 }

@@ -10,6 +10,11 @@ export interface BuildOptions {
   /** The project root: `handlers/` is read from it and `dist/` written under it. */
   readonly rootDir: string;
   readonly outDir?: string;
+  /**
+   * More entries bundled with exactly the same settings, by name → source path relative to `rootDir` (the
+   * cold-start benchmark's SDK-only baseline).
+   */
+  readonly extraEntries?: Readonly<Record<string, string>>;
 }
 
 export interface BundleReport {
@@ -47,13 +52,16 @@ async function listHandlers(rootDir: string): Promise<string[]> {
  */
 export async function buildHandlers(options: BuildOptions): Promise<BundleReport[]> {
   const outDir = options.outDir ?? join(options.rootDir, 'dist');
-  const names = await listHandlers(options.rootDir);
+  const sources = new Map<string, string>();
+  for (const name of await listHandlers(options.rootDir)) sources.set(name, join('handlers', `${name}.ts`));
+  for (const [name, file] of Object.entries(options.extraEntries ?? {})) sources.set(name, file);
+  const names = [...sources.keys()];
   await rm(outDir, { recursive: true, force: true });
   if (names.length === 0) return [];
   await build({
     absWorkingDir: options.rootDir,
     entryPoints: Object.fromEntries(
-      names.map((name) => [`${name}/index`, join(options.rootDir, 'handlers', `${name}.ts`)]),
+      names.map((name) => [`${name}/index`, join(options.rootDir, sources.get(name)!)]),
     ),
     outdir: outDir,
     outExtension: { '.js': '.mjs' },

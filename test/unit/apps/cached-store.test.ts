@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type AppCacheSettings, CachedAppStore } from '../../../src/apps/cached-store.js';
+import {
+  type AppCacheSettings,
+  CachedAppStore,
+  STORE_FAILURE_BACKOFF_MS,
+} from '../../../src/apps/cached-store.js';
 import { UncachedAppStore } from '../../../src/apps/uncached-store.js';
 import { ConfigError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors.js';
 import { testApp } from '../../fixtures/apps/items.js';
@@ -169,15 +173,26 @@ describe('CachedAppStore', () => {
       await cache.findById('a');
       await cache.findByKey('a-key');
       store.failure = unavailable();
-      advance(60 + 299);
+      advance(60 + 200);
       expect((await cache.findById('a'))?.id).toBe('a');
-      expect((await cache.findByKey('a-key'))?.id).toBe('a');
-      expect(cache.stats()).toMatchObject({ staleServed: 2, errors: 2 });
-      expect(logger.records.map((record) => record.level)).toEqual(['warn', 'warn']);
+      expect(cache.stats()).toMatchObject({ staleServed: 1, errors: 1 });
+      expect(logger.records.map((record) => record.level)).toEqual(['warn']);
       expect(logger.text()).not.toContain('a-secret');
-      // Not remembered as fresh: every lookup past the TTL tries the store again.
-      await cache.findById('a');
+      // For a moment after a failure, expired apps are served without waiting on the store again.
+      expect((await cache.findByKey('a-key'))?.id).toBe('a');
+      expect((await cache.findById('a'))?.id).toBe('a');
+      expect(store.idCalls + store.keyCalls).toBe(3);
+      expect(cache.stats()).toMatchObject({ staleServed: 3, errors: 1 });
+      // Then the next lookup probes the store again; a stale app is never remembered as fresh.
+      advance(STORE_FAILURE_BACKOFF_MS / 1000);
+      expect((await cache.findById('a'))?.id).toBe('a');
       expect(store.idCalls).toBe(3);
+      store.failure = undefined;
+      advance(STORE_FAILURE_BACKOFF_MS / 1000);
+      expect((await cache.findById('a'))?.id).toBe('a');
+      expect(store.idCalls).toBe(4);
+      expect((await cache.findById('a'))?.id).toBe('a');
+      expect(store.idCalls).toBe(4);
     });
 
     it('throws StoreUnavailableError once the window has passed, or with nothing cached', async () => {
@@ -252,10 +267,17 @@ describe('CachedAppStore', () => {
       expect(store.keyCalls).toBe(2);
     });
 
-    it('cannot be grown by a flood of unknown keys', async () => {
-      const { cache } = setup({ maxEntries: 50 });
+    it('cannot be grown by a flood of unknown keys, nor have its apps pushed out by one', async () => {
+      const { store, cache } = setup({ maxEntries: 50 });
+      const apps = Array.from({ length: 30 }, (_, i) => testApp(`app-${i}`));
+      store.put(...apps);
+      for (const app of apps) await cache.findById(app.id);
       for (let i = 0; i < 500; i++) await cache.findByKey(`random-${i}`);
-      expect(cache.stats()).toMatchObject({ entries: 50, evictions: 450 });
+      // Remembered misses may take a quarter of the bound: 12 of 50.
+      expect(cache.stats()).toMatchObject({ entries: 42, evictions: 488 });
+      const calls = store.idCalls;
+      for (const app of apps) await cache.findById(app.id);
+      expect(store.idCalls).toBe(calls);
     });
   });
 

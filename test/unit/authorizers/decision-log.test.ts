@@ -1,8 +1,7 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { createDecisionLog } from '../../../src/authorizers/decision-log.js';
-import { CounterMetrics, createMetrics } from '../../../src/observability/metrics.js';
-import { capturedStdout } from '../../support/handler-env.js';
+import { CounterMetrics } from '../../../src/observability/metrics.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
 const STATS = {
@@ -77,25 +76,32 @@ describe('createDecisionLog', () => {
     ]);
   });
 
-  it('publishes the counters as EMF metrics, each publish counting the growth since the last', async () => {
-    const { log, advance } = setup(LogLevelThreshold.INFO, new CounterMetrics(createMetrics('test', {})));
+  it('puts the counters on the stats line as EMF metrics, each time the growth since the last', () => {
+    const { logger, log, advance } = setup(LogLevelThreshold.INFO, new CounterMetrics({}));
     const startedAt = performance.now();
-    const output = await capturedStdout(async () => {
-      log({ decision: 'allow', startedAt });
-      advance(60_000);
-      log({ decision: 'deny', startedAt });
-      log({ decision: 'allow', startedAt });
-      advance(60_000);
-      log({ decision: 'allow', startedAt });
+    log({ decision: 'allow', startedAt });
+    advance(60_000);
+    log({ decision: 'deny', startedAt });
+    log({ decision: 'allow', startedAt });
+    advance(60_000);
+    log({ decision: 'allow', startedAt });
+    const stats = logger.records.filter((record) => record.message === 'authorizer stats');
+    expect(stats).toHaveLength(2);
+    expect(stats[0]!.attributes).toMatchObject({
+      AuthorizerAllow: 1,
+      AuthorizerDeny: 1,
+      AppCacheHits: 7,
+      _aws: {
+        Timestamp: 60_000,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'PusherLambdaAuthorizer',
+            Dimensions: [['service']],
+            Metrics: expect.arrayContaining([{ Name: 'AuthorizerAllow', Unit: 'Count' }]),
+          },
+        ],
+      },
     });
-    const emf = output
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .filter((line) => line._aws);
-    expect(emf).toHaveLength(2);
-    expect(emf[0]).toMatchObject({ AuthorizerAllow: 1, AuthorizerDeny: 1, AppCacheHits: 7, service: 'test' });
-    expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('PusherLambdaAuthorizer');
-    expect(emf[1]).toMatchObject({ AuthorizerAllow: 2, AuthorizerDeny: 0, AppCacheHits: 0 });
+    expect(stats[1]!.attributes).toMatchObject({ AuthorizerAllow: 2, AuthorizerDeny: 0, AppCacheHits: 0 });
   });
 });

@@ -1,0 +1,220 @@
+import { open, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { AppItem } from '../../apps/parse-item.js';
+import { AppAlreadyExistsError, type FieldProblem, InvalidAppItemError, UsageError } from '../../errors.js';
+import { appFieldsFromJson, appRecordFromItem, buildAppItem, withNewAppDefaults } from '../app-record.js';
+import type { CommandContext } from '../context.js';
+import { memberPath } from '../fields.js';
+import { type OutputStream, readAll, writeAndDrain } from '../io.js';
+import { startProgress } from '../progress.js';
+
+/** Writes in flight during an import: fast on a large file, gentle on an on-demand table. */
+export const IMPORT_CONCURRENCY = 8;
+
+export interface ImportOptions {
+  /** A path, or `-` for standard input. */
+  readonly file: string;
+  readonly dryRun: boolean;
+  /** Replace apps whose id exists instead of failing their line. */
+  readonly overwrite: boolean;
+}
+
+interface Candidate {
+  readonly line: number;
+  readonly item: AppItem;
+  readonly id: string;
+  readonly key: string;
+}
+
+/**
+ * Imports JSON lines (the format `export` writes). Every line is checked first; a bad line is reported
+ * by number, naming its bad fields but never its values, and the other lines go on. Then each app is
+ * written like `create` does: refused if its key belongs to another app, or if its id exists (unless
+ * `--overwrite`). Exit code 1 when any line failed.
+ */
+export async function importApps(context: CommandContext, options: ImportOptions): Promise<number> {
+  const text = await readImportText(context, options.file);
+  const failures: string[] = [];
+  const fail = (line: number, id: string | undefined, problem: string) =>
+    `line ${line}${id === undefined ? '' : ` (app ${id})`}: ${problem}`;
+  const candidates: Candidate[] = [];
+  const idLines = new Map<string, number>();
+  const keyLines = new Map<string, number>();
+  let lines = 0;
+  text.split(/\r?\n/).forEach((content, index) => {
+    if (content.trim() === '') return;
+    lines += 1;
+    const line = index + 1;
+    const checked = checkLine(content);
+    if ('problems' in checked) {
+      failures.push(fail(line, checked.id, describeProblems(checked.problems)));
+      return;
+    }
+    const { id, key } = checked;
+    const sameId = idLines.get(id);
+    const sameKey = keyLines.get(key);
+    if (sameId !== undefined) failures.push(fail(line, id, `the id is also on line ${sameId}`));
+    else if (sameKey !== undefined) failures.push(fail(line, id, `the key is also on line ${sameKey}`));
+    else candidates.push({ line, ...checked });
+    idLines.set(id, idLines.get(id) ?? line);
+    keyLines.set(key, keyLines.get(key) ?? line);
+  });
+  for (const failure of failures) context.stderr.write(`${failure}\n`);
+
+  const progress = startProgress(
+    context.stderr,
+    candidates.length,
+    options.dryRun ? 'Checking' : 'Importing',
+    context.now,
+  );
+  let imported = 0;
+  const importOne = async (candidate: Candidate) => {
+    const problem = await writeCandidate(context, candidate, options);
+    if (problem === undefined) imported += 1;
+    else {
+      const failure = fail(candidate.line, candidate.id, problem);
+      failures.push(failure);
+      progress.log(failure);
+    }
+    progress.advance();
+  };
+  try {
+    await inParallel(candidates, IMPORT_CONCURRENCY, importOne);
+  } catch (error) {
+    progress.finish();
+    context.stderr.write(`Stopped after ${imported} apps were ${options.dryRun ? 'checked' : 'imported'}.\n`);
+    throw error;
+  }
+  progress.finish();
+  const source = options.file === '-' ? 'standard input' : options.file;
+  const failed = failures.length === 0 ? '' : `; ${failures.length} of ${lines} lines failed`;
+  context.stdout.write(
+    options.dryRun
+      ? `Dry run: ${imported} apps from ${source} would be imported${failed}. Nothing was written.\n`
+      : `Imported ${imported} apps from ${source} into ${context.target.table}${failed}.\n`,
+  );
+  return failures.length > 0 ? 1 : 0;
+}
+
+/** Exports every app as one JSON line, page by page; `import` reads the same lines back. */
+export async function exportApps(context: CommandContext, output: string | undefined): Promise<number> {
+  if (output === undefined && context.stdout.isTTY) {
+    throw new UsageError(
+      'export writes app secrets: redirect it to a file (apps export > apps.jsonl) or use --output FILE.',
+    );
+  }
+  // Owner-only: the file holds every secret.
+  const file = output === undefined ? undefined : await open(resolve(context.cwd, output), 'w', 0o600);
+  const sink: OutputStream =
+    file === undefined ? context.stdout : { write: (text: string) => file.write(text) };
+  let exported = 0;
+  let unreadable = 0;
+  try {
+    for await (const page of context.table.pages(100)) {
+      const lines: string[] = [];
+      for (const item of page) {
+        try {
+          lines.push(`${JSON.stringify(appRecordFromItem(item, context.limitDefaults))}\n`);
+        } catch (error) {
+          if (!(error instanceof InvalidAppItemError)) throw error;
+          unreadable += 1;
+          context.stderr.write(`Not exported: ${error.message}. Run "apps doctor" for details.\n`);
+        }
+      }
+      if (lines.length > 0) await writeAndDrain(sink, lines.join(''));
+      exported += lines.length;
+    }
+  } finally {
+    await file?.close();
+  }
+  context.stderr.write(`Exported ${exported} apps${output === undefined ? '' : ` to ${output}`}.\n`);
+  return unreadable > 0 ? 1 : 0;
+}
+
+function checkLine(content: string): Omit<Candidate, 'line'> | { id?: string; problems: FieldProblem[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(content);
+  } catch {
+    return { problems: [{ field: '', problem: 'not valid JSON' }] };
+  }
+  const read = appFieldsFromJson(json);
+  const built = buildAppItem({}, withNewAppDefaults(read.fields));
+  if (built.ok && read.problems.length === 0)
+    return { item: built.item, id: built.app.id, key: built.app.key };
+  // A member with the wrong JSON type was left out of the fields: name it once, not again as missing.
+  const mistyped = new Set(read.problems.map((problem) => problem.field));
+  if (mistyped.has('')) return { problems: read.problems };
+  const problems = [
+    ...read.problems,
+    ...(built.ok ? [] : built.problems)
+      .map((problem) => ({ ...problem, field: memberPath(problem.field) }))
+      .filter((problem) => !mistyped.has(problem.field.split(/[.[]/)[0]!)),
+  ];
+  return { id: read.fields.id, problems };
+}
+
+/** Undefined when the app was written (or would be, on a dry run); else what stopped it. */
+async function writeCandidate(
+  context: CommandContext,
+  candidate: Candidate,
+  options: ImportOptions,
+): Promise<string | undefined> {
+  const others = await context.table.otherAppsWithKey(candidate.key, candidate.id);
+  if (others.length > 0) return `the key is already used by app ${others.join(', ')}`;
+  const exists = 'an app with this id already exists (--overwrite replaces it)';
+  if (options.dryRun) {
+    return !options.overwrite && (await context.table.get(candidate.id)) !== undefined ? exists : undefined;
+  }
+  if (options.overwrite) {
+    await context.table.replace(candidate.item);
+    return undefined;
+  }
+  try {
+    await context.table.create(candidate.item);
+    return undefined;
+  } catch (error) {
+    if (error instanceof AppAlreadyExistsError) return exists;
+    throw error;
+  }
+}
+
+function describeProblems(problems: readonly FieldProblem[]): string {
+  return problems.map((problem) => `${problem.field} ${problem.problem}`.trim()).join('; ');
+}
+
+async function readImportText(context: CommandContext, file: string): Promise<string> {
+  if (file === '-') return readAll(context.stdin);
+  const path = resolve(context.cwd, file);
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+}
+
+/**
+ * Runs `work` over `items` with at most `limit` in flight. The first failure stops new work and is
+ * thrown once the running calls have settled.
+ */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next]!;
+      next += 1;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+}

@@ -1,0 +1,197 @@
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAppItem } from '../../../src/apps/parse-item.js';
+import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
+import { appItem } from '../../fixtures/apps/items.js';
+import { runCli } from '../../fixtures/cli/run-cli.js';
+
+let source: AppsTestTable;
+let target: AppsTestTable;
+let directory: string;
+
+const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
+const minimal = (id: string, extra: Record<string, unknown> = {}) =>
+  line({ id, key: `${id}-key`, secret: `${id}-secret`, ...extra });
+
+async function itemsOf(table: AppsTestTable) {
+  const output = await table.client.send(new ScanCommand({ TableName: table.name }));
+  return (output.Items ?? []).sort((a, b) => a.AppId!.S!.localeCompare(b.AppId!.S!));
+}
+
+async function file(name: string, lines: readonly string[]): Promise<string> {
+  const path = join(directory, name);
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+beforeAll(async () => {
+  [source, target] = await Promise.all([appsTestTable('cli-export'), appsTestTable('cli-import')]);
+  directory = await mkdtemp(join(tmpdir(), 'apps-cli-transfer-'));
+});
+
+afterAll(async () => {
+  await Promise.all([source.drop(), target.drop()]);
+});
+
+describe('apps import', () => {
+  it('imports the good lines, reports each bad one by number and field without its values, and exits 1', async () => {
+    await target.put(appItem('existing', { AppKey: { S: 'taken-key' } }));
+    const path = await file('mixed.jsonl', [
+      minimal('good-1', { maxConnections: 'unlimited', enableClientMessages: true, maxEventBatchSize: 20 }),
+      '{"id": "half", "key": ',
+      '',
+      minimal('bad-types', { enabled: 'yes', maxConnections: '10', colour: 'blue' }),
+      minimal('bad-values', {
+        maxConnections: 0,
+        webhooks: [{ url: 'https://h.example' }],
+        secret: 'hunter2',
+      }),
+      line({ id: 'no-secret', key: 'no-secret-key' }),
+      minimal('good-2', { webhooks: [{ url: 'https://h.example/x', event_types: ['member_added'] }] }),
+      minimal('good-1'),
+      minimal('steals-key', { key: 'taken-key' }),
+      minimal('existing', { key: 'existing-key' }),
+      '[1, 2]',
+    ]);
+    const run = await runCli(target.name, ['import', path]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n').sort()).toEqual(
+      [
+        'line 2: not valid JSON',
+        'line 4 (app bad-types): enabled must be true or false; maxConnections must be a number, -1 or "unlimited"; colour is not an app field (fields: id, key, secret, enabled, enableClientMessages, enableUserAuthentication, maxConnections, maxBackendEventsPerSecond, maxClientEventsPerSecond, maxReadRequestsPerSecond, maxPresenceMembersPerChannel, maxPresenceMemberSizeInKb, maxChannelNameLength, maxEventChannelsAtOnce, maxEventNameLength, maxEventPayloadInKb, maxEventBatchSize, webhooks)',
+        "line 5 (app bad-values): maxConnections cannot be 0, which soketi's schema reads as unlimited; use -1 for unlimited, or disable the app; webhooks[0].event_types must be a non-empty array of event types (channel_occupied, channel_vacated, member_added, member_removed, client_event, cache_miss, subscription_count)",
+        'line 6 (app no-secret): secret is missing',
+        'line 8 (app good-1): the id is also on line 1',
+        'line 9 (app steals-key): the key is already used by app existing',
+        'line 10 (app existing): an app with this id already exists (--overwrite replaces it)',
+        'line 11: not a JSON object',
+      ].sort(),
+    );
+    expect(run.stderr).not.toContain('hunter2');
+    expect(run.stdout).toBe(`Imported 2 apps from ${path} into ${target.name}; 8 of 10 lines failed.\n`);
+    const good = parseAppItem((await itemsOf(target)).find((item) => item.AppId!.S === 'good-1')!);
+    expect(good).toMatchObject({
+      enableClientMessages: true,
+      maxConnections: Number.POSITIVE_INFINITY,
+      maxEventBatchSize: 20,
+    });
+    expect((await itemsOf(target)).map((item) => item.AppId!.S)).toEqual(['existing', 'good-1', 'good-2']);
+  });
+
+  it('--dry-run checks every line against the table and writes nothing', async () => {
+    const path = await file('dry.jsonl', [
+      minimal('dry-1'),
+      minimal('good-2'),
+      minimal('dry-2', { key: 'good-1-key' }),
+    ]);
+    const run = await runCli(target.name, ['import', '--dry-run', path]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(
+      `Dry run: 1 apps from ${path} would be imported; 2 of 3 lines failed. Nothing was written.\n`,
+    );
+    expect(run.stderr).toContain('line 2 (app good-2): an app with this id already exists');
+    expect(run.stderr).toContain('line 3 (app dry-2): the key is already used by app good-1');
+    expect(run.calls?.count('PutItemCommand')).toBe(0);
+    expect((await itemsOf(target)).map((item) => item.AppId!.S)).not.toContain('dry-1');
+  });
+
+  it('--overwrite replaces apps with the same id', async () => {
+    const path = await file('overwrite.jsonl', [minimal('good-2', { enabled: false })]);
+    const run = await runCli(target.name, ['import', '--overwrite', path]);
+    expect(run.code, run.stderr).toBe(0);
+    const item = await target.client.send(
+      new GetItemCommand({ TableName: target.name, Key: { AppId: { S: 'good-2' } } }),
+    );
+    expect(parseAppItem(item.Item!)).toMatchObject({ enabled: false, webhooks: [] });
+  });
+
+  it('reads standard input with -', async () => {
+    const run = await runCli(target.name, ['import', '-'], { stdin: `${minimal('from-stdin')}\n` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`Imported 1 apps from standard input into ${target.name}.\n`);
+  });
+
+  it('refuses a file it cannot read with exit code 2', async () => {
+    const run = await runCli(target.name, ['import', join(directory, 'missing.jsonl')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('(ENOENT)');
+  });
+
+  it('draws a progress bar on a terminal for a large import, with failures printed above it', async () => {
+    const lines = Array.from({ length: 50 }, (_, index) => minimal(`bulk-${index}`));
+    lines[30] = minimal('good-1');
+    const path = await file('bulk.jsonl', lines);
+    let clock = 0;
+    const run = await runCli(target.name, ['import', path], {
+      stderrIsTTY: true,
+      dependencies: { now: () => (clock += 10) },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('\r\x1b[2KImporting [..............................] 0/50 0%');
+    expect(run.stderr).toContain('\r\x1b[2Kline 31 (app good-1): an app with this id already exists');
+    expect(run.stderr).toMatch(/Importing \[#{30}\] 50\/50 100%\n$/);
+    expect(run.stdout).toBe(`Imported 49 apps from ${path} into ${target.name}; 1 of 50 lines failed.\n`);
+  });
+});
+
+describe('apps export', () => {
+  beforeAll(async () => {
+    const created = [
+      ['create', '--id=plain'],
+      [
+        'create',
+        '--id=tuned',
+        '--disabled',
+        '--max-connections=5',
+        '--max-event-payload-in-kb=2.5',
+        '--enable-client-messages',
+      ],
+      [
+        'create',
+        '--id=hooked',
+        '--webhooks',
+        '[{"url":"https://h.example/p","event_types":["client_event"],"filter":{"channel_name_starts_with":"private-"},"headers":{"X-A":"b"}}]',
+      ],
+    ];
+    for (const argv of created) expect((await runCli(source.name, argv)).code).toBe(0);
+  });
+
+  it('writes JSON lines that import reads back into the same items', async () => {
+    const exported = await runCli(source.name, ['export']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toBe('Exported 3 apps.\n');
+    const path = await file('round-trip.jsonl', exported.stdout.trimEnd().split('\n'));
+    const copy = await appsTestTable('cli-round-trip');
+    const imported = await runCli(copy.name, ['import', path]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(await itemsOf(copy)).toEqual(await itemsOf(source));
+    const again = await runCli(copy.name, ['export']);
+    expect(again.stdout.split('\n').sort()).toEqual(exported.stdout.split('\n').sort());
+    await copy.drop();
+  });
+
+  it('writes --output owner-only, and refuses to print secrets to a terminal', async () => {
+    const path = join(directory, 'export.jsonl');
+    const run = await runCli(source.name, ['export', '--output', path], { stdoutIsTTY: true });
+    expect(run.code).toBe(0);
+    expect((await readFile(path, 'utf8')).trimEnd().split('\n')).toHaveLength(3);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const refused = await runCli(source.name, ['export'], { stdoutIsTTY: true });
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toContain('export writes app secrets');
+  });
+
+  it('skips an item it cannot read, names it, and exits 1', async () => {
+    await source.put(appItem('unreadable', { MaxConnections: { S: 'lots' } }));
+    const run = await runCli(source.name, ['export']);
+    expect(run.code).toBe(1);
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(3);
+    expect(run.stderr).toContain(
+      'Not exported: Invalid app item unreadable: MaxConnections must be a number',
+    );
+    await source.remove('unreadable');
+  });
+});
