@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { ConfigError } from '../src/errors.js';
@@ -6,6 +5,7 @@ import { type ConnectResult, connect } from '../src/gateway/connect.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { lambdaGreeterInvoker } from '../src/gateway/greeter.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
+import { lambdaContextLogging } from '../src/observability/logger.js';
 
 const runtime = createGatewayRuntime('pusher-ws-connect');
 const greeterFunctionName = runtime.config.greeterFunctionName;
@@ -20,7 +20,7 @@ const greeter = lambdaGreeterInvoker(lambda, greeterFunctionName);
 
 /** WebSocket `$connect` route, behind the `$connect` authorizer. */
 export const handler = middy<WsProxyEvent, ConnectResult>()
-  .use(injectLambdaContext(runtime.logger))
+  .use(lambdaContextLogging(runtime.logger))
   .handler((event) =>
     connect(
       {
@@ -28,7 +28,6 @@ export const handler = middy<WsProxyEvent, ConnectResult>()
         resolver: runtime.resolver,
         greeter,
         logger: runtime.logger,
-        connectionsEndpoint: runtime.endpointOf,
         now: () => Date.now(),
       },
       event,

@@ -1,9 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { handleMessage } from '../src/gateway/default-route.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { encodeFrame } from '../src/gateway/frames.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
+import { lambdaContextLogging } from '../src/observability/logger.js';
 
 const runtime = createGatewayRuntime('pusher-ws-default');
 
@@ -12,7 +12,7 @@ const runtime = createGatewayRuntime('pusher-ws-default');
  * the sender is the returned body, which the route's `$default` route response sends back.
  */
 export const handler = middy<WsProxyEvent, { statusCode: 200; body?: string }>()
-  .use(injectLambdaContext(runtime.logger))
+  .use(lambdaContextLogging(runtime.logger))
   .handler(async (event) => {
     const context = runtime.contextAt(runtime.endpointOf(event.requestContext));
     const reply = await handleMessage(context, runtime.resolver, event);

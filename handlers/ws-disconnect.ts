@@ -1,8 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { cleanUpConnections } from '../src/gateway/cleanup.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
+import { lambdaContextLogging } from '../src/observability/logger.js';
 
 const runtime = createGatewayRuntime('pusher-ws-disconnect');
 
@@ -11,7 +11,7 @@ const runtime = createGatewayRuntime('pusher-ws-disconnect');
  * expires by TTL. Reads nothing from the authorizer context (whether AWS passes it here is unconfirmed).
  */
 export const handler = middy<WsProxyEvent, { statusCode: 200 }>()
-  .use(injectLambdaContext(runtime.logger))
+  .use(lambdaContextLogging(runtime.logger))
   .handler(async (event) => {
     const { connectionId } = event.requestContext;
     await cleanUpConnections(runtime.contextAt(runtime.endpointOf(event.requestContext)), [{ connectionId }]);

@@ -1,7 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { type GreetingOutcome, greet, parseGreetingRequest } from '../src/gateway/greeter.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
+import { lambdaContextLogging } from '../src/observability/logger.js';
 
 const runtime = createGatewayRuntime('pusher-ws-greeter');
 
@@ -10,7 +10,7 @@ const runtime = createGatewayRuntime('pusher-ws-greeter');
  * failed asynchronous invocation a minute later, long after pusher-js gave up waiting.
  */
 export const handler = middy<unknown, GreetingOutcome | 'invalid' | 'failed'>()
-  .use(injectLambdaContext(runtime.logger))
+  .use(lambdaContextLogging(runtime.logger))
   .handler(async (payload) => {
     const request = parseGreetingRequest(payload);
     if (request === undefined) {
@@ -18,7 +18,7 @@ export const handler = middy<unknown, GreetingOutcome | 'invalid' | 'failed'>()
       return 'invalid';
     }
     try {
-      const outcome = await greet(runtime.contextAt(request.endpoint), request);
+      const outcome = await greet(runtime.contextAt(runtime.endpointOf(request)), request);
       runtime.logger.info('greeting', {
         connectionId: request.connectionId,
         refusal: request.refusal,

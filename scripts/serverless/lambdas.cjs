@@ -23,6 +23,9 @@ const readApps = ({ appsTableArn, appKeyIndexArn }) => [
   allow('dynamodb:Query', appKeyIndexArn),
 ];
 
+/** GetItem by AppId only: the routes after `$connect` know the app id from the authorizer context. */
+const readAppsById = ({ appsTableArn }) => [allow('dynamodb:GetItem', appsTableArn)];
+
 const useState =
   (...actions) =>
   ({ stateTableArn }) => [
@@ -80,18 +83,24 @@ const WS_CONNECT_AUTHORIZER = {
 const CATALOG = {
   wsConnectAuthorizer: { handler: 'ws-connect-authorizer', access: [readApps] },
   httpAuthorizer: { handler: 'http-authorizer', access: [readApps] },
+  // State-table actions below are exactly what src/state calls on each path (see the README's calls table).
   wsConnect: {
     handler: 'ws-connect',
     requires: ['wsConnectAuthorizer', 'wsGreeter'],
     events: [{ websocket: { route: '$connect', authorizer: WS_CONNECT_AUTHORIZER } }],
     environment: ({ functionNamePrefix }) => ({ GREETER_FUNCTION_NAME: `${functionNamePrefix}wsGreeter` }),
-    access: [readApps, useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), invoke('wsGreeter')],
+    // Counter (UpdateItem, GetItem and PutItem when it is created or rotated), connection record (PutItem),
+    // undone with DeleteItem when the greeter cannot be invoked.
+    access: [readAppsById, useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), invoke('wsGreeter')],
   },
-  // Invoked asynchronously by wsConnect: posts pusher:connection_established, or pusher:error and disconnects.
+  // Invoked asynchronously by wsConnect: posts pusher:connection_established, or pusher:error and disconnects;
+  // cleans up a connection that never opened. It never reads the apps table.
   wsGreeter: {
     handler: 'ws-greeter',
     environment: postingEnvironment,
-    access: [readApps, useState('GetItem', 'UpdateItem', 'DeleteItem'), manageConnections('POST', 'DELETE')],
+    // A retry a minute later would greet a client that gave up long ago.
+    settings: { maximumRetryAttempts: 0 },
+    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST', 'DELETE')],
   },
   wsDefault: {
     handler: 'ws-default',
@@ -100,17 +109,18 @@ const CATALOG = {
     events: [{ websocket: { route: '$default', routeResponseSelectionExpression: '$default' } }],
     environment: postingEnvironment,
     access: [
-      readApps,
+      readAppsById,
       useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
       manageConnections('POST', 'DELETE'),
     ],
   },
+  // Cleanup only: the connection record says which app, channels and user; member_removed is posted.
   wsDisconnect: {
     handler: 'ws-disconnect',
     requires: ['wsConnect'],
     events: [{ websocket: { route: '$disconnect' } }],
     environment: postingEnvironment,
-    access: [readApps, useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
+    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
   },
   httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events'),
   httpBatchEvents: httpRoute('http-batch-events', 'POST /apps/{appId}/batch_events'),
@@ -221,6 +231,7 @@ async function functions({ resolveVariable }) {
           package: { patterns: [`${bundle}.mjs`] },
           ...(spec.events && { events: spec.events }),
           ...(spec.environment && { environment: spec.environment(resources) }),
+          ...spec.settings,
         },
       ];
     }),

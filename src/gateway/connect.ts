@@ -12,8 +12,6 @@ export interface ConnectDeps {
   readonly resolver: AppResolver;
   readonly greeter: GreeterInvoker;
   readonly logger: StructuredLogger;
-  /** The `@connections` endpoint of the event's stage. */
-  readonly connectionsEndpoint: (requestContext: WsProxyEvent['requestContext']) => string;
   /** Epoch milliseconds. */
   readonly now: () => number;
 }
@@ -38,8 +36,7 @@ const OPEN: ConnectResult = Object.freeze({ statusCode: 200 });
  */
 export async function connect(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectResult> {
   const { requestContext } = event;
-  const { connectionId } = requestContext;
-  const endpoint = deps.connectionsEndpoint(requestContext);
+  const { connectionId, apiId, stage } = requestContext;
   const outcome = await admit(deps, event);
   if (!outcome.admitted) {
     deps.logger.info('connection refused', {
@@ -47,12 +44,12 @@ export async function connect(deps: ConnectDeps, event: WsProxyEvent): Promise<C
       code: outcome.code,
       appKey: requestContext.authorizer?.appKey,
     });
-    await deps.greeter.invoke({ connectionId, endpoint, refusal: outcome.code });
+    await deps.greeter.invoke({ connectionId, apiId, stage, refusal: outcome.code });
     return OPEN;
   }
   deps.logger.info('connection admitted', { connectionId, appId: requestContext.authorizer?.appId });
   try {
-    await deps.greeter.invoke({ connectionId, endpoint });
+    await deps.greeter.invoke({ connectionId, apiId, stage });
   } catch (error) {
     await undoAdmission(deps, connectionId);
     throw error;

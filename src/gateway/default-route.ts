@@ -32,6 +32,7 @@ export async function handleMessage(
     const outcome = await route(context, resolver, connectionId, authorizer?.appId, message);
     if (outcome.unknownConnection) await context.connections.disconnect(connectionId);
     if (outcome.gone.length > 0) await cleanUpConnections(context, outcome.gone);
+    logRefusal(context, connectionId, outcome.reply);
     return outcome.reply;
   } catch (error) {
     context.logger.error('message failed', { connectionId, event: message.kind, error: String(error) });
@@ -82,4 +83,18 @@ async function usableApp(
   context.logger.info('connection closed: app gone or disabled', { connectionId, appId, code });
   await closeWithFrame(context.connections, connectionId, refusal(code));
   return undefined;
+}
+
+/** Refused subscriptions and signins, for operators: the reason's type and code, never an auth value. */
+function logRefusal(context: GatewayContext, connectionId: string, reply: Frame | undefined): void {
+  if (reply?.event !== 'pusher:error' && reply?.event !== 'pusher:subscription_error') return;
+  const { type, status, code } = reply.data as { type?: string; status?: number; code?: number | null };
+  context.logger.info('message refused', {
+    connectionId,
+    reply: reply.event,
+    channel: reply.channel,
+    type,
+    status,
+    code,
+  });
 }

@@ -6,10 +6,14 @@ import { connectionEstablished, type Frame, isRefusalCode, type RefusalCode, ref
 import type { DeliveryOutcome } from './management-api.js';
 import { socketIdOf } from './socket-id.js';
 
-/** What `$connect` hands the greeter: the connection, its stage's `@connections` endpoint, and a refusal code. */
+/**
+ * What `$connect` hands the greeter: the connection, the API and stage it came through (the greeter, a
+ * posting function, knows its `@connections` endpoint from them or from its configuration), and a refusal.
+ */
 export interface GreetingRequest {
   readonly connectionId: string;
-  readonly endpoint: string;
+  readonly apiId: string;
+  readonly stage: string;
   /** Set when the connection is to be refused (unknown key, disabled app, over quota, bad protocol). */
   readonly refusal?: RefusalCode;
 }
@@ -36,11 +40,11 @@ export function lambdaGreeterInvoker(client: LambdaClient, functionName: string)
 
 export function parseGreetingRequest(payload: unknown): GreetingRequest | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
-  const { connectionId, endpoint, refusal: code } = payload as Record<string, unknown>;
-  if (typeof connectionId !== 'string' || connectionId === '' || typeof endpoint !== 'string')
-    return undefined;
-  if (code === undefined) return { connectionId, endpoint };
-  return isRefusalCode(code) ? { connectionId, endpoint, refusal: code } : undefined;
+  const { connectionId, apiId, stage, refusal: code } = payload as Record<string, unknown>;
+  if (typeof connectionId !== 'string' || connectionId === '') return undefined;
+  if (typeof apiId !== 'string' || typeof stage !== 'string') return undefined;
+  if (code === undefined) return { connectionId, apiId, stage };
+  return isRefusalCode(code) ? { connectionId, apiId, stage, refusal: code } : undefined;
 }
 
 export interface GreeterOptions {

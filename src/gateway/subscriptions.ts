@@ -18,7 +18,7 @@ import {
   type StoredMember,
 } from '../state/channels.js';
 import { addChannel, removeChannel, type SubscriptionRequirement } from '../state/connections.js';
-import { type GoneConnection, leaveChannel } from './cleanup.js';
+import { cleanUpConnections, leaveChannel } from './cleanup.js';
 import type { GatewayContext } from './context.js';
 import {
   type Member,
@@ -179,8 +179,7 @@ async function joinPresenceChannel(
     const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
     return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
   }
-  const snapshot = await readChannel(state, app.id, channel);
-  let gone: GoneConnection[] = [];
+  let snapshot = await readChannel(state, app.id, channel);
   if (firstConnection) {
     const others = snapshot.subscriberConnectionIds.filter((id) => id !== connectionId);
     const added = await postToAll(
@@ -189,9 +188,18 @@ async function joinPresenceChannel(
       memberAdded(channel, toMember(member)),
       context.logger,
     );
-    gone = added.gone.map((id) => ({ connectionId: id, subscription: { appId: app.id, channel } }));
+    if (added.gone.length > 0) {
+      // Before the roster is answered: it must not list members whose removal the subscriber is not yet
+      // subscribed to hear (pusher-js ignores member_removed until subscription_succeeded).
+      const subscription = { appId: app.id, channel };
+      await cleanUpConnections(
+        context,
+        added.gone.map((id) => ({ connectionId: id, subscription })),
+      );
+      snapshot = await readChannel(state, app.id, channel);
+    }
   }
-  return { reply: presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember)), gone };
+  return replyWith(presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember)));
 }
 
 async function roster(context: GatewayContext, appId: string, channel: string): Promise<Member[]> {

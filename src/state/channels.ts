@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
 import { MEMBER_PREFIX, SUBSCRIBER_PREFIX, stateKeys } from './keys.js';
-import { expiresAt, isConditionFailure, queryAll, type StateTable } from './table.js';
+import { expiresAt, queryAll, type StateTable, unlessConditionFails } from './table.js';
 
 /** A presence member as stored: one item per user per channel, with the set of its connections. */
 export interface StoredMember {
@@ -117,9 +117,8 @@ export async function leavePresence(
   connectionId: string,
 ): Promise<{ readonly lastConnection: boolean }> {
   const key = stateKeys.member(appId, channel, userId);
-  let left: Record<string, AttributeValue> | undefined;
-  try {
-    ({ Attributes: left } = await table.client.send(
+  const left = await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: key,
@@ -129,25 +128,21 @@ export async function leavePresence(
         ExpressionAttributeValues: { ':connection': { SS: [connectionId] }, ':id': { S: connectionId } },
         ReturnValues: 'ALL_NEW',
       }),
-    ));
-  } catch (error) {
-    // Not one of the member's connections (already taken off): this call made no one leave.
-    if (isConditionFailure(error)) return { lastConnection: false };
-    throw error;
-  }
-  if ((left?.[CONNECTIONS]?.SS ?? []).length > 0) return { lastConnection: false };
-  try {
-    await table.client.send(
+    ),
+  );
+  // Not one of the member's connections (already taken off): this call made no one leave.
+  if (left === undefined) return { lastConnection: false };
+  if ((left.Attributes?.[CONNECTIONS]?.SS ?? []).length > 0) return { lastConnection: false };
+  await unlessConditionFails(
+    table.client.send(
       new DeleteItemCommand({
         TableName: table.tableName,
         Key: key,
         ConditionExpression: 'attribute_not_exists(#connections)',
         ExpressionAttributeNames: { '#connections': CONNECTIONS },
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
   return { lastConnection: true };
 }
 
@@ -183,9 +178,8 @@ export async function countSubscription(
     }
   }
   update += ' SET #expiresAt = :expiresAt';
-  let remaining: number;
-  try {
-    const { Attributes } = await table.client.send(
+  const counted = await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: key,
@@ -195,15 +189,12 @@ export async function countSubscription(
         ExpressionAttributeValues: values,
         ReturnValues: 'UPDATED_NEW',
       }),
-    );
-    remaining = Number(Attributes?.subscriptionCount?.N ?? 0);
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-  if (remaining <= 0) {
-    try {
-      await table.client.send(
+    ),
+  );
+  if (counted === undefined) return false;
+  if (Number(counted.Attributes?.subscriptionCount?.N ?? 0) <= 0) {
+    await unlessConditionFails(
+      table.client.send(
         new DeleteItemCommand({
           TableName: table.tableName,
           Key: key,
@@ -211,10 +202,8 @@ export async function countSubscription(
           ExpressionAttributeNames: { '#subscriptions': 'subscriptionCount' },
           ExpressionAttributeValues: { ':zero': { N: '0' } },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
   return true;
 }

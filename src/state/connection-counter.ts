@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
 import { stateKeys } from './keys.js';
-import { isConditionFailure, type StateTable } from './table.js';
+import { type StateTable, unlessConditionFails } from './table.js';
 
 /**
  * How the MaxConnections counter buckets time. A connection counts in the bucket it opened in; the live
@@ -37,8 +37,9 @@ export type Admission =
 /** Conditional writes lost to other containers (each loss means one of them made progress) before giving up. */
 const MAX_ATTEMPTS = 5;
 
-/** The bucket each slot holds. */
 interface CounterState {
+  readonly total: number;
+  /** The bucket each slot holds. */
   readonly buckets: readonly number[];
 }
 
@@ -72,7 +73,8 @@ export async function admitConnection(
     // A container whose clock runs behind another's adopts the newer bucket instead of waiting.
     bucket = Math.max(bucket, ...state.buckets);
     const stale = staleSlots(state, bucket, settings);
-    if (stale.length === 0) return { admitted: false };
+    // Full. Otherwise the write lost a race (the item was being created, or released into): try again.
+    if (stale.length === 0 && state.total >= allowed) return { admitted: false };
     for (const slot of stale) await clearSlot(table, appId, slot, state.buckets[slot]!, bucket, settings);
   }
   throw new Error(`Connection counter of app ${appId}: still contended after ${MAX_ATTEMPTS} attempts`);
@@ -90,8 +92,8 @@ export async function releaseConnection(
 ): Promise<void> {
   if (bucket === undefined) return;
   const slot = bucket % settings.slots;
-  try {
-    await table.client.send(
+  await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connectionCounter(appId),
@@ -100,10 +102,8 @@ export async function releaseConnection(
         ExpressionAttributeNames: { '#count': countName(slot), '#total': TOTAL, '#bucket': bucketName(slot) },
         ExpressionAttributeValues: { ':one': number(1), ':zero': number(0), ':bucket': number(bucket) },
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /** Counts one connection in `bucket` if every slot is current and the total is under the limit. */
@@ -125,8 +125,8 @@ async function tryCount(
     names[`#b${other}`] = bucketName(other);
     conditions.push(other === slot ? `#b${other} = :bucket` : `#b${other} >= :oldest`);
   }
-  try {
-    await table.client.send(
+  const counted = await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connectionCounter(appId),
@@ -141,12 +141,9 @@ async function tryCount(
           ':expiresAt': number(counterExpiresAt(bucket, settings)),
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return counted !== undefined;
 }
 
 async function readCounter(
@@ -162,7 +159,10 @@ async function readCounter(
     }),
   );
   if (Item === undefined) return undefined;
-  return { buckets: Array.from({ length: settings.slots }, (_, slot) => readNumber(Item, bucketName(slot))) };
+  return {
+    total: readNumber(Item, TOTAL),
+    buckets: Array.from({ length: settings.slots }, (_, slot) => readNumber(Item, bucketName(slot))),
+  };
 }
 
 /** The first connection of the app (or the first since the item expired): every slot empty and current. */
@@ -181,17 +181,15 @@ async function createCounter(
     item[bucketName(slot)] = number(latestBucketOfSlot(slot, bucket, settings));
     item[countName(slot)] = number(0);
   }
-  try {
-    await table.client.send(
+  await unlessConditionFails(
+    table.client.send(
       new PutItemCommand({
         TableName: table.tableName,
         Item: item,
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -206,8 +204,8 @@ async function clearSlot(
   bucket: number,
   settings: ConnectionCounterSettings,
 ): Promise<void> {
-  try {
-    await table.client.send(
+  await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connectionCounter(appId),
@@ -220,10 +218,8 @@ async function clearSlot(
           ':stale': number(staleBucket),
         },
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /** Slots that must be cleared before `bucket` can be counted in: the current one unless it holds `bucket`, and any too old. */

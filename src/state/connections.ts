@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { stateKeys } from './keys.js';
-import { expiresAt, isConditionFailure, type StateTable } from './table.js';
+import { expiresAt, type StateTable, unlessConditionFails } from './table.js';
 
 /** The user a connection signed in as (`pusher:signin`). */
 export interface SignedInUser {
@@ -107,8 +107,8 @@ export async function addChannel(
       values[':userId'] = { S: requirement.userId };
     }
   }
-  try {
-    const { Attributes } = await table.client.send(
+  const added = await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connection(connectionId),
@@ -118,11 +118,9 @@ export async function addChannel(
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_OLD',
       }),
-    );
-    return { kind: 'added', connection: connectionRecord(connectionId, Attributes ?? {}) };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
+  if (added) return { kind: 'added', connection: connectionRecord(connectionId, added.Attributes ?? {}) };
   // Which condition failed: rare paths, so one consistent read rather than a branch per DynamoDB feature.
   const connection = await getConnection(table, connectionId);
   if (connection === undefined) return { kind: 'no-connection' };
@@ -137,8 +135,8 @@ export async function removeChannel(
   connectionId: string,
   channel: string,
 ): Promise<boolean> {
-  try {
-    await table.client.send(
+  const removed = await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connection(connectionId),
@@ -147,12 +145,9 @@ export async function removeChannel(
         ExpressionAttributeNames: { '#channels': CHANNELS },
         ExpressionAttributeValues: { ':channels': { SS: [channel] }, ':channel': { S: channel } },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return removed !== undefined;
 }
 
 export type SetUserOutcome =
@@ -172,8 +167,8 @@ export async function setUser(
     update += ', #userInfo = :userInfo';
     values[':userInfo'] = { S: user.userInfoJson };
   }
-  try {
-    const { Attributes } = await table.client.send(
+  const set = await unlessConditionFails(
+    table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connection(connectionId),
@@ -183,12 +178,9 @@ export async function setUser(
         ExpressionAttributeValues: values,
         ReturnValues: 'UPDATED_OLD',
       }),
-    );
-    return { kind: 'set', previousUserId: Attributes?.userId?.S };
-  } catch (error) {
-    if (isConditionFailure(error)) return { kind: 'no-connection' };
-    throw error;
-  }
+    ),
+  );
+  return set ? { kind: 'set', previousUserId: set.Attributes?.userId?.S } : { kind: 'no-connection' };
 }
 
 function connectionRecord(connectionId: string, item: Record<string, AttributeValue>): ConnectionRecord {

@@ -32,9 +32,17 @@ export function expiresAt(nowMs: number, ttlSeconds: number = CONNECTION_STATE_T
   return Math.floor(nowMs / 1000) + ttlSeconds;
 }
 
-/** A condition expression failed: the expected outcome of a conditional write, not an outage. */
-export function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+/**
+ * Runs a conditional write: its output, or undefined when its condition failed (an expected outcome of a
+ * conditional write, not an outage). Any other failure is thrown.
+ */
+export async function unlessConditionFails<Output>(write: Promise<Output>): Promise<Output | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
 }
 
 /** Every item a Query matches, page after page, read strongly consistent. */

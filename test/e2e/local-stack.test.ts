@@ -40,6 +40,29 @@ function upgrade(url: string): Promise<Upgrade> {
   });
 }
 
+/** The first message a raw WebSocket receives, and whether the server closed it afterwards. */
+function firstMessageThenClose(url: string): Promise<{ message: unknown; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    let message: unknown;
+    const timer = setTimeout(() => {
+      socket.terminate();
+      resolve({ message, closed: false });
+    }, OPEN_TIMEOUT_MS);
+    socket.once('message', (data) => {
+      message = JSON.parse(String(data));
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve({ message, closed: true });
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
 function statusOf(promise: Promise<unknown>): Promise<number> {
   return promise.then(
     () => 200,
@@ -70,10 +93,14 @@ describe('npm start: the local stack', () => {
     );
   });
 
-  it('refuses an unknown key at the upgrade with the authorizer’s 403', async () => {
+  it('tells a client with an unknown key pusher:error 4001, then closes the connection', async () => {
     const url = `${stack.urls.websocket}/app/no-such-key?${PUSHER_JS_QUERY}`;
 
-    expect(await upgrade(url)).toEqual({ opened: false, status: 403 });
+    // The authorizer lets it in marked: a refused upgrade would only make pusher-js retry forever.
+    expect(await firstMessageThenClose(url)).toEqual({
+      message: { event: 'pusher:error', data: { code: 4001, message: 'Application does not exist' } },
+      closed: true,
+    });
   });
 
   it('answers 404 at the edge for any other WebSocket path', async () => {

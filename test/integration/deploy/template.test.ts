@@ -139,6 +139,26 @@ const NOT_POSTING = ['WsConnectAuthorizer', 'HttpAuthorizer', 'WsConnect'].map(
   (name) => `${name}LambdaFunction`,
 );
 
+/**
+ * What each function may do on the apps table: the authorizers resolve keys (Query on AppKeyIndex) and ids;
+ * the WebSocket routes after them only ids (the authorizer context names the app); the greeter and
+ * $disconnect never read it. Functions not listed get soketi's documented pair.
+ */
+const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
+  WsConnectLambdaFunction: ['GetItem'],
+  WsDefaultLambdaFunction: ['GetItem'],
+  WsGreeterLambdaFunction: [],
+  WsDisconnectLambdaFunction: [],
+};
+
+function expectedAppsStatements(fn: string, table: string): { action: string[]; resource: string[] }[] {
+  const access = APPS_ACCESS[fn] ?? ['GetItem', 'Query'];
+  return access.map((action) => ({
+    action: [`dynamodb:${action}`],
+    resource: [action === 'GetItem' ? table : `${table}/index/AppKeyIndex`],
+  }));
+}
+
 /** The file names in a zip, from its central directory. */
 function zipEntries(zip: Buffer): string[] {
   const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
@@ -217,15 +237,48 @@ describe('serverless package', () => {
     }
   });
 
-  it('gives every function exactly GetItem on the apps table and Query on its AppKeyIndex, nothing more', () => {
+  it('gives every function at most GetItem on the apps table and Query on its AppKeyIndex, each only what it calls', () => {
     const table = tableArn('us-east-1', APPS_TABLE);
     for (const [fn, statements] of statementsByFunction(created.template)) {
       const onApps = simplified(statements).filter(({ resource }) => resource.some((r) => r.includes(table)));
-      expect(onApps, fn).toEqual([
-        { action: ['dynamodb:GetItem'], resource: [table] },
-        { action: ['dynamodb:Query'], resource: [`${table}/index/AppKeyIndex`] },
-      ]);
+      expect(onApps, fn).toEqual(expectedAppsStatements(fn, table));
     }
+  });
+
+  it('gives the WebSocket functions exactly the state-table actions and @connections methods their code calls', () => {
+    const expected: Record<string, { state: string[]; connections: string[] }> = {
+      WsConnectLambdaFunction: { state: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], connections: [] },
+      WsGreeterLambdaFunction: {
+        state: ['UpdateItem', 'DeleteItem', 'Query'],
+        connections: ['POST', 'DELETE'],
+      },
+      WsDefaultLambdaFunction: {
+        state: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+        connections: ['POST', 'DELETE'],
+      },
+      WsDisconnectLambdaFunction: { state: ['UpdateItem', 'DeleteItem', 'Query'], connections: ['POST'] },
+    };
+    const statements = statementsByFunction(created.template);
+    for (const [fn, { state, connections }] of Object.entries(expected)) {
+      const granted = simplified(statements.get(fn) ?? []);
+      expect(
+        granted.filter(({ resource }) => resource.includes('GetAtt:StateTable.Arn')),
+        fn,
+      ).toEqual([{ action: state.map((a) => `dynamodb:${a}`), resource: ['GetAtt:StateTable.Arn'] }]);
+      const manage = granted.filter(({ action }) => action.includes('execute-api:ManageConnections'));
+      const methods = manage.flatMap(({ resource }) => resource.map((r) => CONNECTIONS.exec(r)?.[1]));
+      expect(methods, fn).toEqual(connections);
+    }
+  });
+
+  it('never retries the asynchronously invoked greeter: a minute later the client has given up', () => {
+    const configs = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig');
+    expect(configs.map(([, config]) => config.Properties)).toEqual([
+      expect.objectContaining({
+        FunctionName: { Ref: 'WsGreeterLambdaFunction' },
+        MaximumRetryAttempts: 0,
+      }),
+    ]);
   });
 
   it('limits the authorizers to logs and the two apps-table reads', () => {
@@ -319,10 +372,8 @@ describe('serverless package', () => {
       const dynamo = simplified(statements).filter(({ action }) =>
         action.some((a) => a.startsWith('dynamodb:')),
       );
-      expect(dynamo.slice(0, 2), fn).toEqual([
-        { action: ['dynamodb:GetItem'], resource: [table] },
-        { action: ['dynamodb:Query'], resource: [`${table}/index/AppKeyIndex`] },
-      ]);
+      const expected = expectedAppsStatements(fn, table);
+      expect(dynamo.slice(0, expected.length), fn).toEqual(expected);
     }
     for (const [, fn] of resourcesOfType(soketi.template, 'AWS::Lambda::Function')) {
       expect((fn.Properties.Environment as { Variables: Json }).Variables).toMatchObject({

@@ -4,13 +4,15 @@ import { connectionIdOf } from '../../../src/gateway/socket-id.js';
 import { stateKeys } from '../../../src/state/keys.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
 import { GREETER_FUNCTION_NAME, WsHarness } from '../../fixtures/gateway/ws-harness.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
+import { lambdaContext } from '../../support/lambda-context.js';
 
 let proxy: DynamoDbProxy;
 let gateway: WsHarness;
 
 beforeAll(async () => {
-  proxy = await startDynamoDbProxy();
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   gateway = await WsHarness.start(
     'ws-connect',
     [
@@ -52,7 +54,7 @@ describe('WebSocket $connect and the greeter', () => {
     expect(await record(connectionId)).toMatchObject({ appId: { S: 'app-1' } });
   });
 
-  it('invokes the greeter asynchronously, with the connection and its @connections endpoint', async () => {
+  it('invokes the greeter asynchronously, with the connection and the API and stage it came through', async () => {
     const before = gateway.lambdaApi.invocations.length;
     const { connectionId } = await gateway.upgrade('app-1-key');
 
@@ -60,7 +62,7 @@ describe('WebSocket $connect and the greeter', () => {
       {
         functionName: GREETER_FUNCTION_NAME,
         invocationType: 'Event',
-        payload: { connectionId, endpoint: gateway.connectionsApi.endpoint },
+        payload: { connectionId, apiId: 'abcdef123', stage: 'default' },
       },
     ]);
   });
@@ -137,4 +139,17 @@ describe('WebSocket $connect and the greeter', () => {
     proxy.setFault(undefined);
     await expect(gateway.connect('app-cold-key')).resolves.toMatchObject({ socketId: /^\d+\.\d+$/ });
   });
+});
+
+describe('the greeter handler', () => {
+  it.each([
+    { why: 'no connection id', payload: { apiId: 'a', stage: 's' } },
+    { why: 'an unknown refusal code', payload: { connectionId: 'c', apiId: 'a', stage: 's', refusal: 4999 } },
+    { why: 'not an object', payload: 'hello' },
+  ])(
+    'answers a payload with $why as invalid, without throwing (Lambda would retry it)',
+    async ({ payload }) => {
+      await expect(gateway.handlers.greeter(payload, lambdaContext('ws-greeter'))).resolves.toBe('invalid');
+    },
+  );
 });

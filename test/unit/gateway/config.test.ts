@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/errors.js';
+import { connectionsEndpointOf, loadGatewayConfig } from '../../../src/gateway/config.js';
+
+describe('loadGatewayConfig', () => {
+  it('requires STATE_TABLE', () => {
+    expect(() => loadGatewayConfig({ AWS_REGION: 'eu-west-1' })).toThrow(ConfigError);
+  });
+
+  it('reads the table, region, endpoint override and greeter name (SOKETI_ prefix accepted)', () => {
+    expect(
+      loadGatewayConfig({
+        SOKETI_STATE_TABLE: 'state',
+        AWS_REGION: 'eu-west-1',
+        WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:3001',
+        GREETER_FUNCTION_NAME: 'svc-dev-wsGreeter',
+      }),
+    ).toMatchObject({
+      stateTable: 'state',
+      region: 'eu-west-1',
+      connectionsEndpoint: 'http://127.0.0.1:3001',
+      greeterFunctionName: 'svc-dev-wsGreeter',
+    });
+  });
+
+  it('refuses an endpoint that is not an http(s) URL, naming the variable', () => {
+    expect(() => loadGatewayConfig({ STATE_TABLE: 's', WEBSOCKET_API_ENDPOINT: 'wss://x' })).toThrow(
+      /WEBSOCKET_API_ENDPOINT/,
+    );
+  });
+});
+
+describe('connectionsEndpointOf', () => {
+  const requestContext = { apiId: 'abc123', stage: 'prod' };
+
+  it('builds the @connections endpoint from the API id, region and stage, not from the (custom) domain', () => {
+    expect(
+      connectionsEndpointOf(requestContext, { region: 'eu-west-1', connectionsEndpoint: undefined }),
+    ).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/prod');
+  });
+
+  it('uses the configured endpoint when there is one', () => {
+    expect(
+      connectionsEndpointOf(requestContext, {
+        region: 'eu-west-1',
+        connectionsEndpoint: 'http://127.0.0.1:3001',
+      }),
+    ).toBe('http://127.0.0.1:3001');
+  });
+});
