@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { accepts } from '../../src/local/net.js';
 import { type LocalStack, offlineLogFile, startLocalStack } from '../../src/local/stack.js';
+import { openRawSocket } from '../support/raw-socket.js';
 
 const PUSHER_JS_QUERY = 'protocol=7&client=js&version=8.6.0&flash=false';
 const OPEN_TIMEOUT_MS = 10_000;
@@ -11,10 +12,6 @@ type Upgrade = { opened: true } | { opened: false; status: number };
 
 /** API Gateway's answers when an authorizer refuses: 401 (it threw Unauthorized) or 403 (Deny, isAuthorized false). */
 const AUTHORIZER_REFUSALS = [401, 403];
-
-function refusedByAuthorizer(result: Upgrade): boolean {
-  return !result.opened && AUTHORIZER_REFUSALS.includes(result.status);
-}
 
 /** Opens a raw WebSocket and reports whether the upgrade was accepted, or the HTTP status it got instead. */
 function upgrade(url: string): Promise<Upgrade> {
@@ -33,29 +30,6 @@ function upgrade(url: string): Promise<Upgrade> {
     socket.once('unexpected-response', (_request, response) =>
       settle({ opened: false, status: response.statusCode ?? 0 }),
     );
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-/** The first message a raw WebSocket receives, and whether the server closed it afterwards. */
-function firstMessageThenClose(url: string): Promise<{ message: unknown; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    let message: unknown;
-    const timer = setTimeout(() => {
-      socket.terminate();
-      resolve({ message, closed: false });
-    }, OPEN_TIMEOUT_MS);
-    socket.once('message', (data) => {
-      message = JSON.parse(String(data));
-    });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve({ message, closed: true });
-    });
     socket.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -82,25 +56,23 @@ describe('npm start: the local stack', () => {
     await stack?.stop();
   }, 30_000);
 
-  it('gets the pusher-js URL of the demo key past the $connect authorizer, rewritten by the front door', async () => {
-    const result = await upgrade(`${stack.urls.websocket}/app/${stack.app.key}?${PUSHER_JS_QUERY}`);
+  it('takes the pusher-js URL of the demo key through the rewrite and the $connect authorizer to a greeting', async () => {
+    // Without ?appKey= the authorizer would not even run (403), so this also proves the rewrite.
+    const socket = await openRawSocket(`${stack.urls.websocket}/app/${stack.app.key}?${PUSHER_JS_QUERY}`);
+    const greeting = await socket.nextFrame().finally(() => socket.close());
 
-    // Without ?appKey= the authorizer would not even run (403), so this also proves the rewrite. The
-    // upgrade then completes once handlers/ws-connect.ts exists; until it does, serverless offline
-    // answers 502 for the missing $connect integration.
-    expect(refusedByAuthorizer(result), `${JSON.stringify(result)}; serverless offline output: ${log}`).toBe(
-      false,
-    );
+    expect(greeting.event, `serverless offline output: ${log}`).toBe('pusher:connection_established');
   });
 
   it('tells a client with an unknown key pusher:error 4001, then closes the connection', async () => {
-    const url = `${stack.urls.websocket}/app/no-such-key?${PUSHER_JS_QUERY}`;
-
     // The authorizer lets it in marked: a refused upgrade would only make pusher-js retry forever.
-    expect(await firstMessageThenClose(url)).toEqual({
-      message: { event: 'pusher:error', data: { code: 4001, message: 'Application does not exist' } },
-      closed: true,
+    const socket = await openRawSocket(`${stack.urls.websocket}/app/no-such-key?${PUSHER_JS_QUERY}`);
+
+    expect(await socket.nextFrame()).toEqual({
+      event: 'pusher:error',
+      data: { code: 4001, message: 'Application does not exist' },
     });
+    await socket.closed();
   });
 
   it('answers 404 at the edge for any other WebSocket path', async () => {
