@@ -38,6 +38,7 @@ export {
   connectAuthorizerResult,
   decideWebSocketConnect,
   PUSHER_PROTOCOL_VERSION,
+  REFUSAL_CODE_OF,
 } from './authorizers/websocket-connect.js';
 export type { AppCacheConfig, AppStoreConfig, Config } from './config/config.js';
 export { loadConfig } from './config/config.js';
@@ -59,6 +60,11 @@ export {
   StoreUnavailableError,
   UnknownEndpointError,
 } from './errors.js';
+export type { GoneConnection } from './gateway/cleanup.js';
+export { cleanUpConnections, leaveChannel } from './gateway/cleanup.js';
+export type { GatewayConfig } from './gateway/config.js';
+export { connectionsEndpointOf, loadGatewayConfig } from './gateway/config.js';
+export type { GatewayContext } from './gateway/context.js';
 export type {
   HttpAuthorizerEvent,
   HttpProxyEventWithAuthorizer,
@@ -67,6 +73,18 @@ export type {
   WsProxyEvent,
   WsRequestContext,
 } from './gateway/events.js';
+export type { Frame, Member, RefusalCode, SubscriptionErrorType } from './gateway/frames.js';
+export {
+  ACTIVITY_TIMEOUT_SECONDS,
+  encodeFrame,
+  pusherError,
+  REFUSAL_CODES,
+  refusal,
+} from './gateway/frames.js';
+export type { GreetingRequest } from './gateway/greeter.js';
+export type { ConnectionsApi, DeliveryOutcome } from './gateway/management-api.js';
+export { closeWithFrame, connectionsApi, FAN_OUT_CONCURRENCY, postToAll } from './gateway/management-api.js';
+export { connectionIdOf, socketIdOf } from './gateway/socket-id.js';
 export type { ChannelInfoAttribute, PublishEvent } from './http/publish-request.js';
 export { backendEventPoints, parseBatchBody, parseTriggerBody } from './http/publish-request.js';
 export type {
@@ -144,3 +162,14 @@ export {
   verifyRequestBody,
   verifyUserAuth,
 } from './protocol/index.js';
+export type { ChannelCounts, ChannelSnapshot, StoredMember } from './state/channels.js';
+export { listChannels, readChannel } from './state/channels.js';
+export type { Admission, ConnectionCounterSettings } from './state/connection-counter.js';
+export {
+  admitConnection,
+  CONNECTION_COUNTER_SETTINGS,
+  releaseConnection,
+} from './state/connection-counter.js';
+export type { StateTable } from './state/table.js';
+export { CONNECTION_STATE_TTL_SECONDS, createStateTableClient } from './state/table.js';
+export { userConnectionIds } from './state/users.js';
