@@ -57,7 +57,9 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
    */
   async function drained(...channels: Channel[]): Promise<void> {
     const arrivals = channels.map((channel) => nextEvent(channel, MARKER, `the marker on ${channel.name}`));
-    await jsonOf(sdk.trigger([...new Set(channels.map((channel) => channel.name))], MARKER, {}));
+    expect(
+      await jsonOf(sdk.trigger([...new Set(channels.map((channel) => channel.name))], MARKER, {})),
+    ).toEqual({});
     await Promise.all(arrivals);
   }
 
@@ -69,9 +71,9 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
     const data = { text: 'héllo, wörld', n: 1, nested: { list: [1, 'two', null] } };
 
     const answer = await jsonOf(sdk.trigger('e2e-one', 'greeting', data));
+    expect(answer).toEqual({});
     await drained(aliceChannel, bobChannel);
 
-    expect(answer).toEqual({});
     expect(toAlice).toEqual([data]);
     expect(toBob).toEqual([data]);
   });
@@ -81,7 +83,7 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
     const channel = await client.subscribe('e2e-plain');
     const arrived = nextEvent(channel, 'plain', 'the plain-text event');
 
-    await jsonOf(sdk.trigger('e2e-plain', 'plain', 'just text, {not json'));
+    expect(await jsonOf(sdk.trigger('e2e-plain', 'plain', 'just text, {not json'))).toEqual({});
 
     await expect(arrived).resolves.toBe('just text, {not json');
   });
@@ -98,9 +100,9 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
     );
 
     const answer = await jsonOf(sdk.trigger(['e2e-many-a', 'e2e-many-b'], 'news', { headline: 'both' }));
+    expect(answer).toEqual({});
     await drained(aliceOnA, bobOnB, carolOnA, carolOnB, carolOnC);
 
-    expect(answer).toEqual({});
     const both = [{ headline: 'both' }];
     expect(received).toEqual([both, both, both, both, []]);
   });
@@ -121,9 +123,9 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
         { channel: 'e2e-batch-a', name: 'third', data: 'three' },
       ]),
     );
+    expect(answer).toEqual({});
     await drained(aliceOnA, bobOnB);
 
-    expect(answer).toEqual({});
     expect({ first, second, third, secondOnA }).toEqual({
       first: [{ n: 1 }],
       second: [{ n: 2 }],
@@ -138,10 +140,16 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
     const toAlice = recordEvents(aliceChannel, 'edit');
     const toBob = recordEvents(bobChannel, 'edit');
 
-    await jsonOf(sdk.trigger('e2e-echo', 'edit', { by: 'alice' }, { socket_id: alice.socketId }));
-    await jsonOf(
-      sdk.triggerBatch([{ channel: 'e2e-echo', name: 'edit', data: { by: 'bob' }, socket_id: bob.socketId }]),
-    );
+    expect(
+      await jsonOf(sdk.trigger('e2e-echo', 'edit', { by: 'alice' }, { socket_id: alice.socketId })),
+    ).toEqual({});
+    expect(
+      await jsonOf(
+        sdk.triggerBatch([
+          { channel: 'e2e-echo', name: 'edit', data: { by: 'bob' }, socket_id: bob.socketId },
+        ]),
+      ),
+    ).toEqual({});
     await drained(aliceChannel, bobChannel);
 
     expect(toAlice).toEqual([{ by: 'bob' }]);
@@ -157,14 +165,14 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
     const toErin = recordEvents(erin.pusher.user, 'notice');
 
     const answer = await jsonOf(sdk.sendToUser('dave', 'notice', { text: 'for dave' }));
+    expect(answer).toEqual({});
     const markers = [daveTab1, daveTab2, erin].map((client) =>
       nextEvent(client.pusher.user, MARKER, `the marker to ${client.socketId}`),
     );
-    await jsonOf(sdk.sendToUser('dave', MARKER, {}));
-    await jsonOf(sdk.sendToUser('erin', MARKER, {}));
+    expect(await jsonOf(sdk.sendToUser('dave', MARKER, {}))).toEqual({});
+    expect(await jsonOf(sdk.sendToUser('erin', MARKER, {}))).toEqual({});
     await Promise.all(markers);
 
-    expect(answer).toEqual({});
     expect({ toDave1, toDave2, toErin }).toEqual({
       toDave1: [{ text: 'for dave' }],
       toDave2: [{ text: 'for dave' }],
@@ -288,11 +296,11 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
       );
 
       const answer = await jsonOf(sdk.terminateUserConnections('fred'));
+      expect(answer).toEqual({});
       await Promise.all(fredLeft);
       // The close is API Gateway's, below 4000: pusher-js takes it as a dropped connection and reconnects.
       const reconnectedAs = await Promise.all(fredTabs.map((tab) => tab.connected(TERMINATE_TIMEOUT_MS)));
 
-      expect(answer).toEqual({});
       for (const [index, socketId] of reconnectedAs.entries()) {
         expect(socketId).not.toBe(fredSocketIds[index]);
       }
