@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { createAppResolver } from '../src/apps/index.js';
-import { createDecisionLog, FAST_AUTHORIZER } from '../src/authorizers/decision-log.js';
+import { createDecisionLog, FAST_AUTHORIZER, logged } from '../src/authorizers/decision-log.js';
 import { authorizeHttpApiRequest, type HttpAuthorizerContext } from '../src/authorizers/http-api.js';
 import { loadConfig } from '../src/config/config.js';
 import type { HttpAuthorizerEvent } from '../src/gateway/events.js';
@@ -16,29 +16,18 @@ const logDecision = createDecisionLog(logger, {
   metrics: new CounterMetrics('pusher-http-authorizer'),
 });
 
+type HttpAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<
+  HttpAuthorizerContext | Record<string, never>
+>;
+
 /** Lambda REQUEST authorizer for HTTP API `/apps/{appId}/...` routes (payload 2.0, simple responses, no caching). */
-export const handler = middy<
-  HttpAuthorizerEvent,
-  APIGatewaySimpleAuthorizerWithContextResult<HttpAuthorizerContext | Record<string, never>>
->(FAST_AUTHORIZER)
+export const handler = middy<HttpAuthorizerEvent, HttpAuthorizerResult>(FAST_AUTHORIZER)
   .use(lambdaContextLogging(logger))
-  .handler(async (event) => {
-    const startedAt = performance.now();
-    try {
+  .handler((event) =>
+    logged<HttpAuthorizerResult>(logDecision, { appId: event.pathParameters?.appId }, async () => {
       const decision = await authorizeHttpApiRequest(event, { resolver });
-      if (decision.isAuthorized) {
-        logDecision({ decision: 'allow', appId: decision.context.appId, startedAt });
-        return { isAuthorized: true, context: decision.context };
-      }
-      logDecision({ decision: 'deny', reason: decision.reason, appId: decision.appId, startedAt });
-      return { isAuthorized: false, context: {} };
-    } catch (error) {
-      logDecision({
-        decision: 'error',
-        reason: String(error),
-        appId: event.pathParameters?.appId,
-        startedAt,
-      });
-      throw error;
-    }
-  });
+      return decision.isAuthorized
+        ? { result: { isAuthorized: true, context: decision.context }, decision: 'allow' }
+        : { result: { isAuthorized: false, context: {} }, decision: 'deny', reason: decision.reason };
+    }),
+  );

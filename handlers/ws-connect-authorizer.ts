@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { createAppResolver } from '../src/apps/index.js';
-import { createDecisionLog, FAST_AUTHORIZER } from '../src/authorizers/decision-log.js';
+import { createDecisionLog, FAST_AUTHORIZER, logged } from '../src/authorizers/decision-log.js';
 import { connectAuthorizerResult, decideWebSocketConnect } from '../src/authorizers/websocket-connect.js';
 import { loadConfig } from '../src/config/config.js';
 import type { WsConnectAuthorizerEvent } from '../src/gateway/events.js';
@@ -19,16 +19,12 @@ const logDecision = createDecisionLog(logger, {
 /** REQUEST authorizer on the WebSocket `$connect` route (identity source: the `appKey` query parameter). */
 export const handler = middy<WsConnectAuthorizerEvent, APIGatewayAuthorizerResult>(FAST_AUTHORIZER)
   .use(lambdaContextLogging(logger))
-  .handler(async (event) => {
-    const startedAt = performance.now();
-    const appKey = event.queryStringParameters?.appKey;
-    try {
+  .handler((event) =>
+    logged(logDecision, { appKey: event.queryStringParameters?.appKey }, async () => {
       const decision = await decideWebSocketConnect(event.queryStringParameters, resolver);
-      if (decision.allow) logDecision({ decision: 'allow', appId: decision.app.id, appKey, startedAt });
-      else logDecision({ decision: 'deny', reason: decision.reason, appKey, startedAt });
-      return connectAuthorizerResult(event, decision);
-    } catch (error) {
-      logDecision({ decision: 'error', reason: String(error), appKey, startedAt });
-      throw error;
-    }
-  });
+      const result = connectAuthorizerResult(event, decision);
+      return decision.allow
+        ? { result, decision: 'allow', appId: decision.app.id }
+        : { result, decision: 'deny', reason: decision.reason };
+    }),
+  );

@@ -89,6 +89,34 @@ export function createDecisionLog(
   };
 }
 
+/** What an authorizer decided, for its log line, next to the answer it returns to API Gateway. */
+export interface LoggedOutcome<T> {
+  readonly result: T;
+  readonly decision: 'allow' | 'deny';
+  readonly reason?: string;
+  readonly appId?: string;
+}
+
+/**
+ * Runs one authorization, timing it and logging its outcome; a failure is logged as `error` and rethrown,
+ * so API Gateway answers 500 and the client retries.
+ */
+export async function logged<T>(
+  logDecision: (fields: DecisionFields) => void,
+  identity: Pick<DecisionFields, 'appId' | 'appKey'>,
+  decide: () => Promise<LoggedOutcome<T>>,
+): Promise<T> {
+  const startedAt = performance.now();
+  try {
+    const { result, ...outcome } = await decide();
+    logDecision({ ...identity, ...outcome, startedAt });
+    return result;
+  } catch (error) {
+    logDecision({ ...identity, decision: 'error', reason: String(error), startedAt });
+    throw error;
+  }
+}
+
 /**
  * middy options for the authorizers. middy's early-timeout guard arms a timer on every invocation; an
  * authorizer answers in microseconds or fails on a bounded DynamoDB timeout, so it has no use for one.

@@ -14,6 +14,12 @@ import type {
   WsProxyEvent,
   WsRequestContext,
 } from '../../src/gateway/events.js';
+import {
+  isResponse,
+  loadViewerRequestFunction,
+  requestTarget,
+  viewerRequestEvent,
+} from '../../src/local/edge-function.js';
 import type { CapturedRequest } from './capture-server.js';
 
 export type {
@@ -401,17 +407,19 @@ export function pusherJsConnectQuery(
 }
 
 /**
- * What `queryStringParameters` holds at `$connect` for a URL pusher-js opened, once the rewrite in front of
- * API Gateway has moved the key from the path (`/app/{key}`) into the query as `appKey`.
+ * What `queryStringParameters` holds at `$connect` for a URL pusher-js opened, once the CloudFront Function in
+ * front of API Gateway (`edge/rewrite-app-path.js`, the very file deployed) has moved the key from the path
+ * (`/app/{key}`) into the query as `appKey`.
  */
 export function connectQueryFromPusherJsUrl(url: string): Record<string, string> {
-  const { path, rawQueryString } = splitUrl(url);
-  const match = /^\/app\/([^/]+)$/.exec(path);
-  if (!match) throw new Error(`not a pusher-js connect path: ${path}`);
-  const rewritten = `appKey=${match[1]}${rawQueryString ? `&${rawQueryString}` : ''}`;
+  const result = rewriteAtTheEdge(viewerRequestEvent('GET', url, {}, '127.0.0.1'));
+  if (isResponse(result))
+    throw new Error(`the edge answers ${result.statusCode} to ${url}: not a pusher-js connect path`);
   // Single-value map: like REST, the last of repeated names wins (multiValue* keeps them all).
-  return Object.fromEntries(parseQuery(rewritten));
+  return Object.fromEntries(parseQuery(splitUrl(requestTarget(result)).rawQueryString));
 }
+
+const rewriteAtTheEdge = loadViewerRequestFunction();
 
 /** A connection id shaped like API Gateway's (16 base64 characters ending in `=`). */
 export function newConnectionId(): string {

@@ -1,6 +1,6 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { createDecisionLog } from '../../../src/authorizers/decision-log.js';
+import { createDecisionLog, logged } from '../../../src/authorizers/decision-log.js';
 import { CounterMetrics } from '../../../src/observability/metrics.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
@@ -115,5 +115,26 @@ describe('createDecisionLog', () => {
     const { logger, log } = setup();
     log({ decision: 'deny', reason: 'unknown-key', appKey: 'k'.repeat(5000), startedAt: performance.now() });
     expect(String(logger.records[0]!.attributes.appKey)).toHaveLength(65);
+  });
+
+  it('logged: times a decision, logs its outcome with the identity, and logs and rethrows a failure', async () => {
+    const { logger, debug, log } = setup();
+    await expect(
+      logged(log, { appKey: 'k' }, async () => ({
+        result: 'answer',
+        decision: 'deny',
+        reason: 'unknown-key',
+      })),
+    ).resolves.toBe('answer');
+    await expect(logged(log, { appId: 'a' }, async () => ({ result: 1, decision: 'allow' }))).resolves.toBe(
+      1,
+    );
+    const failure = new Error('DynamoDB is down');
+    await expect(logged(log, { appId: 'a' }, () => Promise.reject(failure))).rejects.toBe(failure);
+    expect(debug).toMatchObject([{ attributes: { decision: 'allow', appId: 'a' } }]);
+    expect(logger.records).toMatchObject([
+      { level: 'info', attributes: { decision: 'deny', reason: 'unknown-key', appKey: 'k' } },
+      { level: 'error', attributes: { decision: 'error', reason: 'Error: DynamoDB is down', appId: 'a' } },
+    ]);
   });
 });
