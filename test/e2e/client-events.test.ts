@@ -5,7 +5,13 @@ import type { App } from '../../src/apps/app.js';
 import { testApp } from '../fixtures/apps/items.js';
 import { type AuthServer, startAuthServer } from '../support/auth-server.js';
 import { useLocalStack } from '../support/local-stack.js';
-import { nextEvent, type PusherJsClient, PusherJsClients, recordEvents } from '../support/pusher-js.js';
+import {
+  DEFAULT_WAIT_MS,
+  nextEvent,
+  type PusherJsClient,
+  PusherJsClients,
+  recordEvents,
+} from '../support/pusher-js.js';
 
 const CLIENT_EVENTS_APP = testApp('e2e-client-events', { enableClientMessages: true });
 const NO_CLIENT_EVENTS_APP = testApp('e2e-no-client-events', { enableClientMessages: false });
@@ -18,6 +24,11 @@ const RATE_LIMITED_APP = testApp('e2e-client-events-rate', {
 const FLOOD = 10;
 /** A refusal is an answer to the sender; nothing tells the others that nothing is coming. */
 const NOTHING_ARRIVES_MS = 1_000;
+/** Sent one after another: fewer, so that they fit in two rate windows even on a slow machine. */
+const PACED = 8;
+/** How long every event of a burst may take to be delivered or refused. */
+const ACCOUNTING_TIMEOUT_MS = 10_000;
+const POLL_MS = 50;
 /** Longer than one rate window: the next event starts a fresh second. */
 const NEXT_WINDOW_MS = 1_100;
 
@@ -156,30 +167,91 @@ describe('client events between pusher-js clients on the local stack', () => {
     },
   );
 
-  it('answers client events past MaxClientEventsPerSecond with pusher:error 4301 and keeps the connection', async () => {
-    const { alice, aliceChannel, bobChannel } = await aliceAndBob(RATE_LIMITED_APP, 'private-e2e-flood');
-    const socketId = alice.socketId;
-    const toBob = recordEvents<{ n: number }>(bobChannel, 'client-flood');
-    const firstRefusal = nextEvent<PusherErrorEvent>(alice.pusher.connection, 'error', 'a 4301');
+  /** Every one of `sent` client events is accounted for: delivered to Bob or refused to Alice. */
+  async function accountedFor(alice: PusherJsClient, toBob: readonly unknown[], sent: number) {
+    const deadline = Date.now() + ACCOUNTING_TIMEOUT_MS;
+    while (toBob.length + alice.errors.length < sent && Date.now() < deadline) await sleep(POLL_MS);
+    return { delivered: toBob.length, refusals: pusherErrors(alice) };
+  }
 
-    for (let n = 0; n < FLOOD; n++) aliceChannel.trigger('client-flood', { n });
-    await firstRefusal;
-    await sleep(NEXT_WINDOW_MS);
-    const afterwards = nextEvent(bobChannel, 'client-later', 'an event in a later second');
-    aliceChannel.trigger('client-later', { n: FLOOD });
-    await afterwards;
-
-    const refusals = pusherErrors(alice);
-    expect(refusals.length).toBeGreaterThan(0);
-    for (const refusal of refusals) {
-      expect(refusal).toEqual({ type: 'PusherError', data: { code: 4301, message: expect.any(String) } });
-    }
-    expect(toBob.length).toBeGreaterThan(0);
-    expect(toBob.length, 'no event is both delivered and refused').toBeLessThanOrEqual(
-      FLOOD - refusals.length,
+  /** What a connection over the rate must see: each refusal a 4301, each event delivered or refused, once. */
+  function expectRateLimited(
+    { delivered, refusals }: { delivered: number; refusals: readonly PusherErrorEvent[] },
+    sent: number,
+  ) {
+    const tally = `${sent} sent, ${delivered} delivered, ${refusals.length} refused`;
+    expect(refusals.length, `4301 refusals: ${tally}`).toBeGreaterThanOrEqual(sent - 2 * RATE_LIMIT);
+    expect(refusals).toEqual(
+      refusals.map(() => ({ type: 'PusherError', data: { code: 4301, message: expect.any(String) } })),
     );
+    expect(delivered + refusals.length, tally).toBe(sent);
+  }
+
+  it('answers a burst of client events past MaxClientEventsPerSecond with 4301 and keeps the connection', async () => {
+    const { alice, aliceChannel, bobChannel } = await aliceAndBob(RATE_LIMITED_APP, 'private-e2e-burst');
+    const socketId = alice.socketId;
+    const toBob = recordEvents<{ n: number }>(bobChannel, 'client-burst');
+
+    for (let n = 0; n < FLOOD; n++) aliceChannel.trigger('client-burst', { n });
+    const tally = await accountedFor(alice, toBob, FLOOD);
+
+    // Sent at once, they are spread over at most two one-second windows.
+    expectRateLimited(tally, FLOOD);
     expect(new Set(toBob.map(({ n }) => n)).size, 'each delivered once').toBe(toBob.length);
+    await sleep(NEXT_WINDOW_MS);
+    const later = nextEvent(bobChannel, 'client-later', 'an event in a later second');
+    aliceChannel.trigger('client-later', {});
+    await later;
     expect(alice.socketId).toBe(socketId);
     expect(alice.states).toEqual(['connecting', 'connected']);
   });
+
+  it('answers client events sent one after another past MaxClientEventsPerSecond with 4301', async () => {
+    const { alice, aliceChannel, bobChannel } = await aliceAndBob(RATE_LIMITED_APP, 'private-e2e-paced');
+    const toBob = recordEvents(bobChannel, 'client-paced');
+    const started = Date.now();
+
+    // Each one waits for the previous one's outcome, so none of them overlap.
+    for (let n = 0; n < PACED; n++) {
+      const outcome = nextOutcome(bobChannel, 'client-paced', alice);
+      aliceChannel.trigger('client-paced', { n });
+      await outcome;
+    }
+    const elapsedMs = Date.now() - started;
+    const tally = await accountedFor(alice, toBob, PACED);
+
+    expect(elapsedMs, 'the paced events must fit in two seconds for the count below').toBeLessThan(2_000);
+    expectRateLimited(tally, PACED);
+    expect(alice.states).toEqual(['connecting', 'connected']);
+  });
 });
+
+/** Resolves when the next `event` reaches `channel` or the next error reaches `sender`, whichever is first. */
+function nextOutcome(
+  channel: Channel,
+  event: string,
+  sender: PusherJsClient,
+): Promise<'delivered' | 'refused'> {
+  const connection = sender.pusher.connection;
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      channel.unbind(event, onDelivered);
+      connection.unbind('error', onRefused);
+    };
+    const onDelivered = () => {
+      stop();
+      resolve('delivered');
+    };
+    const onRefused = () => {
+      stop();
+      resolve('refused');
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`neither ${event} on ${channel.name} nor an error within ${DEFAULT_WAIT_MS} ms`));
+    }, DEFAULT_WAIT_MS);
+    channel.bind(event, onDelivered);
+    connection.bind('error', onRefused);
+  });
+}
