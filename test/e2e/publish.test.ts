@@ -192,13 +192,14 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
 
     const get = <T>(path: string, params?: Record<string, string>) => jsonOf<T>(sdk.get({ path, params }));
 
-    it('lists occupied channels, by prefix, with user_count for presence channels', async () => {
+    it('lists occupied channels, by prefix, with user_count for presence channels and subscription_count', async () => {
       await occupy('presence-e2e-list', 'e2e-list-public');
       await (await connected()).subscribe('private-e2e-list');
 
       const all = await get<{ channels: Record<string, object> }>('/channels');
       const byPrefix = await get('/channels', { filter_by_prefix: 'e2e-list-' });
       const presence = await get('/channels', { filter_by_prefix: 'presence-e2e-list', info: 'user_count' });
+      const counted = await get('/channels', { filter_by_prefix: 'e2e-list-', info: 'subscription_count' });
 
       expect(all.channels).toMatchObject({
         'presence-e2e-list': {},
@@ -208,6 +209,7 @@ describe('the pusher SDK publishing to pusher-js clients on the local stack', ()
       expect(Object.keys(all.channels)).not.toContain('e2e-never-subscribed');
       expect(byPrefix).toEqual({ channels: { 'e2e-list-public': {} } });
       expect(presence).toEqual({ channels: { 'presence-e2e-list': { user_count: 2 } } });
+      expect(counted).toEqual({ channels: { 'e2e-list-public': { subscription_count: 2 } } });
     });
 
     it('refuses info=user_count on /channels without the presence- prefix filter with a 400', async () => {
