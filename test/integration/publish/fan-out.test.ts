@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachLimited } from '../../../src/gateway/concurrency.js';
 import { putSubscriber } from '../../../src/state/channels.js';
+import { channelSubscribers } from '../../../src/state/subscribers.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { FAN_OUT_FUNCTION_NAME, PublishHarness } from '../../fixtures/publish/publish-harness.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
@@ -95,5 +96,26 @@ describe('fan-out to a large channel', () => {
 
     expect(notReceiving(small, [{ event: 'e', channel: 'small-crowd', data: 'd' }])).toEqual([]);
     expect(workerJobs()).toHaveLength(jobsBefore);
+  });
+
+  it('has the worker clean up the connections API Gateway answers 410 for', async () => {
+    const channel = 'leaky-crowd';
+    const ids = connectionIds.slice(0, 2 * JOB_SIZE).map((id) => `${id}-leaky`);
+    await subscribeAll(channel, ids);
+    const vanished = [ids[0]!, ids[JOB_SIZE + 1]!];
+    for (const id of vanished) harness.ws.connectionsApi.drop(id);
+
+    await harness.sdk('big').trigger(channel, 'e', 'd');
+    await harness.lambdaApi.settled();
+
+    const left = await channelSubscribers(harness.ws.state, 'big', channel, Date.now());
+    expect(left).toHaveLength(ids.length - vanished.length);
+    expect(left.map((subscriber) => subscriber.connectionId)).not.toContain(vanished[0]);
+    expect(
+      notReceiving(
+        ids.filter((id) => !vanished.includes(id)),
+        [{ event: 'e', channel, data: 'd' }],
+      ),
+    ).toEqual([]);
   });
 });
