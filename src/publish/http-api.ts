@@ -12,6 +12,7 @@ import type { StructuredLogger } from '../observability/logger.js';
 import type { CounterMetrics } from '../observability/metrics.js';
 import { isValidUserId } from '../protocol/index.js';
 import { answerChannelQuery, channelQueryOf } from './channel-queries.js';
+import type { FanOutOptions } from './fan-out.js';
 import { batchAnswer, publishEvents, triggerAnswer } from './publish.js';
 import { terminateUserConnections } from './terminate.js';
 
@@ -23,6 +24,8 @@ export interface HttpApiOptions {
   readonly rateLimiter: RateLimiter | null;
   readonly metrics?: CounterMetrics;
   readonly logger?: StructuredLogger;
+  /** How large channels are split across the fan-out worker; without a dispatcher, all is posted here. */
+  readonly fanOut?: FanOutOptions;
 }
 
 export type HttpApiHandler = middy.MiddyfiedHandler<
@@ -54,7 +57,7 @@ export function httpApiHandler(options: HttpApiOptions): HttpApiHandler {
       switch (route.kind) {
         case 'trigger':
         case 'batch': {
-          const outcome = await publishEvents(context, app, events);
+          const outcome = await publishEvents(context, app, events, options.fanOut);
           if (outcome.gone > 0) {
             context.logger.info('publish found gone connections', { appId: app.id, gone: outcome.gone });
           }

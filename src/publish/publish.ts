@@ -6,7 +6,7 @@ import { connectionIdOf } from '../gateway/socket-id.js';
 import type { ChannelInfoAttribute, PublishEvent } from '../http/publish-request.js';
 import { channelType } from '../protocol/index.js';
 import { channelCounts } from '../state/subscribers.js';
-import { fanOut } from './fan-out.js';
+import { FAN_OUT_DEFAULTS, type FanOutOptions, fanOut } from './fan-out.js';
 
 /** Channels of one event fanned out at once (each with its own bounded posts): at most 100 per event. */
 const CHANNEL_CONCURRENCY = 4;
@@ -38,6 +38,7 @@ export async function publishEvents(
   context: GatewayContext,
   app: App,
   events: readonly PublishEvent[],
+  fanOutOptions: FanOutOptions = FAN_OUT_DEFAULTS,
 ): Promise<PublishOutcome> {
   const gone: GoneConnection[] = [];
   let recipients = 0;
@@ -45,7 +46,7 @@ export async function publishEvents(
     const excluded = event.socketId === undefined ? undefined : connectionIdOf(event.socketId);
     await forEachLimited(event.channels, CHANNEL_CONCURRENCY, async (channel) => {
       const frame = { event: event.name, channel, data: event.data };
-      const delivery = await fanOut(context, app.id, channel, frame, excluded);
+      const delivery = await fanOut(context, app.id, channel, frame, excluded, fanOutOptions);
       recipients += delivery.recipients;
       gone.push(...delivery.gone);
     });

@@ -154,6 +154,7 @@ const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
   WsDefaultLambdaFunction: ['GetItem'],
   WsGreeterLambdaFunction: [],
   WsDisconnectLambdaFunction: [],
+  FanOutWorkerLambdaFunction: [],
   HttpEventsLambdaFunction: ['GetItem'],
   HttpBatchEventsLambdaFunction: ['GetItem'],
   HttpChannelsLambdaFunction: ['GetItem'],
@@ -276,6 +277,7 @@ describe('serverless package', () => {
         state: ['GetItem', 'UpdateItem', 'DeleteItem', 'Query'],
         connections: ['POST'],
       },
+      FanOutWorkerLambdaFunction: { state: ['UpdateItem', 'DeleteItem', 'Query'], connections: ['POST'] },
       HttpChannelsLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
       HttpChannelLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
       HttpChannelUsersLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
@@ -313,14 +315,21 @@ describe('serverless package', () => {
       expect(properties.AuthorizationType, String(properties.RouteKey)).toBe('CUSTOM');
   });
 
-  it('never retries the asynchronously invoked greeter: a minute later the client has given up', () => {
+  it('never retries the asynchronously invoked greeter (a minute later the client has given up) nor the fan-out worker (it would post twice)', () => {
     const configs = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig');
-    expect(configs.map(([, config]) => config.Properties)).toEqual([
-      expect.objectContaining({
-        FunctionName: { Ref: 'WsGreeterLambdaFunction' },
-        MaximumRetryAttempts: 0,
-      }),
-    ]);
+    expect(configs.map(([, config]) => config.Properties)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          FunctionName: { Ref: 'WsGreeterLambdaFunction' },
+          MaximumRetryAttempts: 0,
+        }),
+        expect.objectContaining({
+          FunctionName: { Ref: 'FanOutWorkerLambdaFunction' },
+          MaximumRetryAttempts: 0,
+        }),
+      ]),
+    );
+    expect(configs).toHaveLength(2);
   });
 
   it('limits the authorizers to logs and the two apps-table reads', () => {
@@ -359,13 +368,19 @@ describe('serverless package', () => {
     }
   });
 
-  it('lets only ws-connect invoke a Lambda, and only the greeter', () => {
+  it('lets only ws-connect invoke a Lambda (the greeter) and the publishing routes (the fan-out worker)', () => {
+    const invokes: Record<string, string> = {
+      WsConnectLambdaFunction: 'WsGreeterLambdaFunction',
+      HttpEventsLambdaFunction: 'FanOutWorkerLambdaFunction',
+      HttpBatchEventsLambdaFunction: 'FanOutWorkerLambdaFunction',
+    };
     for (const [fn, statements] of statementsByFunction(created.template)) {
       const invoke = simplified(statements).filter(({ action }) => action.includes('lambda:InvokeFunction'));
+      const target = invokes[fn];
       expect(invoke, fn).toEqual(
-        fn === 'WsConnectLambdaFunction'
-          ? [{ action: ['lambda:InvokeFunction'], resource: ['GetAtt:WsGreeterLambdaFunction.Arn'] }]
-          : [],
+        target === undefined
+          ? []
+          : [{ action: ['lambda:InvokeFunction'], resource: [`GetAtt:${target}.Arn`] }],
       );
     }
   });
