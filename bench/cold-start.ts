@@ -20,6 +20,7 @@ import { stateTableDefinition } from '../src/state/table-schema.js';
 import { testApp } from '../test/fixtures/apps/items.js';
 import {
   httpAuthorizerEvent,
+  httpProxyEvent,
   pusherJsConnectQuery,
   wsConnectAuthorizerEvent,
   wsProxyEvent,
@@ -71,14 +72,12 @@ const EVENTS: Record<string, () => unknown> = {
   [BASELINE_LAMBDA]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_CONNECTIONS]: () => ({ table: TABLE, id: APP.id }),
   'http-authorizer': () => {
-    const path = `/apps/${APP.id}/events`;
-    const pusher = new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1' });
-    const rawQueryString = pusher.createSignedQueryString({
-      method: 'POST',
-      path,
-      body: '{"name":"e","channel":"c","data":"{}"}',
+    const { rawPath, rawQueryString, requestContext } = signedRoute('POST', 'events', {
+      name: 'e',
+      channel: 'c',
+      data: '{}',
     });
-    return httpAuthorizerEvent({ method: 'POST', rawPath: path, rawQueryString });
+    return httpAuthorizerEvent({ method: requestContext.http.method, rawPath, rawQueryString });
   },
   'ws-connect-authorizer': () => wsConnectAuthorizerEvent({ query: pusherJsConnectQuery(APP.key) }),
   'ws-connect': () =>
@@ -93,7 +92,33 @@ const EVENTS: Record<string, () => unknown> = {
     }),
   'ws-disconnect': () =>
     wsProxyEvent({ routeKey: '$disconnect', connectionId: GONE_CONNECTION_ID, authorizer: AUTHORIZED }),
+  'http-events': () => signedRoute('POST', 'events', { name: 'e', channel: 'cold-start', data: '{}' }),
+  'http-batch-events': () =>
+    signedRoute('POST', 'batch_events', { batch: [{ name: 'e', channel: 'cold-start', data: '{}' }] }),
+  'http-channels': () => signedRoute('GET', 'channels'),
+  'http-channel': () => signedRoute('GET', 'channels/cold-start'),
+  'http-channel-users': () => signedRoute('GET', 'channels/presence-cold-start/users'),
+  'http-terminate-user-connections': () =>
+    signedRoute('POST', 'users/cold-start-user/terminate_connections', {}),
 };
+
+/** A request to the app's HTTP API route, signed as the pusher SDK signs it, as a payload 2.0 event. */
+function signedRoute(method: 'GET' | 'POST', endpoint: string, body?: object) {
+  const path = `/apps/${APP.id}/${endpoint}`;
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const pusher = new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1' });
+  const rawQueryString = pusher.createSignedQueryString({
+    method,
+    path,
+    ...(text === undefined ? {} : { body: text }),
+  });
+  return httpProxyEvent({
+    method,
+    rawPath: path,
+    rawQueryString,
+    ...(text === undefined ? {} : { body: text }),
+  });
+}
 
 const run = promisify(execFile);
 
