@@ -75,6 +75,20 @@ const WS_CONNECT_AUTHORIZER = {
   identitySource: ['route.request.querystring.appKey'],
 };
 
+const PUBLISH_ACCESS = [
+  readAppsById,
+  useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'),
+  manageConnections('POST'),
+  invoke('fanOutWorker'),
+];
+
+/** The publishing routes also name the fan-out worker they hand large channels to. */
+const publishingEnvironment = (resources) => ({
+  ...postingEnvironment(resources),
+  FAN_OUT_FUNCTION_NAME: `${resources.functionNamePrefix}fanOutWorker`,
+});
+const READ_ACCESS = [readAppsById, useState('GetItem', 'UpdateItem', 'Query')];
+
 /**
  * Every planned Lambda. `handler` names handlers/<handler>.ts; state-table actions follow what each
  * concern needs (connection records, counters, subscriptions, rate-limit windows): trim them to what the
@@ -122,33 +136,54 @@ const CATALOG = {
     environment: postingEnvironment,
     access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
   },
-  httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events'),
-  httpBatchEvents: httpRoute('http-batch-events', 'POST /apps/{appId}/batch_events'),
-  httpChannels: httpRoute('http-channels', 'GET /apps/{appId}/channels'),
-  httpChannel: httpRoute('http-channel', 'GET /apps/{appId}/channels/{channelName}'),
-  httpChannelUsers: httpRoute('http-channel-users', 'GET /apps/{appId}/channels/{channelName}/users'),
+  // The Pusher HTTP API: one implementation (src/publish/http-api.ts), one Lambda per route so that each role
+  // holds only what its route calls. Every route resolves its app by id (the path names it) and consumes its
+  // rate window (UpdateItem); publishing reads subscribers (Query) and counts (GetItem, for `info`), posts,
+  // and cleans up connections found gone (UpdateItem, DeleteItem, Query, POST for member_removed).
+  httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events', PUBLISH_ACCESS, publishingEnvironment),
+  httpBatchEvents: httpRoute(
+    'http-batch-events',
+    'POST /apps/{appId}/batch_events',
+    PUBLISH_ACCESS,
+    publishingEnvironment,
+  ),
+  // Invoked asynchronously by the publishing routes with shares of a large channel's fan-out: posts, and
+  // cleans up connections found gone. Never retried: a retry would post the share twice.
+  fanOutWorker: {
+    handler: 'fan-out-worker',
+    requires: ['wsConnect'],
+    environment: postingEnvironment,
+    settings: { maximumRetryAttempts: 0 },
+    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
+  },
+  // Reads only: the channel index (Query, GetItem), a presence channel's members (Query); never posts.
+  httpChannels: httpRoute('http-channels', 'GET /apps/{appId}/channels', READ_ACCESS),
+  httpChannel: httpRoute('http-channel', 'GET /apps/{appId}/channels/{channelName}', READ_ACCESS),
+  httpChannelUsers: httpRoute(
+    'http-channel-users',
+    'GET /apps/{appId}/channels/{channelName}/users',
+    READ_ACCESS,
+  ),
+  // The user's connections (Query), each told and closed (POST, DELETE), their state removed at once.
   httpTerminateUserConnections: httpRoute(
     'http-terminate-user-connections',
     'POST /apps/{appId}/users/{userId}/terminate_connections',
+    [readAppsById, useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST', 'DELETE')],
   ),
 };
 
 /**
- * A Pusher HTTP API route behind the HTTP authorizer. These publish to or disconnect WebSocket clients,
- * so they need the WebSocket API too.
+ * A Pusher HTTP API route behind the HTTP authorizer (optional: the route middleware verifies every request
+ * again). All get the @connections endpoint: one shared implementation, built the same way everywhere.
  */
-function httpRoute(handler, route) {
+function httpRoute(handler, route, access, environment = postingEnvironment) {
   const [method, path] = route.split(' ');
   return {
     handler,
     requires: ['httpAuthorizer', 'wsConnect'],
     events: [{ httpApi: { method, path, authorizer: { name: 'httpAuthorizer' } } }],
-    environment: postingEnvironment,
-    access: [
-      readApps,
-      useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'),
-      manageConnections('POST', 'DELETE'),
-    ],
+    environment,
+    access,
   };
 }
 

@@ -1,8 +1,11 @@
 import type { App } from '../apps/app.js';
 import { quoteForMessage } from '../format.js';
+import { channelType, validateEventName } from '../protocol/index.js';
+import { deliver } from '../publish/fan-out.js';
+import { channelSubscribers } from '../state/subscribers.js';
 import type { GatewayContext } from './context.js';
-import { pusherError } from './frames.js';
-import { type Outcome, replyWith } from './outcome.js';
+import { type Frame, pusherError } from './frames.js';
+import { NO_REPLY, type Outcome, replyWith } from './outcome.js';
 
 export interface ClientEventRequest {
   readonly event: string;
@@ -10,20 +13,90 @@ export interface ClientEventRequest {
   readonly data: unknown;
 }
 
+/** Pusher's code for a refused client event: over the rate, and (as soketi) every other client-event limit. */
+export const CLIENT_EVENT_REJECTED = 4301;
+
 /**
- * A `client-` event from a connection. Not delivered yet (issue 6 adds delivery to the other subscribers of
- * private and presence channels, `EnableClientMessages` and `MaxClientEventsPerSecond`): the sender is told.
+ * Counts each connection's client events in one-second windows, in this container. API Gateway may hand a
+ * connection's messages to several containers, so a connection spread over n of them can send up to
+ * n × the limit; a shared count would cost a DynamoDB write per client event, doubling its price, to stop a
+ * client that pusher-js itself already throttles. Bounded: the oldest windows are dropped first.
+ */
+export class ClientEventRate {
+  private readonly windows = new Map<string, { second: number; count: number }>();
+
+  constructor(private readonly maxTracked = 10_000) {}
+
+  /** Counts one event of the connection at `nowMs`; false when it is over `limitPerSecond`. */
+  admit(connectionId: string, limitPerSecond: number, nowMs: number): boolean {
+    if (!(limitPerSecond >= 1)) return false;
+    if (limitPerSecond === Number.POSITIVE_INFINITY) return true;
+    const second = Math.floor(nowMs / 1000);
+    const window = this.windows.get(connectionId);
+    if (window !== undefined && window.second === second) {
+      if (window.count >= limitPerSecond) return false;
+      window.count++;
+      return true;
+    }
+    // Re-inserted, so the map stays ordered by window start and the first entry is the oldest.
+    this.windows.delete(connectionId);
+    if (this.windows.size >= this.maxTracked) this.windows.delete(this.windows.keys().next().value!);
+    this.windows.set(connectionId, { second, count: 1 });
+    return true;
+  }
+}
+
+const containerRate = new ClientEventRate();
+
+/**
+ * A `client-` event from a connection: delivered to the other subscribers of the channel, never back to
+ * the sender, with `user_id` on presence channels, when the app enables client messages, the channel is a
+ * private or presence channel the sender has joined, the name and data are within the app's limits, and
+ * the connection is within `MaxClientEventsPerSecond`. Otherwise the sender gets `pusher:error` and the
+ * connection stays open. Costs one Query of the channel's subscribers (which also proves the sender joined).
  */
 export async function clientEvent(
-  _context: GatewayContext,
-  _app: App,
-  _connectionId: string,
+  context: GatewayContext,
+  app: App,
+  connectionId: string,
   request: ClientEventRequest,
+  rate: ClientEventRate = containerRate,
 ): Promise<Outcome> {
-  return replyWith(
-    pusherError(
-      `Client events are not supported by this server yet: ${quoteForMessage(request.event)} was not delivered`,
-      null,
-    ),
-  );
+  const { event, channel, data } = request;
+  const refused = (message: string, code: number | null = CLIENT_EVENT_REJECTED) =>
+    replyWith(pusherError(message, code));
+  if (!app.enableClientMessages) return refused('The app does not have client messaging enabled.');
+  if (channel === undefined || channel === '') return refused('A client event needs a channel.', null);
+  const type = channelType(channel);
+  if (type !== 'private' && type !== 'private-encrypted' && type !== 'presence') {
+    return refused(
+      `Client events are only allowed on private and presence channels, not on ${quoteForMessage(channel)}.`,
+    );
+  }
+  const name = validateEventName(event, app.maxEventNameLength);
+  if (!name.ok) return refused(`Event name: ${name.reason}`);
+  const dataBytes = Buffer.byteLength(JSON.stringify(data ?? null), 'utf8');
+  const maxBytes = app.maxEventPayloadInKb * 1024;
+  if (dataBytes > maxBytes) {
+    return refused(
+      `The data content of this event is ${dataBytes} bytes, over the allowed maximum of ${maxBytes} bytes (MaxEventPayloadInKb ${app.maxEventPayloadInKb}).`,
+    );
+  }
+  if (!rate.admit(connectionId, app.maxClientEventsPerSecond, context.now())) {
+    return refused(
+      `Client event rejected due to rate limit: MaxClientEventsPerSecond is ${app.maxClientEventsPerSecond}.`,
+    );
+  }
+  const subscribers = await channelSubscribers(context.state, app.id, channel, context.now());
+  const sender = subscribers.find((subscriber) => subscriber.connectionId === connectionId);
+  if (sender === undefined) {
+    return refused(`Subscribe to ${quoteForMessage(channel)} before sending client events on it.`);
+  }
+  const frame: Frame & { user_id?: string } =
+    type === 'presence' && sender.userId !== undefined
+      ? { event, channel, data, user_id: sender.userId }
+      : { event, channel, data };
+  const recipients = subscribers.flatMap((s) => (s.connectionId === connectionId ? [] : [s.connectionId]));
+  const { gone } = await deliver(context, app.id, channel, recipients, frame);
+  return { ...NO_REPLY, gone };
 }

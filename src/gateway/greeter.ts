@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { invokeAsynchronously } from './async-invoke.js';
 import { cleanUpConnections } from './cleanup.js';
 import type { GatewayContext } from './context.js';
 import { connectionEstablished, type Frame, isRefusalCode, type RefusalCode, refusal } from './frames.js';
@@ -25,17 +26,7 @@ export interface GreeterInvoker {
 
 /** An asynchronous Lambda invocation (`InvocationType: 'Event'`) of the greeter function. */
 export function lambdaGreeterInvoker(client: LambdaClient, functionName: string): GreeterInvoker {
-  return {
-    invoke: async (request) => {
-      await client.send(
-        new InvokeCommand({
-          FunctionName: functionName,
-          InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify(request)),
-        }),
-      );
-    },
-  };
+  return { invoke: (request) => invokeAsynchronously(client, functionName, request) };
 }
 
 export function parseGreetingRequest(payload: unknown): GreetingRequest | undefined {

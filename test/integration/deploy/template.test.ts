@@ -135,9 +135,14 @@ const CONNECTIONS = new RegExp(
   `^arn:\\$\\{AWS::Partition\\}:execute-api:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\$\\{WebsocketsApi\\}/${STAGE}/(POST|DELETE)/@connections/\\*$`,
 );
 /** The functions that never post to or disconnect a WebSocket client; all others do. */
-const NOT_POSTING = ['WsConnectAuthorizer', 'HttpAuthorizer', 'WsConnect'].map(
-  (name) => `${name}LambdaFunction`,
-);
+const NOT_POSTING = [
+  'WsConnectAuthorizer',
+  'HttpAuthorizer',
+  'WsConnect',
+  'HttpChannels',
+  'HttpChannel',
+  'HttpChannelUsers',
+].map((name) => `${name}LambdaFunction`);
 
 /**
  * What each function may do on the apps table: the authorizers resolve keys (Query on AppKeyIndex) and ids;
@@ -149,6 +154,13 @@ const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
   WsDefaultLambdaFunction: ['GetItem'],
   WsGreeterLambdaFunction: [],
   WsDisconnectLambdaFunction: [],
+  FanOutWorkerLambdaFunction: [],
+  HttpEventsLambdaFunction: ['GetItem'],
+  HttpBatchEventsLambdaFunction: ['GetItem'],
+  HttpChannelsLambdaFunction: ['GetItem'],
+  HttpChannelLambdaFunction: ['GetItem'],
+  HttpChannelUsersLambdaFunction: ['GetItem'],
+  HttpTerminateUserConnectionsLambdaFunction: ['GetItem'],
 };
 
 function expectedAppsStatements(fn: string, table: string): { action: string[]; resource: string[] }[] {
@@ -245,7 +257,7 @@ describe('serverless package', () => {
     }
   });
 
-  it('gives the WebSocket functions exactly the state-table actions and @connections methods their code calls', () => {
+  it('gives the WebSocket and HTTP API functions exactly the state-table actions and @connections methods their code calls', () => {
     const expected: Record<string, { state: string[]; connections: string[] }> = {
       WsConnectLambdaFunction: { state: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], connections: [] },
       WsGreeterLambdaFunction: {
@@ -257,6 +269,22 @@ describe('serverless package', () => {
         connections: ['POST', 'DELETE'],
       },
       WsDisconnectLambdaFunction: { state: ['UpdateItem', 'DeleteItem', 'Query'], connections: ['POST'] },
+      HttpEventsLambdaFunction: {
+        state: ['GetItem', 'UpdateItem', 'DeleteItem', 'Query'],
+        connections: ['POST'],
+      },
+      HttpBatchEventsLambdaFunction: {
+        state: ['GetItem', 'UpdateItem', 'DeleteItem', 'Query'],
+        connections: ['POST'],
+      },
+      FanOutWorkerLambdaFunction: { state: ['UpdateItem', 'DeleteItem', 'Query'], connections: ['POST'] },
+      HttpChannelsLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
+      HttpChannelLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
+      HttpChannelUsersLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
+      HttpTerminateUserConnectionsLambdaFunction: {
+        state: ['UpdateItem', 'DeleteItem', 'Query'],
+        connections: ['POST', 'DELETE'],
+      },
     };
     const statements = statementsByFunction(created.template);
     for (const [fn, { state, connections }] of Object.entries(expected)) {
@@ -271,14 +299,37 @@ describe('serverless package', () => {
     }
   });
 
-  it('never retries the asynchronously invoked greeter: a minute later the client has given up', () => {
-    const configs = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig');
-    expect(configs.map(([, config]) => config.Properties)).toEqual([
-      expect.objectContaining({
-        FunctionName: { Ref: 'WsGreeterLambdaFunction' },
-        MaximumRetryAttempts: 0,
-      }),
+  it('routes every Pusher HTTP API endpoint to its Lambda, behind the HTTP authorizer', () => {
+    const routes = resourcesOfType(created.template, 'AWS::ApiGatewayV2::Route')
+      .map(([, route]) => route.Properties)
+      .filter((properties) => String(properties.RouteKey).includes('/apps/'));
+    expect(routes.map((properties) => properties.RouteKey).sort()).toEqual([
+      'GET /apps/{appId}/channels',
+      'GET /apps/{appId}/channels/{channelName}',
+      'GET /apps/{appId}/channels/{channelName}/users',
+      'POST /apps/{appId}/batch_events',
+      'POST /apps/{appId}/events',
+      'POST /apps/{appId}/users/{userId}/terminate_connections',
     ]);
+    for (const properties of routes)
+      expect(properties.AuthorizationType, String(properties.RouteKey)).toBe('CUSTOM');
+  });
+
+  it('never retries the asynchronously invoked greeter (a minute later the client has given up) nor the fan-out worker (it would post twice)', () => {
+    const configs = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig');
+    expect(configs.map(([, config]) => config.Properties)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          FunctionName: { Ref: 'WsGreeterLambdaFunction' },
+          MaximumRetryAttempts: 0,
+        }),
+        expect.objectContaining({
+          FunctionName: { Ref: 'FanOutWorkerLambdaFunction' },
+          MaximumRetryAttempts: 0,
+        }),
+      ]),
+    );
+    expect(configs).toHaveLength(2);
   });
 
   it('limits the authorizers to logs and the two apps-table reads', () => {
@@ -317,13 +368,19 @@ describe('serverless package', () => {
     }
   });
 
-  it('lets only ws-connect invoke a Lambda, and only the greeter', () => {
+  it('lets only ws-connect invoke a Lambda (the greeter) and the publishing routes (the fan-out worker)', () => {
+    const invokes: Record<string, string> = {
+      WsConnectLambdaFunction: 'WsGreeterLambdaFunction',
+      HttpEventsLambdaFunction: 'FanOutWorkerLambdaFunction',
+      HttpBatchEventsLambdaFunction: 'FanOutWorkerLambdaFunction',
+    };
     for (const [fn, statements] of statementsByFunction(created.template)) {
       const invoke = simplified(statements).filter(({ action }) => action.includes('lambda:InvokeFunction'));
+      const target = invokes[fn];
       expect(invoke, fn).toEqual(
-        fn === 'WsConnectLambdaFunction'
-          ? [{ action: ['lambda:InvokeFunction'], resource: ['GetAtt:WsGreeterLambdaFunction.Arn'] }]
-          : [],
+        target === undefined
+          ? []
+          : [{ action: ['lambda:InvokeFunction'], resource: [`GetAtt:${target}.Arn`] }],
       );
     }
   });

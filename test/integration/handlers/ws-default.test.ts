@@ -502,18 +502,16 @@ describe('$default: bad messages and failures', () => {
     expect(gateway.connectionsApi.isOpen(connectionId)).toBe(true);
   });
 
-  it('answers a client event with a pusher:error saying it was not delivered', async () => {
+  it('routes client events to client-event handling: refused with 4301 where the app does not enable them', async () => {
     const { connectionId } = await gateway.connect('app-1-key');
 
     await expect(
       gateway.send(connectionId, { event: 'client-typing', channel: 'private-x', data: {} }),
     ).resolves.toEqual({
       event: 'pusher:error',
-      data: {
-        code: null,
-        message: expect.stringMatching(/not supported .*"client-typing" was not delivered/),
-      },
+      data: { code: 4301, message: 'The app does not have client messaging enabled.' },
     });
+    expect(gateway.connectionsApi.isOpen(connectionId)).toBe(true);
   });
 
   it('ignores messages of a connection the authorizer refused (the greeter closes it)', async () => {

@@ -112,8 +112,12 @@ describe('scripts/serverless/lambdas.cjs', () => {
       WEBSOCKET_API_ENDPOINT: {
         'Fn::Sub': `https://\${WebsocketsApi}.execute-api.\${AWS::Region}.amazonaws.com/dev`,
       },
+      FAN_OUT_FUNCTION_NAME: 'pusher-authorizer-dev-fanOutWorker',
     });
-    expect(local.httpEvents?.environment).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
+    expect(local.httpEvents?.environment).toEqual({
+      WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001',
+      FAN_OUT_FUNCTION_NAME: 'pusher-authorizer-dev-fanOutWorker',
+    });
     for (const key of ['wsGreeter', 'wsDefault', 'wsDisconnect']) {
       expect(local[key]?.environment, key).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
     }

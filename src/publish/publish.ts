@@ -1,0 +1,105 @@
+import type { App } from '../apps/app.js';
+import { cleanUpConnections, type GoneConnection } from '../gateway/cleanup.js';
+import { forEachLimited } from '../gateway/concurrency.js';
+import type { GatewayContext } from '../gateway/context.js';
+import { connectionIdOf } from '../gateway/socket-id.js';
+import type { ChannelInfoAttribute, PublishEvent } from '../http/publish-request.js';
+import { channelType } from '../protocol/index.js';
+import { channelCounts } from '../state/subscribers.js';
+import { FAN_OUT_DEFAULTS, type FanOutOptions, fanOut } from './fan-out.js';
+
+/** Channels of one event fanned out at once (each with its own bounded posts): at most 100 per event. */
+const CHANNEL_CONCURRENCY = 4;
+
+/** Channel attributes as the HTTP API reports them. */
+export interface ChannelAttributes {
+  user_count?: number;
+  subscription_count?: number;
+}
+
+/** What a publish did, for the answer and the logs. */
+export interface PublishOutcome {
+  /** Posts made, over every event and channel. */
+  readonly recipients: number;
+  /** Connections found gone (410) and cleaned up. */
+  readonly gone: number;
+  /** Per event, the attributes of its channels that its `info` asked for. */
+  readonly info: readonly Readonly<Record<string, ChannelAttributes>>[];
+}
+
+/**
+ * Publishes events, in order (a batch's events reach each channel in the order given), each to every
+ * subscriber of each of its channels but the connection its `socket_id` names: the frame is
+ * `{"event","channel","data"}` with `data` exactly the string sent. `#server-to-user-<id>` channels are
+ * channels like any other, subscribed by the user's signed-in connections. Connections found gone are
+ * cleaned up afterwards. Then, for events with `info`, the channels' counts are read.
+ */
+export async function publishEvents(
+  context: GatewayContext,
+  app: App,
+  events: readonly PublishEvent[],
+  fanOutOptions: FanOutOptions = FAN_OUT_DEFAULTS,
+): Promise<PublishOutcome> {
+  const gone: GoneConnection[] = [];
+  let recipients = 0;
+  for (const event of events) {
+    const excluded = event.socketId === undefined ? undefined : connectionIdOf(event.socketId);
+    await forEachLimited(event.channels, CHANNEL_CONCURRENCY, async (channel) => {
+      const frame = { event: event.name, channel, data: event.data };
+      const delivery = await fanOut(context, app.id, channel, frame, excluded, fanOutOptions);
+      recipients += delivery.recipients;
+      gone.push(...delivery.gone);
+    });
+  }
+  if (gone.length > 0) await cleanUpConnections(context, gone);
+  const info = await Promise.all(events.map((event) => channelAttributes(context, app.id, event)));
+  return { recipients, gone: gone.length, info };
+}
+
+/** The trigger answer: `{}`, or `{"channels":{…}}` when `info` was asked for. */
+export function triggerAnswer(event: PublishEvent, outcome: PublishOutcome): object {
+  return event.info.length === 0 ? {} : { channels: outcome.info[0] ?? {} };
+}
+
+/** The batch answer: `{}`, or `{"batch":[…]}` aligned with the events when any asked for `info`. */
+export function batchAnswer(events: readonly PublishEvent[], outcome: PublishOutcome): object {
+  if (events.every((event) => event.info.length === 0)) return {};
+  return { batch: events.map((event, index) => firstChannelOf(event, outcome.info[index])) };
+}
+
+function firstChannelOf(
+  event: PublishEvent,
+  info: Readonly<Record<string, ChannelAttributes>> | undefined,
+): ChannelAttributes {
+  const channel = event.channels[0];
+  return (channel !== undefined && info?.[channel]) || {};
+}
+
+async function channelAttributes(
+  context: GatewayContext,
+  appId: string,
+  event: PublishEvent,
+): Promise<Record<string, ChannelAttributes>> {
+  if (event.info.length === 0) return {};
+  const entries = await Promise.all(
+    event.channels.map(async (channel) => {
+      const counts = await channelCounts(context.state, appId, channel, context.now());
+      return [channel, attributesOf(channel, event.info, counts)] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** `user_count` exists only on presence channels; elsewhere it is left out, as Pusher does on publish. */
+export function attributesOf(
+  channel: string,
+  requested: readonly ChannelInfoAttribute[],
+  counts: { readonly subscriptionCount: number; readonly userCount: number },
+): ChannelAttributes {
+  const attributes: ChannelAttributes = {};
+  if (requested.includes('user_count') && channelType(channel) === 'presence') {
+    attributes.user_count = counts.userCount;
+  }
+  if (requested.includes('subscription_count')) attributes.subscription_count = counts.subscriptionCount;
+  return attributes;
+}
