@@ -32,10 +32,12 @@ const SAMPLES = Number(process.env.COLD_START_SAMPLES ?? 31);
 const BASELINE = 'sdk-only';
 const BASELINE_LAMBDA = 'sdk-only+lambda';
 const BASELINE_CONNECTIONS = 'sdk-only+connections';
+const BASELINE_PUBLISHER = 'sdk-only+connections+lambda';
 const BASELINES: Record<string, string> = {
   [BASELINE]: 'bench/cold-start/sdk-only-handler.ts',
   [BASELINE_LAMBDA]: 'bench/cold-start/sdk-lambda-handler.ts',
   [BASELINE_CONNECTIONS]: 'bench/cold-start/sdk-connections-handler.ts',
+  [BASELINE_PUBLISHER]: 'bench/cold-start/sdk-publisher-handler.ts',
 };
 
 /**
@@ -47,12 +49,13 @@ const SAME_CLIENTS_BASELINE: Record<string, string> = {
   'ws-default': BASELINE_CONNECTIONS,
   'ws-disconnect': BASELINE_CONNECTIONS,
   'ws-greeter': BASELINE_CONNECTIONS,
+  'fan-out-worker': BASELINE_CONNECTIONS,
 };
 const baselineOf = (name: string) =>
   name in BASELINES
     ? name
     : (SAME_CLIENTS_BASELINE[name] ??
-      (name.startsWith('http-') && name !== 'http-authorizer' ? BASELINE_CONNECTIONS : BASELINE));
+      (name.startsWith('http-') && name !== 'http-authorizer' ? BASELINE_PUBLISHER : BASELINE));
 const TABLE = 'cold-start-apps';
 const STATE = 'cold-start-state';
 const APP = testApp('cold-start');
@@ -71,6 +74,13 @@ const EVENTS: Record<string, () => unknown> = {
   [BASELINE]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_LAMBDA]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_CONNECTIONS]: () => ({ table: TABLE, id: APP.id }),
+  [BASELINE_PUBLISHER]: () => ({ table: TABLE, id: APP.id }),
+  'fan-out-worker': () => ({
+    appId: APP.id,
+    channel: 'cold-start',
+    frame: { event: 'e', channel: 'cold-start', data: '{}' },
+    connectionIds: [GONE_CONNECTION_ID],
+  }),
   'http-authorizer': () => {
     const { rawPath, rawQueryString, requestContext } = signedRoute('POST', 'events', {
       name: 'e',
