@@ -20,6 +20,7 @@ import { stateTableDefinition } from '../src/state/table-schema.js';
 import { testApp } from '../test/fixtures/apps/items.js';
 import {
   httpAuthorizerEvent,
+  httpProxyEvent,
   pusherJsConnectQuery,
   wsConnectAuthorizerEvent,
   wsProxyEvent,
@@ -31,10 +32,12 @@ const SAMPLES = Number(process.env.COLD_START_SAMPLES ?? 31);
 const BASELINE = 'sdk-only';
 const BASELINE_LAMBDA = 'sdk-only+lambda';
 const BASELINE_CONNECTIONS = 'sdk-only+connections';
+const BASELINE_PUBLISHER = 'sdk-only+connections+lambda';
 const BASELINES: Record<string, string> = {
   [BASELINE]: 'bench/cold-start/sdk-only-handler.ts',
   [BASELINE_LAMBDA]: 'bench/cold-start/sdk-lambda-handler.ts',
   [BASELINE_CONNECTIONS]: 'bench/cold-start/sdk-connections-handler.ts',
+  [BASELINE_PUBLISHER]: 'bench/cold-start/sdk-publisher-handler.ts',
 };
 
 /**
@@ -46,12 +49,13 @@ const SAME_CLIENTS_BASELINE: Record<string, string> = {
   'ws-default': BASELINE_CONNECTIONS,
   'ws-disconnect': BASELINE_CONNECTIONS,
   'ws-greeter': BASELINE_CONNECTIONS,
+  'fan-out-worker': BASELINE_CONNECTIONS,
 };
 const baselineOf = (name: string) =>
   name in BASELINES
     ? name
     : (SAME_CLIENTS_BASELINE[name] ??
-      (name.startsWith('http-') && name !== 'http-authorizer' ? BASELINE_CONNECTIONS : BASELINE));
+      (name.startsWith('http-') && name !== 'http-authorizer' ? BASELINE_PUBLISHER : BASELINE));
 const TABLE = 'cold-start-apps';
 const STATE = 'cold-start-state';
 const APP = testApp('cold-start');
@@ -70,15 +74,20 @@ const EVENTS: Record<string, () => unknown> = {
   [BASELINE]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_LAMBDA]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_CONNECTIONS]: () => ({ table: TABLE, id: APP.id }),
+  [BASELINE_PUBLISHER]: () => ({ table: TABLE, id: APP.id }),
+  'fan-out-worker': () => ({
+    appId: APP.id,
+    channel: 'cold-start',
+    frame: { event: 'e', channel: 'cold-start', data: '{}' },
+    connectionIds: [GONE_CONNECTION_ID],
+  }),
   'http-authorizer': () => {
-    const path = `/apps/${APP.id}/events`;
-    const pusher = new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1' });
-    const rawQueryString = pusher.createSignedQueryString({
-      method: 'POST',
-      path,
-      body: '{"name":"e","channel":"c","data":"{}"}',
+    const { rawPath, rawQueryString, requestContext } = signedRoute('POST', 'events', {
+      name: 'e',
+      channel: 'c',
+      data: '{}',
     });
-    return httpAuthorizerEvent({ method: 'POST', rawPath: path, rawQueryString });
+    return httpAuthorizerEvent({ method: requestContext.http.method, rawPath, rawQueryString });
   },
   'ws-connect-authorizer': () => wsConnectAuthorizerEvent({ query: pusherJsConnectQuery(APP.key) }),
   'ws-connect': () =>
@@ -93,7 +102,33 @@ const EVENTS: Record<string, () => unknown> = {
     }),
   'ws-disconnect': () =>
     wsProxyEvent({ routeKey: '$disconnect', connectionId: GONE_CONNECTION_ID, authorizer: AUTHORIZED }),
+  'http-events': () => signedRoute('POST', 'events', { name: 'e', channel: 'cold-start', data: '{}' }),
+  'http-batch-events': () =>
+    signedRoute('POST', 'batch_events', { batch: [{ name: 'e', channel: 'cold-start', data: '{}' }] }),
+  'http-channels': () => signedRoute('GET', 'channels'),
+  'http-channel': () => signedRoute('GET', 'channels/cold-start'),
+  'http-channel-users': () => signedRoute('GET', 'channels/presence-cold-start/users'),
+  'http-terminate-user-connections': () =>
+    signedRoute('POST', 'users/cold-start-user/terminate_connections', {}),
 };
+
+/** A request to the app's HTTP API route, signed as the pusher SDK signs it, as a payload 2.0 event. */
+function signedRoute(method: 'GET' | 'POST', endpoint: string, body?: object) {
+  const path = `/apps/${APP.id}/${endpoint}`;
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const pusher = new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1' });
+  const rawQueryString = pusher.createSignedQueryString({
+    method,
+    path,
+    ...(text === undefined ? {} : { body: text }),
+  });
+  return httpProxyEvent({
+    method,
+    rawPath: path,
+    rawQueryString,
+    ...(text === undefined ? {} : { body: text }),
+  });
+}
 
 const run = promisify(execFile);
 

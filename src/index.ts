@@ -62,6 +62,7 @@ export {
 } from './errors.js';
 export type { GoneConnection } from './gateway/cleanup.js';
 export { cleanUpConnections, leaveChannel } from './gateway/cleanup.js';
+export { CLIENT_EVENT_REJECTED, ClientEventRate } from './gateway/client-events.js';
 export type { GatewayConfig } from './gateway/config.js';
 export { connectionsEndpointOf, loadGatewayConfig } from './gateway/config.js';
 export type { GatewayContext } from './gateway/context.js';
@@ -162,6 +163,16 @@ export {
   verifyRequestBody,
   verifyUserAuth,
 } from './protocol/index.js';
+export type { Delivery, FanOutOptions } from './publish/fan-out.js';
+export { FAN_OUT_DEFAULTS, fanOut } from './publish/fan-out.js';
+export type { FanOutDispatcher, FanOutJob } from './publish/fan-out-worker.js';
+export { lambdaFanOutDispatcher, parseFanOutJob, runFanOutJob } from './publish/fan-out-worker.js';
+export type { HttpApiHandler, HttpApiOptions } from './publish/http-api.js';
+export { httpApiHandler } from './publish/http-api.js';
+export { httpApiHandlerFromEnv } from './publish/http-runtime.js';
+export type { ChannelAttributes, PublishOutcome } from './publish/publish.js';
+export { publishEvents } from './publish/publish.js';
+export { terminateUserConnections } from './publish/terminate.js';
 export type { ChannelCounts, ChannelSnapshot, StoredMember } from './state/channels.js';
 export { listChannels, readChannel } from './state/channels.js';
 export type { Admission, ConnectionCounterSettings } from './state/connection-counter.js';
@@ -170,6 +181,8 @@ export {
   CONNECTION_COUNTER_SETTINGS,
   releaseConnection,
 } from './state/connection-counter.js';
+export type { Subscriber } from './state/subscribers.js';
+export { channelCounts, channelSubscribers, presenceMemberIds } from './state/subscribers.js';
 export type { StateTable } from './state/table.js';
 export { CONNECTION_STATE_TTL_SECONDS, createStateTableClient } from './state/table.js';
 export { userConnectionIds } from './state/users.js';
