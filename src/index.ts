@@ -62,7 +62,7 @@ export {
 } from './errors.js';
 export type { GoneConnection } from './gateway/cleanup.js';
 export { cleanUpConnections, leaveChannel } from './gateway/cleanup.js';
-export { CLIENT_EVENT_REJECTED, ClientEventRate } from './gateway/client-events.js';
+export { CLIENT_EVENT_REJECTED } from './gateway/client-events.js';
 export type { GatewayConfig } from './gateway/config.js';
 export { connectionsEndpointOf, loadGatewayConfig } from './gateway/config.js';
 export type { GatewayContext } from './gateway/context.js';

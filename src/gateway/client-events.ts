@@ -17,42 +17,10 @@ export interface ClientEventRequest {
 export const CLIENT_EVENT_REJECTED = 4301;
 
 /**
- * Counts each connection's client events in one-second windows, in this container. API Gateway may hand a
- * connection's messages to several containers, so a connection spread over n of them can send up to
- * n × the limit; a shared count would cost a DynamoDB write per client event, doubling its price, to stop a
- * client that pusher-js itself already throttles. Bounded: the oldest windows are dropped first.
- */
-export class ClientEventRate {
-  private readonly windows = new Map<string, { second: number; count: number }>();
-
-  constructor(private readonly maxTracked = 10_000) {}
-
-  /** Counts one event of the connection at `nowMs`; false when it is over `limitPerSecond`. */
-  admit(connectionId: string, limitPerSecond: number, nowMs: number): boolean {
-    if (!(limitPerSecond >= 1)) return false;
-    if (limitPerSecond === Number.POSITIVE_INFINITY) return true;
-    const second = Math.floor(nowMs / 1000);
-    const window = this.windows.get(connectionId);
-    if (window !== undefined && window.second === second) {
-      if (window.count >= limitPerSecond) return false;
-      window.count++;
-      return true;
-    }
-    // Re-inserted, so the map stays ordered by window start and the first entry is the oldest.
-    this.windows.delete(connectionId);
-    if (this.windows.size >= this.maxTracked) this.windows.delete(this.windows.keys().next().value!);
-    this.windows.set(connectionId, { second, count: 1 });
-    return true;
-  }
-}
-
-const containerRate = new ClientEventRate();
-
-/**
  * A `client-` event from a connection: delivered to the other subscribers of the channel, never back to
  * the sender, with `user_id` on presence channels, when the app enables client messages, the channel is a
  * private or presence channel the sender has joined, the name and data are within the app's limits, and
- * the connection is within `MaxClientEventsPerSecond`. Otherwise the sender gets `pusher:error` and the
+ * the connection is within `MaxClientEventsPerSecond` (counted across containers). Otherwise the sender gets `pusher:error` and the
  * connection stays open. Costs one Query of the channel's subscribers (which also proves the sender joined).
  */
 export async function clientEvent(
@@ -60,7 +28,6 @@ export async function clientEvent(
   app: App,
   connectionId: string,
   request: ClientEventRequest,
-  rate: ClientEventRate = containerRate,
 ): Promise<Outcome> {
   const { event, channel, data } = request;
   const refused = (message: string, code: number | null = CLIENT_EVENT_REJECTED) =>
@@ -82,7 +49,16 @@ export async function clientEvent(
       `The data content of this event is ${dataBytes} bytes, over the allowed maximum of ${maxBytes} bytes (MaxEventPayloadInKb ${app.maxEventPayloadInKb}).`,
     );
   }
-  if (!rate.admit(connectionId, app.maxClientEventsPerSecond, context.now())) {
+  // Shared across containers: API Gateway spreads one connection's messages over as many containers as are
+  // busy, so a count per container would let a burst through n times. An app without the limit (the default)
+  // costs no DynamoDB call; with it, token leases keep it to about one write per few events.
+  const admitted = await context.rateLimiter.consume(
+    `${app.id}#${connectionId}`,
+    'client-events',
+    1,
+    app.maxClientEventsPerSecond,
+  );
+  if (!admitted.allowed) {
     return refused(
       `Client event rejected due to rate limit: MaxClientEventsPerSecond is ${app.maxClientEventsPerSecond}.`,
     );

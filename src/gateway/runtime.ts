@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AppResolver, createAppResolver } from '../apps/resolver.js';
+import { createRateLimiter } from '../limits/index.js';
 import { createLogger } from '../observability/logger.js';
 import { createStateTableClient, type StateTable } from '../state/table.js';
 import { connectionsEndpointOf, type GatewayConfig, loadGatewayConfig } from './config.js';
@@ -30,6 +31,7 @@ export function createGatewayRuntime(serviceName: string): GatewayRuntime {
     client: createStateTableClient(config.base.appStore, config.region),
     tableName: config.stateTable,
   };
+  const rateLimiter = createRateLimiter({ client: state.client, tableName: state.tableName, logger });
   return {
     config,
     logger,
@@ -38,6 +40,7 @@ export function createGatewayRuntime(serviceName: string): GatewayRuntime {
     contextAt: (endpoint) => ({
       state,
       connections: connectionsApi(endpoint, config.region),
+      rateLimiter,
       logger,
       now: () => Date.now(),
     }),

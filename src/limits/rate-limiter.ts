@@ -6,7 +6,7 @@ import { OutageLog } from './outage-log.js';
 import { leaseTokens, type WindowItem } from './token-lease.js';
 
 /** What is counted, per app. Client events are per connection and will get their own kind. */
-export type RateLimitKind = 'backend-events' | 'read-requests';
+export type RateLimitKind = 'backend-events' | 'read-requests' | 'client-events';
 
 /** Enough for `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `Retry-After` (`Math.ceil(resetSeconds)`). */
 export interface RateLimitDecision {

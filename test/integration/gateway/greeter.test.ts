@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayContext } from '../../../src/gateway/context.js';
 import { greet } from '../../../src/gateway/greeter.js';
 import { connectionsApi } from '../../../src/gateway/management-api.js';
+import { createRateLimiter } from '../../../src/limits/index.js';
 import { admitConnection } from '../../../src/state/connection-counter.js';
 import { getConnection, putConnection } from '../../../src/state/connections.js';
 import type { StateTable } from '../../../src/state/table.js';
@@ -23,6 +24,7 @@ beforeAll(async () => {
   context = {
     state,
     connections: connectionsApi(standIn.endpoint, 'us-east-1'),
+    rateLimiter: createRateLimiter({ client, tableName: table.name }),
     logger: recordingLogger(),
     now: () => Date.now(),
   };

@@ -51,8 +51,11 @@ describe('client events', () => {
     expect(harness.eventsOf(peer)).toEqual([{ event: 'client-typing', channel, data: { who: 'me' } }]);
     expect(harness.eventsOf(sender)).toEqual([]);
     expect(harness.eventsOf(bystander)).toEqual([]);
-    // One Query of the channel's subscribers, which also proves the sender joined; the app is cached.
-    expect(proxy.count()).toBe(1);
+    // One Query of the channel's subscribers, which also proves the sender joined; one token lease for the
+    // app's MaxClientEventsPerSecond, shared across containers; the app is cached.
+    expect(proxy.count('Query')).toBe(1);
+    expect(proxy.count('UpdateItem')).toBe(1);
+    expect(proxy.count()).toBe(2);
   });
 
   it('carry the sender user_id on presence channels', async () => {
