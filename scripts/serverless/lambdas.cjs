@@ -112,8 +112,8 @@ const CATALOG = {
   wsGreeter: {
     handler: 'ws-greeter',
     environment: postingEnvironment,
-    // A retry a minute later would greet a client that gave up long ago.
-    settings: { maximumRetryAttempts: 0 },
+    // A retry, or an event throttled for minutes in the queue, would greet a client that gave up long ago.
+    settings: { maximumRetryAttempts: 0, maximumEventAge: 60 },
     access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST', 'DELETE')],
   },
   wsDefault: {
@@ -148,12 +148,13 @@ const CATALOG = {
     publishingEnvironment,
   ),
   // Invoked asynchronously by the publishing routes with shares of a large channel's fan-out: posts, and
-  // cleans up connections found gone. Never retried: a retry would post the share twice.
+  // cleans up connections found gone. Never retried: a retry would post the share twice. A minute, not the
+  // 10 s default: a share of 500 posts through a slow or throttling @connections API must not be cut short.
   fanOutWorker: {
     handler: 'fan-out-worker',
     requires: ['wsConnect'],
     environment: postingEnvironment,
-    settings: { maximumRetryAttempts: 0 },
+    settings: { maximumRetryAttempts: 0, maximumEventAge: 60, timeout: 60 },
     access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
   },
   // Reads only: the channel index (Query, GetItem), a presence channel's members (Query); never posts.

@@ -315,21 +315,30 @@ describe('serverless package', () => {
       expect(properties.AuthorizationType, String(properties.RouteKey)).toBe('CUSTOM');
   });
 
-  it('never retries the asynchronously invoked greeter (a minute later the client has given up) nor the fan-out worker (it would post twice)', () => {
+  it('never retries the asynchronously invoked greeter (a minute later the client has given up) nor the fan-out worker (it would post twice), and drops their events after a minute in the queue', () => {
     const configs = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig');
     expect(configs.map(([, config]) => config.Properties)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           FunctionName: { Ref: 'WsGreeterLambdaFunction' },
           MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: 60,
         }),
         expect.objectContaining({
           FunctionName: { Ref: 'FanOutWorkerLambdaFunction' },
           MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: 60,
         }),
       ]),
     );
     expect(configs).toHaveLength(2);
+  });
+
+  it('gives the fan-out worker a minute, so a share of posts through a slow @connections API is not cut short', () => {
+    const [, worker] = resourcesOfType(created.template, 'AWS::Lambda::Function').find(
+      ([name]) => name === 'FanOutWorkerLambdaFunction',
+    )!;
+    expect(worker.Properties.Timeout).toBe(60);
   });
 
   it('limits the authorizers to logs and the two apps-table reads', () => {
