@@ -46,6 +46,10 @@ The table is APP_MANAGER_DYNAMODB_TABLE in APP_MANAGER_DYNAMODB_REGION (or AWS_R
 APP_MANAGER_DYNAMODB_ENDPOINT if set; each also read with a SOKETI_ prefix. Credentials come from the AWS
 SDK's default chain (environment, AWS_PROFILE or --profile, ~/.aws, an IAM role).`;
 
+const SCRIPT_OUTPUT_HELP = `
+Through npm, run "npm run --silent apps -- …" or "npx apps …" when you redirect the output: plain
+"npm run apps -- … > file" writes npm's banner into the file.`;
+
 const IMPORT_HELP = `
 Each line is one app as JSON, as "apps export" writes it:
   {"id":"1234567890","key":"…","secret":"…","enabled":true,"enableClientMessages":false,
@@ -154,6 +158,7 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .option('--show-secret', 'include secrets and webhook header values')
     .option('--limit <n>', 'stop after n apps', positiveInteger)
     .option('--page-size <n>', 'items per Scan request', positiveInteger, 100)
+    .addHelpText('after', SCRIPT_OUTPUT_HELP)
     .action(
       action(['Scan'], (context, options) =>
         listApps(context, {
@@ -229,9 +234,13 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
   program
     .command('export')
     .description('write every app, secrets included, as JSON lines that import reads back')
-    .option('-o, --output <file>', 'write to this file (created owner-only) instead of standard output')
+    .option('-o, --output <file>', 'write to this new file (created owner-only) instead of standard output')
+    .option('--force', 'with -o, replace an existing file (the new one is owner-only too)')
+    .addHelpText('after', SCRIPT_OUTPUT_HELP)
     .action(
-      action(['Scan'], (context, options) => exportApps(context, options.output as string | undefined)),
+      action(['Scan'], (context, options) =>
+        exportApps(context, { output: options.output as string | undefined, force: options.force === true }),
+      ),
     );
 
   program

@@ -1,4 +1,5 @@
-import { open, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { AppItem } from '../../apps/parse-item.js';
 import { AppAlreadyExistsError, type FieldProblem, InvalidAppItemError, UsageError } from '../../errors.js';
@@ -96,19 +97,28 @@ export async function importApps(context: CommandContext, options: ImportOptions
   return failures.length > 0 ? 1 : 0;
 }
 
+export interface ExportOptions {
+  /** A file to write instead of standard output. */
+  readonly output: string | undefined;
+  /** Replace `output` if it exists. */
+  readonly force: boolean;
+}
+
 /** Exports every app as one JSON line, page by page; `import` reads the same lines back. */
-export async function exportApps(context: CommandContext, output: string | undefined): Promise<number> {
+export async function exportApps(context: CommandContext, options: ExportOptions): Promise<number> {
+  const { output } = options;
   if (output === undefined && context.stdout.isTTY) {
     throw new UsageError(
-      'export writes app secrets: redirect it to a file (apps export > apps.jsonl) or use --output FILE.',
+      'export writes app secrets: write them to an owner-only file with -o FILE (apps export -o apps.jsonl).',
     );
   }
-  // Owner-only: the file holds every secret.
-  const file = output === undefined ? undefined : await open(resolve(context.cwd, output), 'w', 0o600);
+  const file =
+    output === undefined ? undefined : await openOutput(resolve(context.cwd, output), options.force);
   const sink: OutputStream =
-    file === undefined ? context.stdout : { write: (text: string) => file.write(text) };
+    file === undefined ? context.stdout : { write: (text: string) => file.handle.write(text) };
   let exported = 0;
   let unreadable = 0;
+  let complete = false;
   try {
     for await (const page of context.table.pages(100)) {
       const lines: string[] = [];
@@ -124,11 +134,51 @@ export async function exportApps(context: CommandContext, output: string | undef
       if (lines.length > 0) await writeAndDrain(sink, lines.join(''));
       exported += lines.length;
     }
+    complete = true;
   } finally {
-    await file?.close();
+    await file?.close(complete);
   }
   context.stderr.write(`Exported ${exported} apps${output === undefined ? '' : ` to ${output}`}.\n`);
   return unreadable > 0 ? 1 : 0;
+}
+
+interface OutputFile {
+  readonly handle: FileHandle;
+  /** Closes the file; with `--force`, moves it into place when `complete`, else deletes it. */
+  close(complete: boolean): Promise<void>;
+}
+
+/**
+ * Opens an export file owner-only (it holds every secret). Without `force` an existing file is refused,
+ * so its permissions can never be inherited; with `force` the export goes to a new temporary file that
+ * replaces the old one once complete.
+ */
+async function openOutput(path: string, force: boolean): Promise<OutputFile> {
+  const create = async (target: string) => {
+    try {
+      return await open(target, 'wx', 0o600);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'EEXIST' && target === path) {
+        throw new UsageError(`${path} exists: choose a new file, or add --force to replace it.`);
+      }
+      throw new UsageError(`Cannot write ${path} (${code}).`);
+    }
+  };
+  if (!force) {
+    const handle = await create(path);
+    return { handle, close: () => handle.close() };
+  }
+  const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
+  const handle = await create(temporary);
+  return {
+    handle,
+    close: async (complete) => {
+      await handle.close();
+      if (complete) await rename(temporary, path);
+      else await rm(temporary, { force: true });
+    },
+  };
 }
 
 function checkLine(content: string): Omit<Candidate, 'line'> | { id?: string; problems: FieldProblem[] } {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -182,6 +182,34 @@ describe('apps export', () => {
     const refused = await runCli(source.name, ['export'], { stdoutIsTTY: true });
     expect(refused).toMatchObject({ code: 2, stdout: '' });
     expect(refused.stderr).toContain('export writes app secrets');
+    expect(refused.stderr).toContain('-o FILE');
+  });
+
+  it('refuses to write over an existing file unless --force, which replaces it owner-only', async () => {
+    const path = join(directory, 'existing.jsonl');
+    await writeFile(path, 'old\n', { mode: 0o644 });
+    const refused = await runCli(source.name, ['export', '-o', path]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--force');
+    expect(await readFile(path, 'utf8')).toBe('old\n');
+    const forced = await runCli(source.name, ['export', '-o', path, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await readFile(path, 'utf8')).trimEnd().split('\n')).toHaveLength(3);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await readdir(directory)).filter((name) => name.startsWith('existing.jsonl.'))).toEqual([]);
+  });
+
+  it("steers npm users away from npm's banner in redirected output", async () => {
+    const help = await runCli(source.name, ['export', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('"npm run --silent apps -- …" or "npx apps …"');
+  });
+
+  it('names a directory that does not exist as a usage error', async () => {
+    const path = join(directory, 'missing', 'x.jsonl');
+    const run = await runCli(source.name, ['export', '-o', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: Cannot write ${path} (ENOENT).\n`);
   });
 
   it('skips an item it cannot read, names it, and exits 1', async () => {
