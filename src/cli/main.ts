@@ -139,7 +139,10 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .argument('[id]', 'app id')
     .option('--key <key>', 'find the app by its key instead')
     .option('--json', 'print the app as one JSON line')
-    .option('--show-secret', 'include the secret and webhook header values')
+    .option(
+      '--show-secret',
+      'include the secret and webhook credentials (header values, URL user info and query values)',
+    )
     .action(
       action(['GetItem', 'Query'], (context, options, [id]) =>
         getApp(context, {
@@ -155,7 +158,10 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .command('list')
     .description('list the apps a Scan page at a time: a table, or JSON lines with --json')
     .option('--json', 'one JSON line per app, for scripts')
-    .option('--show-secret', 'include secrets and webhook header values')
+    .option(
+      '--show-secret',
+      'include secrets and webhook credentials (header values, URL user info and query values)',
+    )
     .option('--limit <n>', 'stop after n apps', positiveInteger)
     .option('--page-size <n>', 'items per Scan request', positiveInteger, 100)
     .addHelpText('after', SCRIPT_OUTPUT_HELP)
