@@ -14,13 +14,12 @@ import { getApp, listApps } from './commands/show.js';
 import { exportApps, importApps } from './commands/transfer.js';
 import type { CommandContext } from './context.js';
 import type { RandomBytes } from './credentials.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { type DynamoDbAction, explainFailure } from './failures.js';
 import type { InputStream, OutputStream } from './io.js';
 import { createCliClient, resolveTarget, type TableTarget, type TargetOverrides } from './target.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /** Everything the CLI touches outside itself; `bin/apps.js` passes the process's own. */
 export interface CliDependencies {
@@ -41,7 +40,7 @@ export interface CliDependencies {
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 success; 1 failure (DynamoDB error, no such app, an import line that failed, problems the
-doctor found); 2 usage (bad flags or environment variables, a missing confirmation).
+doctor found); 2 usage (bad flags or environment variables, a missing or wrong confirmation).
 The table is APP_MANAGER_DYNAMODB_TABLE in APP_MANAGER_DYNAMODB_REGION (or AWS_REGION), at
 APP_MANAGER_DYNAMODB_ENDPOINT if set; each also read with a SOKETI_ prefix. Credentials come from the AWS
 SDK's default chain (environment, AWS_PROFILE or --profile, ~/.aws, an IAM role).`;

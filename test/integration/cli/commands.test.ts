@@ -55,7 +55,7 @@ describe('apps create', () => {
       'create',
       '--id=flags',
       '--key=flags-key',
-      '--secret=flags-secret',
+      '--secret=flags-secret-0123456789abcdef0123456789',
       '--disabled',
       '--enable-client-messages',
       '--enable-user-authentication',
@@ -76,11 +76,11 @@ describe('apps create', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Created app flags in');
-    expect(run.stdout).toMatch(/^secret\s+flags-secret$/m);
+    expect(run.stdout).toMatch(/^secret\s+flags-secret-0123456789abcdef0123456789$/m);
     expect(parseAppItem((await stored('flags'))!)).toEqual({
       id: 'flags',
       key: 'flags-key',
-      secret: 'flags-secret',
+      secret: 'flags-secret-0123456789abcdef0123456789',
       enabled: false,
       enableClientMessages: true,
       enableUserAuthentication: true,
@@ -101,6 +101,18 @@ describe('apps create', () => {
     });
   });
 
+  it.each([
+    ['short', 'a secret of at least 32 characters'],
+    ['0123456789abcdef 0123456789abcdef', 'without spaces'],
+  ])('refuses a weak --secret %j with a usage error that steers to --secret -', async (secret, problem) => {
+    const run = await apps('create', '--id=weak', '--secret', secret);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(problem);
+    expect(run.stderr).toContain('--secret -');
+    expect(run.stderr).not.toContain(secret);
+    expect(await stored('weak')).toBeUndefined();
+  });
+
   it('reads --secret - from standard input and --webhooks @FILE from a file', async () => {
     const { mkdtemp, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
@@ -114,13 +126,13 @@ describe('apps create', () => {
       table.name,
       ['create', '--id=piped', '--secret', '-', '--webhooks', '@hooks.json'],
       {
-        stdin: 'piped-secret\n',
+        stdin: 'piped-secret-0123456789abcdef0123456789\n',
         dependencies: { cwd: directory },
       },
     );
     expect(run.code, run.stderr).toBe(0);
     const app = parseAppItem((await stored('piped'))!);
-    expect(app.secret).toBe('piped-secret');
+    expect(app.secret).toBe('piped-secret-0123456789abcdef0123456789');
     expect(app.webhooks).toEqual([{ lambdaFunction: 'hook', eventTypes: ['member_added'] }]);
   });
 
@@ -421,7 +433,8 @@ describe('apps delete', () => {
 
   it('on a terminal, deletes only when the app id is typed back', async () => {
     const wrong = await runCli(table.name, ['delete', 'doomed-2'], { stdin: 'yes\n', stdinIsTTY: true });
-    expect(wrong.code).toBe(1);
+    // A wrong confirmation is a usage error, like a missing one (exit codes in --help).
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('Type the app id to confirm: ');
     expect(wrong.stderr).toContain('Not deleted');
     expect(await stored('doomed-2')).toBeDefined();
