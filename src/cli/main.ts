@@ -224,7 +224,10 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .description('create apps from JSON lines; bad lines are reported by number and the rest imported')
     .argument('<file>', 'JSON lines file, or - for standard input')
     .option('--dry-run', 'check every line against the table without writing')
-    .option('--overwrite', 'replace apps whose id exists (default: such lines fail)')
+    .option(
+      '--overwrite',
+      'replace apps whose id exists, naming each (default: such lines fail); with --dry-run, lists them',
+    )
     .addHelpText('after', IMPORT_HELP)
     .action(
       action(['Query', 'GetItem', 'PutItem'], (context, options, [file]) =>

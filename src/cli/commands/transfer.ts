@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { AppItem } from '../../apps/parse-item.js';
 import { AppAlreadyExistsError, type FieldProblem, InvalidAppItemError, UsageError } from '../../errors.js';
 import { appFieldsFromJson, appRecordFromItem, buildAppItem, withNewAppDefaults } from '../app-record.js';
@@ -31,7 +32,9 @@ interface Candidate {
  * Imports JSON lines (the format `export` writes). Every line is checked first; a bad line is reported
  * by number, naming its bad fields but never its values, and the other lines go on. Then each app is
  * written like `create` does: refused if its key belongs to another app, or if its id exists (unless
- * `--overwrite`). Exit code 1 when any line failed.
+ * `--overwrite`, which names each app it replaces). An app the table already holds exactly counts as
+ * imported, so a stopped import can simply be run again; a stop names the lines not imported. Exit code 1
+ * when any line failed.
  */
 export async function importApps(context: CommandContext, options: ImportOptions): Promise<number> {
   const text = await readImportText(context, options.file);
@@ -68,12 +71,28 @@ export async function importApps(context: CommandContext, options: ImportOptions
     options.dryRun ? 'Checking' : 'Importing',
     context.now,
   );
-  let imported = 0;
+  const imported: Candidate[] = [];
+  const replaced: Candidate[] = [];
+  const identical: Candidate[] = [];
+  const settled = new Set<number>();
   const importOne = async (candidate: Candidate) => {
-    const problem = await writeCandidate(context, candidate, options);
-    if (problem === undefined) imported += 1;
-    else {
-      const failure = fail(candidate.line, candidate.id, problem);
+    const outcome = await writeCandidate(context, candidate, options);
+    settled.add(candidate.line);
+    if (outcome === 'identical') identical.push(candidate);
+    else if (outcome === 'created' || outcome === 'replaced') {
+      imported.push(candidate);
+      if (outcome === 'replaced') {
+        replaced.push(candidate);
+        progress.log(
+          fail(
+            candidate.line,
+            candidate.id,
+            `${options.dryRun ? 'would replace' : 'replaced'} the existing app`,
+          ),
+        );
+      }
+    } else {
+      const failure = fail(candidate.line, candidate.id, outcome.problem);
       failures.push(failure);
       progress.log(failure);
     }
@@ -83,18 +102,54 @@ export async function importApps(context: CommandContext, options: ImportOptions
     await inParallel(candidates, IMPORT_CONCURRENCY, importOne);
   } catch (error) {
     progress.finish();
-    context.stderr.write(`Stopped after ${imported} apps were ${options.dryRun ? 'checked' : 'imported'}.\n`);
+    const left = candidates.filter((candidate) => !settled.has(candidate.line)).map(({ line }) => line);
+    context.stderr.write(
+      `Stopped after ${imported.length} apps were ${options.dryRun ? 'checked' : 'imported'}. ` +
+        `Not ${options.dryRun ? 'checked' : 'imported'}: ${lineRanges(left)}. Once the cause is fixed, ` +
+        'import the whole file again: apps already imported identically count as imported.\n',
+    );
     throw error;
   }
   progress.finish();
   const source = options.file === '-' ? 'standard input' : options.file;
+  const replacing =
+    replaced.length === 0
+      ? ''
+      : `, replacing existing app${replaced.length === 1 ? '' : 's'} ${listIds(replaced)}`;
+  const already =
+    identical.length === 0
+      ? ''
+      : `; ${identical.length} already there, identical (${lineRanges(identical.map(({ line }) => line))})`;
   const failed = failures.length === 0 ? '' : `; ${failures.length} of ${lines} lines failed`;
+  const outcome = `${replacing}${already}${failed}`;
   context.stdout.write(
     options.dryRun
-      ? `Dry run: ${imported} apps from ${source} would be imported${failed}. Nothing was written.\n`
-      : `Imported ${imported} apps from ${source} into ${context.target.table}${failed}.\n`,
+      ? `Dry run: ${imported.length} apps from ${source} would be imported${outcome}. Nothing was written.\n`
+      : `Imported ${imported.length} apps from ${source} into ${context.target.table}${outcome}.\n`,
   );
   return failures.length > 0 ? 1 : 0;
+}
+
+const LISTED_IDS = 10;
+
+/** Ids for a summary line: the first few, then how many more (each was named on its own line above). */
+function listIds(candidates: readonly Candidate[]): string {
+  const ids = candidates.map(({ id }) => id).sort();
+  if (ids.length <= LISTED_IDS) return ids.join(', ');
+  return `${ids.slice(0, LISTED_IDS).join(', ')} and ${ids.length - LISTED_IDS} more (named above)`;
+}
+
+/** `line 4` or `lines 1-3, 5, 7-12`. */
+function lineRanges(lineNumbers: readonly number[]): string {
+  const sorted = [...lineNumbers].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let index = 0; index < sorted.length; ) {
+    let end = index;
+    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end += 1;
+    ranges.push(end === index ? String(sorted[index]) : `${sorted[index]}-${sorted[end]}`);
+    index = end + 1;
+  }
+  return `${sorted.length === 1 ? 'line' : 'lines'} ${ranges.join(', ')}`;
 }
 
 export interface ExportOptions {
@@ -204,28 +259,33 @@ function checkLine(content: string): Omit<Candidate, 'line'> | { id?: string; pr
   return { id: read.fields.id, problems };
 }
 
-/** Undefined when the app was written (or would be, on a dry run); else what stopped it. */
+/**
+ * What became of one app (or would, on a dry run): `identical` when the table already holds exactly this
+ * item, so running a stopped import again goes on where it stopped.
+ */
+type WriteOutcome = 'created' | 'replaced' | 'identical' | { readonly problem: string };
+
 async function writeCandidate(
   context: CommandContext,
   candidate: Candidate,
   options: ImportOptions,
-): Promise<string | undefined> {
+): Promise<WriteOutcome> {
   const others = await context.table.otherAppsWithKey(candidate.key, candidate.id);
-  if (others.length > 0) return `the key is already used by app ${others.join(', ')}`;
-  const exists = 'an app with this id already exists (--overwrite replaces it)';
-  if (options.dryRun) {
-    return !options.overwrite && (await context.table.get(candidate.id)) !== undefined ? exists : undefined;
-  }
-  if (options.overwrite) {
-    await context.table.replace(candidate.item);
-    return undefined;
-  }
+  if (others.length > 0) return { problem: `the key is already used by app ${others.join(', ')}` };
+  const exists = { problem: 'an app with this id already exists (--overwrite replaces it)' };
+  const existing = (old: AppItem | undefined): WriteOutcome => {
+    if (old === undefined) return 'created';
+    if (isDeepStrictEqual(old, candidate.item)) return 'identical';
+    return options.overwrite ? 'replaced' : exists;
+  };
+  if (options.dryRun) return existing(await context.table.get(candidate.id));
+  if (options.overwrite) return existing(await context.table.replace(candidate.item));
   try {
     await context.table.create(candidate.item);
-    return undefined;
+    return 'created';
   } catch (error) {
-    if (error instanceof AppAlreadyExistsError) return exists;
-    throw error;
+    if (!(error instanceof AppAlreadyExistsError)) throw error;
+    return existing(await context.table.get(candidate.id));
   }
 }
 

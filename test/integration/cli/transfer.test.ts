@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAppItem } from '../../../src/apps/parse-item.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
-import { runCli } from '../../fixtures/cli/run-cli.js';
+import { runCli, tableEnv } from '../../fixtures/cli/run-cli.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
+import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 
 let source: AppsTestTable;
 let target: AppsTestTable;
@@ -98,14 +100,61 @@ describe('apps import', () => {
     expect((await itemsOf(target)).map((item) => item.AppId!.S)).not.toContain('dry-1');
   });
 
-  it('--overwrite replaces apps with the same id', async () => {
-    const path = await file('overwrite.jsonl', [minimal('good-2', { enabled: false })]);
+  it('--overwrite replaces apps with the same id, naming each one, and --dry-run lists them first', async () => {
+    const path = await file('overwrite.jsonl', [minimal('good-2', { enabled: false }), minimal('new-one')]);
+    const dry = await runCli(target.name, ['import', '--overwrite', '--dry-run', path]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toBe('line 1 (app good-2): would replace the existing app\n');
+    expect(dry.stdout).toBe(
+      `Dry run: 2 apps from ${path} would be imported, replacing existing app good-2. Nothing was written.\n`,
+    );
     const run = await runCli(target.name, ['import', '--overwrite', path]);
     expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('line 1 (app good-2): replaced the existing app\n');
+    expect(run.stdout).toBe(
+      `Imported 2 apps from ${path} into ${target.name}, replacing existing app good-2.\n`,
+    );
     const item = await target.client.send(
       new GetItemCommand({ TableName: target.name, Key: { AppId: { S: 'good-2' } } }),
     );
     expect(parseAppItem(item.Item!)).toMatchObject({ enabled: false, webhooks: [] });
+  });
+
+  it('treats an identical app already in the table as imported, so a failed import can be run again', async () => {
+    const path = await file('again.jsonl', [minimal('again-1'), minimal('again-2'), minimal('again-3')]);
+    await runCli(target.name, ['import', await file('first-part.jsonl', [minimal('again-1')])]);
+    const run = await runCli(target.name, ['import', path]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(
+      `Imported 2 apps from ${path} into ${target.name}; 1 already there, identical (line 1).\n`,
+    );
+  });
+
+  describe('stopped by a DynamoDB failure', () => {
+    let proxy: DynamoDbProxy;
+
+    beforeAll(async () => {
+      proxy = await startDynamoDbProxy(dynamodbEndpoint());
+      proxy.setFault(DYNAMODB_FAULTS.accessDenied);
+    });
+
+    afterAll(async () => {
+      await proxy.close();
+    });
+
+    it('names the lines it did not import', async () => {
+      const lines = Array.from({ length: 12 }, (_, index) => minimal(`stopped-${index}`));
+      lines[3] = '{';
+      const path = await file('stopped.jsonl', lines);
+      const run = await runCli(target.name, ['import', path], {
+        env: { ...tableEnv(target.name), APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint },
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'Stopped after 0 apps were imported. Not imported: lines 1-3, 5-12. Once the ' +
+          'cause is fixed, import the whole file again: apps already imported identically count as imported.\n',
+      );
+    });
   });
 
   it('reads standard input with -', async () => {
