@@ -138,6 +138,7 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .argument('[id]', 'app id')
     .option('--key <key>', 'find the app by its key instead')
     .option('--json', 'print the app as one JSON line')
+    .option('--raw', 'print the item as stored, as DynamoDB JSON, even one this service cannot read')
     .option(
       '--show-secret',
       'include the secret and webhook credentials (header values, URL user info and query values)',
@@ -148,6 +149,7 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
           id,
           key: options.key as string | undefined,
           json: options.json === true,
+          raw: options.raw === true,
           showSecret: options.showSecret === true,
         }),
       ),
@@ -244,10 +246,18 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .description('write every app, secrets included, as JSON lines that import reads back')
     .option('-o, --output <file>', 'write to this new file (created owner-only) instead of standard output')
     .option('--force', 'with -o, replace an existing file (the new one is owner-only too)')
+    .option(
+      '--raw',
+      'every item as stored, as DynamoDB JSON (for the AWS CLI), unreadable ones included: a backup before doctor --fix',
+    )
     .addHelpText('after', SCRIPT_OUTPUT_HELP)
     .action(
       action(['Scan'], (context, options) =>
-        exportApps(context, { output: options.output as string | undefined, force: options.force === true }),
+        exportApps(context, {
+          output: options.output as string | undefined,
+          force: options.force === true,
+          raw: options.raw === true,
+        }),
       ),
     );
 

@@ -9,6 +9,7 @@ import type { CommandContext } from '../context.js';
 import { memberPath } from '../fields.js';
 import { type OutputStream, readAll, writeAndDrain } from '../io.js';
 import { startProgress } from '../progress.js';
+import { itemAsDynamoDbJson } from '../raw-item.js';
 
 /** Writes in flight during an import: fast on a large file, gentle on an on-demand table. */
 export const IMPORT_CONCURRENCY = 8;
@@ -157,9 +158,14 @@ export interface ExportOptions {
   readonly output: string | undefined;
   /** Replace `output` if it exists. */
   readonly force: boolean;
+  /** Every item as stored, as DynamoDB JSON, instead of app records: a backup that keeps everything. */
+  readonly raw: boolean;
 }
 
-/** Exports every app as one JSON line, page by page; `import` reads the same lines back. */
+/**
+ * Exports every app as one JSON line, page by page; `import` reads the same lines back. With `raw`, every
+ * item as stored (DynamoDB JSON), including those this service cannot read.
+ */
 export async function exportApps(context: CommandContext, options: ExportOptions): Promise<number> {
   const { output } = options;
   if (output === undefined && context.stdout.isTTY) {
@@ -179,7 +185,10 @@ export async function exportApps(context: CommandContext, options: ExportOptions
       const lines: string[] = [];
       for (const item of page) {
         try {
-          lines.push(`${JSON.stringify(appRecordFromItem(item, context.limitDefaults))}\n`);
+          const line = options.raw
+            ? itemAsDynamoDbJson(item)
+            : appRecordFromItem(item, context.limitDefaults);
+          lines.push(`${JSON.stringify(line)}\n`);
         } catch (error) {
           if (!(error instanceof InvalidAppItemError)) throw error;
           unreadable += 1;

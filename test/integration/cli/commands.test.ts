@@ -202,6 +202,19 @@ describe('apps get', () => {
     expect(shown.stdout).toContain('Bearer hush');
   });
 
+  it('--raw prints the item as stored, its secret and webhooks only with --show-secret', async () => {
+    const hidden = await apps('get', 'shown', '--raw');
+    expect(hidden.code, hidden.stderr).toBe(0);
+    const item = JSON.parse(hidden.stdout);
+    expect(item.AppId).toEqual({ S: 'shown' });
+    expect(item).not.toHaveProperty('AppSecret');
+    expect(item).not.toHaveProperty('Webhooks');
+    expect(hidden.stderr).toContain('--show-secret');
+    expect(hidden.stdout).not.toContain('hush');
+    const shown = await apps('get', 'shown', '--raw', '--show-secret');
+    expect(JSON.parse(shown.stdout)).toEqual(await stored('shown'));
+  });
+
   it('prints JSON without the secret, so it cannot be imported as is', async () => {
     const run = await apps('get', 'shown', '--json');
     const record = jsonLine(run.stdout);

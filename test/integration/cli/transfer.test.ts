@@ -261,6 +261,29 @@ describe('apps export', () => {
     expect(run.stderr).toBe(`error: Cannot write ${path} (ENOENT).\n`);
   });
 
+  it('--raw writes every item as stored, as DynamoDB JSON, unreadable and soketi-style ones included', async () => {
+    const odd = appItem('odd', {
+      MaxConnections: { S: 'lots' },
+      Enabled: { B: new TextEncoder().encode('true') },
+      enabled: { BOOL: false },
+      Webhooks: { L: [{ M: { url: { S: 'https://h.example' } } }] },
+    });
+    await source.put(odd);
+    const run = await runCli(source.name, ['export', '--raw']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('Exported 4 apps.\n');
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((text) => JSON.parse(text));
+    expect(lines).toHaveLength(4);
+    expect(lines.find((item) => item.AppId.S === 'odd')).toEqual({
+      ...odd,
+      Enabled: { B: Buffer.from('true').toString('base64') },
+    });
+    await source.remove('odd');
+  });
+
   it('skips an item it cannot read, names it, and exits 1', async () => {
     await source.put(appItem('unreadable', { MaxConnections: { S: 'lots' } }));
     const run = await runCli(source.name, ['export']);
