@@ -5,7 +5,8 @@ import {
   type AppMember,
   LIMIT_MEMBERS,
   type LimitMember,
-  type SERVER_DEFAULT_LIMIT_MEMBERS,
+  SERVER_DEFAULT_VARIABLES,
+  type ServerDefaultLimitMember,
 } from './fields.js';
 import type { OutputStream } from './io.js';
 
@@ -45,7 +46,12 @@ function describeMember(
   if ((LIMIT_MEMBERS as string[]).includes(member)) {
     const value = record[member as LimitMember];
     if (value !== undefined) return describeLimit(value);
-    return `${describeLimit(defaults[member as (typeof SERVER_DEFAULT_LIMIT_MEMBERS)[number]])} (server default)`;
+    // The value comes from this shell's environment; the Lambdas read their own stage's setting.
+    const serverDefault = member as ServerDefaultLimitMember;
+    return (
+      `server default (${describeLimit(defaults[serverDefault])} by ${SERVER_DEFAULT_VARIABLES[serverDefault]} ` +
+      "here; the deployed stage's setting applies)"
+    );
   }
   return String(record[member as keyof AppRecord]);
 }

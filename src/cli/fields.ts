@@ -61,6 +61,17 @@ export const LIMIT_MEMBERS: readonly LimitMember[] = [
 ];
 export const APP_MEMBERS = Object.keys(ATTRIBUTES) as AppMember[];
 
+/** The variable that sets each server-default limit (see `loadConfig`), also read with a `SOKETI_` prefix. */
+export const SERVER_DEFAULT_VARIABLES: Readonly<Record<ServerDefaultLimitMember, string>> = {
+  maxPresenceMembersPerChannel: 'PRESENCE_MAX_MEMBERS',
+  maxPresenceMemberSizeInKb: 'PRESENCE_MAX_MEMBER_SIZE',
+  maxChannelNameLength: 'CHANNEL_LIMITS_MAX_NAME_LENGTH',
+  maxEventChannelsAtOnce: 'EVENT_MAX_CHANNELS_AT_ONCE',
+  maxEventNameLength: 'EVENT_MAX_NAME_LENGTH',
+  maxEventPayloadInKb: 'EVENT_MAX_SIZE_IN_KB',
+  maxEventBatchSize: 'EVENT_MAX_BATCH_SIZE',
+};
+
 /** The booleans' values when absent, the same in soketi and here. */
 export const BOOLEAN_DEFAULTS: Readonly<Record<BooleanMember, boolean>> = {
   enabled: true,

@@ -16,6 +16,7 @@ import type { CommandContext } from './context.js';
 import type { RandomBytes } from './credentials.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { type DynamoDbAction, explainFailure } from './failures.js';
+import { SERVER_DEFAULT_VARIABLES } from './fields.js';
 import type { InputStream, OutputStream } from './io.js';
 import { createCliClient, resolveTarget, type TableTarget, type TargetOverrides } from './target.js';
 
@@ -87,6 +88,8 @@ export async function runAppsCli(argv: readonly string[], dependencies: CliDepen
 }
 
 type Handler = (context: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number>;
+/** The DynamoDB operations a command calls with these options, for the IAM advice. */
+type ActionsFor = (options: Record<string, unknown>) => readonly DynamoDbAction[];
 
 function buildProgram(dependencies: CliDependencies, state: RunState): Command {
   const program = new Command('apps')
@@ -111,10 +114,10 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .option('--debug', 'print stack traces of failures');
 
   const action =
-    (actions: readonly DynamoDbAction[], handler: Handler) =>
+    (actions: readonly DynamoDbAction[] | ActionsFor, handler: Handler) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args.at(-1) as Command;
-      state.actions = actions;
+      state.actions = typeof actions === 'function' ? actions(command.opts()) : actions;
       const context = openContext(dependencies, state, command.optsWithGlobals<TargetOverrides>());
       state.exitCode = await handler(context, command.opts(), command.processedArgs as string[]);
     };
@@ -186,11 +189,13 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
   )
     .option('--json', 'print the app as one JSON line (secret hidden)')
     .action(
-      action(['GetItem', 'Query', 'UpdateItem'], async (context, options, [id]) =>
-        updateApp(context, id!, {
-          fields: await appFieldsFromOptions(options as AppOptionValues, context),
-          json: options.json === true,
-        }),
+      action(
+        (options) => ['GetItem', 'UpdateItem', ...(options.key === undefined ? [] : (['Query'] as const))],
+        async (context, options, [id]) =>
+          updateApp(context, id!, {
+            fields: await appFieldsFromOptions(options as AppOptionValues, context),
+            json: options.json === true,
+          }),
       ),
     );
 
@@ -232,12 +237,14 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     )
     .addHelpText('after', IMPORT_HELP)
     .action(
-      action(['Query', 'GetItem', 'PutItem'], (context, options, [file]) =>
-        importApps(context, {
-          file: file!,
-          dryRun: options.dryRun === true,
-          overwrite: options.overwrite === true,
-        }),
+      action(
+        (options) => ['Query', 'GetItem', ...(options.dryRun === true ? [] : (['PutItem'] as const))],
+        (context, options, [file]) =>
+          importApps(context, {
+            file: file!,
+            dryRun: options.dryRun === true,
+            overwrite: options.overwrite === true,
+          }),
       ),
     );
 
@@ -267,8 +274,11 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .option('--fix', "rewrite fixable items in canonical types, keeping this service's reading")
     .option('--page-size <n>', 'items per Scan request', positiveInteger, 100)
     .action(
-      action(['Scan', 'UpdateItem'], (context, options) =>
-        doctor(context, { fix: options.fix === true, pageSize: options.pageSize as number }),
+      // --fix reads an item back when its conditional update fails.
+      action(
+        (options) => ['Scan', ...(options.fix === true ? (['UpdateItem', 'GetItem'] as const) : [])],
+        (context, options) =>
+          doctor(context, { fix: options.fix === true, pageSize: options.pageSize as number }),
       ),
     );
 
@@ -286,7 +296,7 @@ function openContext(
   state: RunState,
   overrides: TargetOverrides,
 ): CommandContext {
-  const config = loadConfig(dependencies.env);
+  const config = loadConfig(cliVariables(dependencies.env));
   const target = resolveTarget(config.appStore, overrides);
   state.target = target;
   const client = (dependencies.createClient ?? createCliClient)(target);
@@ -302,6 +312,19 @@ function openContext(
     now: dependencies.now ?? Date.now,
     cwd: dependencies.cwd ?? process.cwd(),
   };
+}
+
+/** The variables the Lambdas alone read are left out, so a bad one of those cannot stop the CLI. */
+const CLI_VARIABLES = [
+  'APP_MANAGER_DYNAMODB_TABLE',
+  'APP_MANAGER_DYNAMODB_REGION',
+  'APP_MANAGER_DYNAMODB_ENDPOINT',
+  ...Object.values(SERVER_DEFAULT_VARIABLES),
+];
+
+function cliVariables(env: Env): Env {
+  const names = ['AWS_REGION', ...CLI_VARIABLES.flatMap((name) => [name, `SOKETI_${name}`])];
+  return Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }
 
 function positiveInteger(text: string): number {

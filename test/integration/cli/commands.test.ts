@@ -194,7 +194,9 @@ describe('apps get', () => {
     const run = await apps('get', 'shown');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^secret\s+\*{8} \(--show-secret prints it\)$/m);
-    expect(run.stdout).toMatch(/^maxEventBatchSize\s+10 \(server default\)$/m);
+    expect(run.stdout).toMatch(
+      /^maxEventBatchSize\s+server default \(10 by EVENT_MAX_BATCH_SIZE here; the deployed stage's setting applies\)$/m,
+    );
     expect(run.stdout).not.toContain('shown-secret');
     expect(run.stdout).not.toContain('hush');
     const shown = await apps('get', 'shown', '--show-secret');
@@ -364,6 +366,9 @@ describe('apps update', () => {
     const taken = await apps('update', 'soketi-style', '--key', 'flags-key');
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain('App key flags-key is already used by app flags.');
+    // Leaving --key out of update keeps the old key; nothing is generated.
+    expect(taken.stderr).not.toContain('leave it out to generate one');
+    expect(taken.stderr).toContain('Choose a key no other app uses');
     expect((await apps('update', 'soketi-style', '--key', 'fresh-key', '--json')).code).toBe(0);
     expect((await stored('soketi-style'))!.AppKey).toEqual({ S: 'fresh-key' });
   });
