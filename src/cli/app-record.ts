@@ -169,7 +169,8 @@ export function isAbsent(value: AttributeValue | undefined): value is undefined 
 
 /**
  * Reads one parsed JSON line into fields, checking each member's JSON type: `fields` holds the members
- * that passed, `problems` the others, named by member. Values are never quoted (a line holds a secret).
+ * that passed, `problems` the others, named by member. Values are not quoted here; the parser quotes only
+ * non-secret ones (numbers, event types, header names), never a secret, a header value or a URL.
  * `null` counts as absent.
  */
 export function appFieldsFromJson(value: unknown): { fields: AppFields; problems: FieldProblem[] } {

@@ -31,7 +31,7 @@ interface Candidate {
 
 /**
  * Imports JSON lines (the format `export` writes). Every line is checked first; a bad line is reported
- * by number, naming its bad fields but never its values, and the other lines go on. Then each app is
+ * by number, naming its bad fields (quoting only non-secret values), and the other lines go on. Then each app is
  * written like `create` does: refused if its key belongs to another app, or if its id exists (unless
  * `--overwrite`, which names each app it replaces). An app the table already holds exactly counts as
  * imported, so a stopped import can simply be run again; a stop names the lines not imported. Exit code 1

@@ -39,7 +39,29 @@ afterAll(async () => {
 });
 
 describe('apps import', () => {
-  it('imports the good lines, reports each bad one by number and field without its values, and exits 1', async () => {
+  it('quotes a bad non-secret value, never the secret, a header value or a URL', async () => {
+    const path = await file('quoted.jsonl', [
+      minimal('quoted', {
+        secret: 'hunter2-secret',
+        maxEventBatchSize: 1.5,
+        webhooks: [
+          {
+            url: 'ftp://u:pw@h.example/?t=url-t0ken',
+            event_types: ['nope'],
+            headers: { 'X-A': 'hdr-t0ken\n' },
+          },
+        ],
+      }),
+    ]);
+    const run = await runCli(target.name, ['import', '--dry-run', path]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('maxEventBatchSize must be a whole number, got "1.5"');
+    expect(run.stderr).toContain('is not a known event type: "nope"');
+    for (const secret of ['hunter2-secret', 'url-t0ken', 'pw@', 'hdr-t0ken'])
+      expect(run.stderr).not.toContain(secret);
+  });
+
+  it('imports the good lines, reports each bad one by number and field, never a secret, and exits 1', async () => {
     await target.put(appItem('existing', { AppKey: { S: 'taken-key' } }));
     const path = await file('mixed.jsonl', [
       minimal('good-1', { maxConnections: 'unlimited', enableClientMessages: true, maxEventBatchSize: 20 }),
