@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type App, type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../apps/app.js';
 import { isPossibleAppIdentifier } from '../apps/identifier.js';
-import { type AppItem, parseAppItem, toAppItem } from '../apps/parse-item.js';
+import { type AppItem, isAbsent, parseAppItem, toAppItem } from '../apps/parse-item.js';
 import { type FieldProblem, InvalidAppItemError } from '../errors.js';
 import {
   APP_MEMBERS,
@@ -160,11 +160,6 @@ export function appRecordFromItem(item: AppItem, defaults: AppLimitDefaults = DE
   }
   record.webhooks = JSON.parse(canonical.Webhooks!.S!);
   return record as AppRecord;
-}
-
-/** Whether an attribute is missing as far as the resolver is concerned (absent or NULL). */
-export function isAbsent(value: AttributeValue | undefined): value is undefined {
-  return value === undefined || value.NULL === true;
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { convertToNative } from '@aws-sdk/util-dynamodb';
 import { type App, type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../../apps/app.js';
-import { type AppItem, parseAppItem } from '../../apps/parse-item.js';
+import { type AppItem, isAbsent, isRecord, parseAppItem } from '../../apps/parse-item.js';
 import { InvalidAppItemError } from '../../errors.js';
-import { canonicalAppItem, isAbsent } from '../app-record.js';
+import { canonicalAppItem } from '../app-record.js';
 import type { ItemChange } from '../apps-table.js';
 import { describeLimit } from '../display.js';
 import {
@@ -268,10 +268,6 @@ function ignoredWebhookMembers(entries: unknown): string[] {
         .map((inner) => `Webhooks[${index}].${name}.${inner}`);
     });
   });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** One finding per key that several apps share: the resolver refuses such a key. */
