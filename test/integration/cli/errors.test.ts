@@ -138,6 +138,22 @@ describe('DynamoDB failures, explained with the table, region and endpoint', () 
       );
       expect(run.stderr).toContain(`This command needs ${actions.replaceAll('TABLE', table.name)}`);
     });
+
+    it('import names the lines it did not import, so the same file can be run again', async () => {
+      const lines = Array.from({ length: 12 }, (_, index) =>
+        JSON.stringify({ id: `stopped-${index}`, key: `stopped-${index}-key`, secret: 's' }),
+      );
+      lines[3] = '{';
+      const run = await runCli(table.name, ['import', '-'], {
+        env: { ...tableEnv(table.name), APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint },
+        stdin: `${lines.join('\n')}\n`,
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'Stopped after 0 apps were imported. Not imported: lines 1-3, 5-12. Once the cause is fixed, ' +
+          'import the whole file again: apps already imported identically count as imported.\n',
+      );
+    });
   });
 
   describe('without credentials', () => {

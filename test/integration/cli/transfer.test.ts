@@ -6,9 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAppItem } from '../../../src/apps/parse-item.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
-import { runCli, tableEnv } from '../../fixtures/cli/run-cli.js';
-import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
+import { runCli } from '../../fixtures/cli/run-cli.js';
 
 let source: AppsTestTable;
 let target: AppsTestTable;
@@ -150,33 +148,6 @@ describe('apps import', () => {
     expect(run.stdout).toBe(
       `Imported 2 apps from ${path} into ${target.name}; 1 already there, identical (line 1).\n`,
     );
-  });
-
-  describe('stopped by a DynamoDB failure', () => {
-    let proxy: DynamoDbProxy;
-
-    beforeAll(async () => {
-      proxy = await startDynamoDbProxy(dynamodbEndpoint());
-      proxy.setFault(DYNAMODB_FAULTS.accessDenied);
-    });
-
-    afterAll(async () => {
-      await proxy.close();
-    });
-
-    it('names the lines it did not import', async () => {
-      const lines = Array.from({ length: 12 }, (_, index) => minimal(`stopped-${index}`));
-      lines[3] = '{';
-      const path = await file('stopped.jsonl', lines);
-      const run = await runCli(target.name, ['import', path], {
-        env: { ...tableEnv(target.name), APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint },
-      });
-      expect(run.code).toBe(1);
-      expect(run.stderr).toContain(
-        'Stopped after 0 apps were imported. Not imported: lines 1-3, 5-12. Once the ' +
-          'cause is fixed, import the whole file again: apps already imported identically count as imported.\n',
-      );
-    });
   });
 
   it('reads standard input with -', async () => {

@@ -1,27 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_APP_LIMITS } from '../../../src/apps/app.js';
-import type { AppRecord } from '../../../src/cli/app-record.js';
+import { appRecordFromItem } from '../../../src/cli/app-record.js';
 import { formatDetails, HIDDEN, shownRecord } from '../../../src/cli/display.js';
+import { appItem } from '../../fixtures/apps/items.js';
 
-const record = {
-  id: 'a',
-  key: 'k',
-  secret: 's3cret',
-  enabled: true,
-  enableClientMessages: false,
-  enableUserAuthentication: false,
-  maxConnections: -1,
-  maxBackendEventsPerSecond: -1,
-  maxClientEventsPerSecond: -1,
-  maxReadRequestsPerSecond: -1,
-  webhooks: [
-    {
-      url: 'https://us3r:pa55@hooks.example/h?token=abc123&plain=',
-      event_types: ['channel_occupied'],
-      headers: { Authorization: 'Bearer t0k' },
+const record = appRecordFromItem(
+  appItem('a', {
+    AppSecret: { S: 's3cret' },
+    Webhooks: {
+      S: JSON.stringify([
+        {
+          url: 'https://us3r:pa55@hooks.example/h?token=abc123&plain=',
+          event_types: ['channel_occupied'],
+          headers: { Authorization: 'Bearer t0k' },
+        },
+      ]),
     },
-  ],
-} satisfies AppRecord;
+  }),
+);
 
 describe('shown records', () => {
   it('hides webhook URL credentials and query values like header values', () => {
