@@ -50,6 +50,13 @@ const SCRIPT_OUTPUT_HELP = `
 Through npm, run "npm run --silent apps -- …" or "npx apps …" when you redirect the output: plain
 "npm run apps -- … > file" writes npm's banner into the file.`;
 
+const DOCTOR_HELP = `
+--fix never rewrites a Webhooks string that reads correctly (members this service ignores, such as
+lambda.client_options, stay as stored), keeps -1 in the seven server-default limits as unlimited (soketi
+refused everything there: set 0 for that), and writes what soketi enforced from an alias such as enabled
+or max_connections into the PascalCase attribute before removing the alias. Back up first with
+"apps export --raw -o backup.jsonl".`;
+
 const IMPORT_HELP = `
 Each line is one app as JSON, as "apps export" writes it:
   {"id":"1234567890","key":"…","secret":"…","enabled":true,"enableClientMessages":false,
@@ -57,7 +64,8 @@ Each line is one app as JSON, as "apps export" writes it:
    "maxClientEventsPerSecond":-1,"maxReadRequestsPerSecond":-1,"maxEventBatchSize":10,"webhooks":[]}
 id, key and secret are required; a missing setting takes the create default, and a missing one of the
 seven server-default limits (maxPresenceMembersPerChannel … maxEventBatchSize) follows the server's setting.
--1 or "unlimited" is unlimited; webhooks is soketi's Webhooks JSON (snake_case keys). Blank lines are skipped.`;
+-1 or "unlimited" is unlimited; webhooks is soketi's Webhooks JSON (snake_case keys). Blank lines are skipped.
+An app already stored exactly as its line describes counts as imported, so a stopped import can be run again.`;
 
 interface RunState {
   exitCode: number;
@@ -271,7 +279,11 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
   program
     .command('doctor')
     .description('report items this service reads differently than soketi did, or cannot read')
-    .option('--fix', "rewrite fixable items in canonical types, keeping this service's reading")
+    .option(
+      '--fix',
+      "rewrite fixable items in canonical types, keeping this service's reading, or soketi's where soketi read an alias",
+    )
+    .addHelpText('after', DOCTOR_HELP)
     .option('--page-size <n>', 'items per Scan request', positiveInteger, 100)
     .action(
       // --fix reads an item back when its conditional update fails.

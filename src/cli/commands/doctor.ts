@@ -23,8 +23,10 @@ interface Tally {
 
 /**
  * Scans the table and reports every item this service reads differently than soketi did, or cannot read.
- * With `fix`, rewrites the fixable items in canonical types, keeping this service's reading, each one
- * conditional on still holding what was read. Exit code 1 while problems remain (warnings do not count).
+ * With `fix`, rewrites the fixable items in canonical types as `diagnoseItem` plans it, each one
+ * conditional on still holding what was read. Exit code 1 while problems remain: unreadable items, shared
+ * keys, values only the operator can set, and (without `fix`) items to fix. Warnings and differences kept
+ * on purpose (-1 in the seven limits, webhook members this service ignores) do not count.
  */
 export async function doctor(context: CommandContext, options: DoctorOptions): Promise<number> {
   const out = context.stdout;

@@ -147,7 +147,7 @@ function diagnoseMember({ item, canonical, app, id, member, plan }: MemberContex
           text:
             `${stored(winner, item[winner])}: soketi read this alias ${over} as ${soketi.meaning}, which ` +
             `this service cannot express; it ignores aliases and reads ${ours}. --fix leaves it: set the ` +
-            `value with apps update ${id} ${flagOf(member)} <n|unlimited>, then run --fix again.`,
+            `value with apps update ${id} ${flagOf(member)} <n|unlimited>, which also removes the alias.`,
         },
       ];
     }

@@ -256,3 +256,40 @@ describe('apps doctor on other data errors', () => {
     expect((await read('lambda-hook')).Webhooks).toEqual({ S: LAMBDA_WEBHOOKS });
   });
 });
+
+describe('apps doctor on an alias soketi read in a way this service cannot express', () => {
+  let odd: AppsTestTable;
+
+  beforeAll(async () => {
+    odd = await appsTestTable('cli-doctor-manual');
+    await odd.put(
+      appItem('nan-rate', {
+        MaxBackendEventsPerSecond: { N: '3' },
+        max_backend_events_per_sec: { S: 'many' },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await odd.drop();
+  });
+
+  it('leaves the alias, says which command sets the value, and keeps failing until it is set', async () => {
+    const fixed = await runCli(odd.name, ['doctor', '--fix']);
+    expect(fixed.code).toBe(1);
+    expect(fixed.stdout).toContain('fixed; some values need setting by hand, see below');
+    expect(fixed.stdout).toContain('apps update nan-rate --max-backend-events-per-second <n|unlimited>');
+    expect(fixed.stdout).toMatch(/Checked 1 app: 1 app fixed, 1 app with values to set by hand\./);
+    const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const item = (
+      await odd.client.send(new GetItemCommand({ TableName: odd.name, Key: { AppId: { S: 'nan-rate' } } }))
+    ).Item!;
+    expect(item.max_backend_events_per_sec).toEqual({ S: 'many' });
+    expect(item.MaxBackendEventsPerSecond).toEqual({ N: '3' });
+    expect((await runCli(odd.name, ['doctor'])).code).toBe(1);
+    const update = await runCli(odd.name, ['update', 'nan-rate', '--max-backend-events-per-second', '7']);
+    expect(update.code, update.stderr).toBe(0);
+    const after = await runCli(odd.name, ['doctor']);
+    expect(after).toMatchObject({ code: 0, stdout: 'Checked 1 app: no problems.\n' });
+  });
+});
