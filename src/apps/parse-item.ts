@@ -182,7 +182,8 @@ function toWebhookJson(webhook: Webhook): Record<string, unknown> {
   };
 }
 
-function isAbsent(value: AttributeValue | undefined): value is undefined {
+/** Whether an attribute is missing as far as the resolver is concerned (absent or NULL). */
+export function isAbsent(value: AttributeValue | undefined): value is undefined {
   return value === undefined || value.NULL === true;
 }
 
@@ -399,7 +400,8 @@ function member(object: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(object, name) && object[name] !== null ? object[name] : undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -411,7 +413,8 @@ function isEventType(value: unknown): value is WebhookEventType {
   return typeof value === 'string' && Object.hasOwn(EVENT_TYPES, value);
 }
 
-function isHttpUrl(value: unknown): value is string {
+/** A string that parses as an http: or https: URL. */
+export function isHttpUrl(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   try {
     const { protocol } = new URL(value);

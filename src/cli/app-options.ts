@@ -98,12 +98,25 @@ function limitParser(serverDefault: boolean): (text: string) => number | typeof 
   };
 }
 
+const MIN_SECRET_LENGTH = 32;
+
+/** The secret from `--secret`: at least 32 characters without whitespace, so it signs like a generated one. */
 async function readSecret(value: string, context: CommandContext): Promise<string> {
-  if (value !== '-') return value;
-  const line = await readFirstLine(context.stdin);
-  if (line === undefined)
-    throw new UsageError('--secret -: standard input ended before a line with the secret');
-  return line.trim();
+  let secret = value;
+  if (value === '-') {
+    const line = await readFirstLine(context.stdin);
+    if (line === undefined)
+      throw new UsageError('--secret -: standard input ended before a line with the secret');
+    secret = line.trim();
+  }
+  const advice =
+    'Leave --secret out to generate one, or pass it on standard input with --secret - (not on the ' +
+    'command line, where other users and the shell history can see it).';
+  if (secret.length < MIN_SECRET_LENGTH)
+    throw new UsageError(`--secret: use a secret of at least ${MIN_SECRET_LENGTH} characters. ${advice}`);
+  if (/\s/u.test(secret))
+    throw new UsageError(`--secret: use a secret without spaces or line breaks. ${advice}`);
+  return secret;
 }
 
 async function readWebhooks(value: string, context: CommandContext): Promise<string> {

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type App, type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../apps/app.js';
 import { isPossibleAppIdentifier } from '../apps/identifier.js';
-import { type AppItem, parseAppItem, toAppItem } from '../apps/parse-item.js';
+import { type AppItem, isAbsent, parseAppItem, toAppItem } from '../apps/parse-item.js';
 import { type FieldProblem, InvalidAppItemError } from '../errors.js';
 import {
   APP_MEMBERS,
@@ -162,14 +162,10 @@ export function appRecordFromItem(item: AppItem, defaults: AppLimitDefaults = DE
   return record as AppRecord;
 }
 
-/** Whether an attribute is missing as far as the resolver is concerned (absent or NULL). */
-export function isAbsent(value: AttributeValue | undefined): value is undefined {
-  return value === undefined || value.NULL === true;
-}
-
 /**
  * Reads one parsed JSON line into fields, checking each member's JSON type: `fields` holds the members
- * that passed, `problems` the others, named by member. Values are never quoted (a line holds a secret).
+ * that passed, `problems` the others, named by member. Values are not quoted here; the parser quotes only
+ * non-secret ones (numbers, event types, header names), never a secret, a header value or a URL.
  * `null` counts as absent.
  */
 export function appFieldsFromJson(value: unknown): { fields: AppFields; problems: FieldProblem[] } {

@@ -85,9 +85,12 @@ export class AppsTable {
     }
   }
 
-  /** Writes an app whether or not its id exists, replacing the whole item. */
-  async replace(item: AppItem): Promise<void> {
-    await this.client.send(new PutItemCommand({ TableName: this.name, Item: item }));
+  /** Writes an app whether or not its id exists, replacing the whole item; returns the item replaced. */
+  async replace(item: AppItem): Promise<AppItem | undefined> {
+    const output = await this.client.send(
+      new PutItemCommand({ TableName: this.name, Item: item, ReturnValues: 'ALL_OLD' }),
+    );
+    return output.Attributes;
   }
 
   /** Sets and removes attributes of an existing app, leaving the others as they are. */

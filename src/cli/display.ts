@@ -5,21 +5,22 @@ import {
   type AppMember,
   LIMIT_MEMBERS,
   type LimitMember,
-  type SERVER_DEFAULT_LIMIT_MEMBERS,
+  SERVER_DEFAULT_VARIABLES,
+  type ServerDefaultLimitMember,
 } from './fields.js';
 import type { OutputStream } from './io.js';
 
 export const HIDDEN = '********';
 
 /**
- * A record fit to show: without the secret, and with webhook header values (which may hold credentials)
- * hidden, unless `showSecrets`. The secret is left out rather than masked so that a masked record fed
+ * A record fit to show: without the secret, and with webhook header values and URL user info and query
+ * values (which may hold credentials) hidden, unless `showSecrets`. The secret is left out rather than masked so that a masked record fed
  * back to `import` fails instead of writing a placeholder.
  */
 export function shownRecord(record: AppRecord, showSecrets: boolean): Partial<AppRecord> {
   if (showSecrets) return record;
   const { secret: _secret, ...rest } = record;
-  return { ...rest, webhooks: record.webhooks.map(hideHeaderValues) };
+  return { ...rest, webhooks: record.webhooks.map(hideWebhookCredentials) };
 }
 
 /** `id  …` lines, one per member, limits in words; the secret hidden unless `showSecret`. */
@@ -39,13 +40,18 @@ function describeMember(
 ): string {
   if (member === 'secret') return showSecret ? record.secret : `${HIDDEN} (--show-secret prints it)`;
   if (member === 'webhooks') {
-    const shown = showSecret ? record.webhooks : record.webhooks.map(hideHeaderValues);
+    const shown = showSecret ? record.webhooks : record.webhooks.map(hideWebhookCredentials);
     return [String(shown.length), ...shown.map((webhook) => `  ${JSON.stringify(webhook)}`)].join('\n');
   }
   if ((LIMIT_MEMBERS as string[]).includes(member)) {
     const value = record[member as LimitMember];
     if (value !== undefined) return describeLimit(value);
-    return `${describeLimit(defaults[member as (typeof SERVER_DEFAULT_LIMIT_MEMBERS)[number]])} (server default)`;
+    // The value comes from this shell's environment; the Lambdas read their own stage's setting.
+    const serverDefault = member as ServerDefaultLimitMember;
+    return (
+      `server default (${describeLimit(defaults[serverDefault])} by ${SERVER_DEFAULT_VARIABLES[serverDefault]} ` +
+      "here; the deployed stage's setting applies)"
+    );
   }
   return String(record[member as keyof AppRecord]);
 }
@@ -57,11 +63,34 @@ export function describeLimit(value: number): string {
   return String(value);
 }
 
-function hideHeaderValues(webhook: unknown): unknown {
-  if (typeof webhook !== 'object' || webhook === null || !('headers' in webhook)) return webhook;
-  const { headers } = webhook as { headers: unknown };
-  if (typeof headers !== 'object' || headers === null) return webhook;
-  return { ...webhook, headers: Object.fromEntries(Object.keys(headers).map((name) => [name, HIDDEN])) };
+/** A webhook without its credentials: header values, and the URL's user info and query values. */
+function hideWebhookCredentials(webhook: unknown): unknown {
+  if (typeof webhook !== 'object' || webhook === null) return webhook;
+  const { headers, url } = webhook as { headers?: unknown; url?: unknown };
+  const hidden: Record<string, unknown> = { ...webhook };
+  if (typeof headers === 'object' && headers !== null) {
+    hidden.headers = Object.fromEntries(Object.keys(headers).map((name) => [name, HIDDEN]));
+  }
+  if (typeof url === 'string') hidden.url = hideUrlCredentials(url);
+  return hidden;
+}
+
+function hideUrlCredentials(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return HIDDEN;
+  }
+  if (url.username !== '') url.username = HIDDEN;
+  if (url.password !== '') url.password = HIDDEN;
+  // Built by hand: URLSearchParams would percent-encode the mask.
+  const names = [...url.searchParams.keys()];
+  const { hash } = url;
+  url.search = '';
+  url.hash = '';
+  const query = names.map((name) => `${encodeURIComponent(name)}=${HIDDEN}`).join('&');
+  return `${url.href}${query === '' ? '' : `?${query}`}${hash}`;
 }
 
 /**

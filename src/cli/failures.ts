@@ -48,7 +48,8 @@ function advice(error: PusherLambdaError): string {
     return ' Run "apps doctor" to see what soketi read and what --fix can do.';
   if (error instanceof DuplicateAppKeyError)
     return ' Give one of the apps a new key: apps update <id> --key <new key>.';
-  if (error instanceof AppKeyInUseError) return ' Choose another --key, or leave it out to generate one.';
+  if (error instanceof AppKeyInUseError)
+    return ' Choose a key no other app uses (create generates one when --key is left out).';
   if (error instanceof AppAlreadyExistsError)
     return ' Choose another --id, or change that app with apps update.';
   return '';

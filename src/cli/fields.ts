@@ -61,6 +61,17 @@ export const LIMIT_MEMBERS: readonly LimitMember[] = [
 ];
 export const APP_MEMBERS = Object.keys(ATTRIBUTES) as AppMember[];
 
+/** The variable that sets each server-default limit (see `loadConfig`), also read with a `SOKETI_` prefix. */
+export const SERVER_DEFAULT_VARIABLES: Readonly<Record<ServerDefaultLimitMember, string>> = {
+  maxPresenceMembersPerChannel: 'PRESENCE_MAX_MEMBERS',
+  maxPresenceMemberSizeInKb: 'PRESENCE_MAX_MEMBER_SIZE',
+  maxChannelNameLength: 'CHANNEL_LIMITS_MAX_NAME_LENGTH',
+  maxEventChannelsAtOnce: 'EVENT_MAX_CHANNELS_AT_ONCE',
+  maxEventNameLength: 'EVENT_MAX_NAME_LENGTH',
+  maxEventPayloadInKb: 'EVENT_MAX_SIZE_IN_KB',
+  maxEventBatchSize: 'EVENT_MAX_BATCH_SIZE',
+};
+
 /** The booleans' values when absent, the same in soketi and here. */
 export const BOOLEAN_DEFAULTS: Readonly<Record<BooleanMember, boolean>> = {
   enabled: true,
@@ -72,7 +83,8 @@ export const BOOLEAN_DEFAULTS: Readonly<Record<BooleanMember, boolean>> = {
 export const DESCRIPTIONS: Readonly<Record<AppMember, string>> = {
   id: 'app id (default: 10 random digits)',
   key: 'app key, the public half (default: 20 random hex digits)',
-  secret: 'app secret; "-" reads it from standard input (default: 64 random hex digits)',
+  secret:
+    'app secret, at least 32 characters without spaces; prefer "-", which reads it from standard input (default: 64 random hex digits)',
   enabled: 'whether the app may connect and publish',
   enableClientMessages: 'let clients send client-* events',
   enableUserAuthentication: 'require pusher:signin on every connection',

@@ -14,13 +14,13 @@ import { getApp, listApps } from './commands/show.js';
 import { exportApps, importApps } from './commands/transfer.js';
 import type { CommandContext } from './context.js';
 import type { RandomBytes } from './credentials.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { type DynamoDbAction, explainFailure } from './failures.js';
+import { SERVER_DEFAULT_VARIABLES } from './fields.js';
 import type { InputStream, OutputStream } from './io.js';
 import { createCliClient, resolveTarget, type TableTarget, type TargetOverrides } from './target.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /** Everything the CLI touches outside itself; `bin/apps.js` passes the process's own. */
 export interface CliDependencies {
@@ -41,10 +41,21 @@ export interface CliDependencies {
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 success; 1 failure (DynamoDB error, no such app, an import line that failed, problems the
-doctor found); 2 usage (bad flags or environment variables, a missing confirmation).
+doctor found); 2 usage (bad flags or environment variables, a missing or wrong confirmation).
 The table is APP_MANAGER_DYNAMODB_TABLE in APP_MANAGER_DYNAMODB_REGION (or AWS_REGION), at
 APP_MANAGER_DYNAMODB_ENDPOINT if set; each also read with a SOKETI_ prefix. Credentials come from the AWS
 SDK's default chain (environment, AWS_PROFILE or --profile, ~/.aws, an IAM role).`;
+
+const SCRIPT_OUTPUT_HELP = `
+Through npm, run "npm run --silent apps -- …" or "npx apps …" when you redirect the output: plain
+"npm run apps -- … > file" writes npm's banner into the file.`;
+
+const DOCTOR_HELP = `
+--fix never rewrites a Webhooks string that reads correctly (members this service ignores, such as
+lambda.client_options, stay as stored), keeps -1 in the seven server-default limits as unlimited (soketi
+refused everything there: set 0 for that), and writes what soketi enforced from an alias such as enabled
+or max_connections into the PascalCase attribute before removing the alias. Back up first with
+"apps export --raw -o backup.jsonl".`;
 
 const IMPORT_HELP = `
 Each line is one app as JSON, as "apps export" writes it:
@@ -53,7 +64,8 @@ Each line is one app as JSON, as "apps export" writes it:
    "maxClientEventsPerSecond":-1,"maxReadRequestsPerSecond":-1,"maxEventBatchSize":10,"webhooks":[]}
 id, key and secret are required; a missing setting takes the create default, and a missing one of the
 seven server-default limits (maxPresenceMembersPerChannel … maxEventBatchSize) follows the server's setting.
--1 or "unlimited" is unlimited; webhooks is soketi's Webhooks JSON (snake_case keys). Blank lines are skipped.`;
+-1 or "unlimited" is unlimited; webhooks is soketi's Webhooks JSON (snake_case keys). Blank lines are skipped.
+An app already stored exactly as its line describes counts as imported, so a stopped import can be run again.`;
 
 interface RunState {
   exitCode: number;
@@ -84,6 +96,8 @@ export async function runAppsCli(argv: readonly string[], dependencies: CliDepen
 }
 
 type Handler = (context: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number>;
+/** The DynamoDB operations a command calls with these options, for the IAM advice. */
+type ActionsFor = (options: Record<string, unknown>) => readonly DynamoDbAction[];
 
 function buildProgram(dependencies: CliDependencies, state: RunState): Command {
   const program = new Command('apps')
@@ -108,10 +122,10 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .option('--debug', 'print stack traces of failures');
 
   const action =
-    (actions: readonly DynamoDbAction[], handler: Handler) =>
+    (actions: readonly DynamoDbAction[] | ActionsFor, handler: Handler) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args.at(-1) as Command;
-      state.actions = actions;
+      state.actions = typeof actions === 'function' ? actions(command.opts()) : actions;
       const context = openContext(dependencies, state, command.optsWithGlobals<TargetOverrides>());
       state.exitCode = await handler(context, command.opts(), command.processedArgs as string[]);
     };
@@ -135,13 +149,18 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .argument('[id]', 'app id')
     .option('--key <key>', 'find the app by its key instead')
     .option('--json', 'print the app as one JSON line')
-    .option('--show-secret', 'include the secret and webhook header values')
+    .option('--raw', 'print the item as stored, as DynamoDB JSON, even one this service cannot read')
+    .option(
+      '--show-secret',
+      'include the secret and webhook credentials (header values, URL user info and query values)',
+    )
     .action(
       action(['GetItem', 'Query'], (context, options, [id]) =>
         getApp(context, {
           id,
           key: options.key as string | undefined,
           json: options.json === true,
+          raw: options.raw === true,
           showSecret: options.showSecret === true,
         }),
       ),
@@ -151,9 +170,13 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .command('list')
     .description('list the apps a Scan page at a time: a table, or JSON lines with --json')
     .option('--json', 'one JSON line per app, for scripts')
-    .option('--show-secret', 'include secrets and webhook header values')
+    .option(
+      '--show-secret',
+      'include secrets and webhook credentials (header values, URL user info and query values)',
+    )
     .option('--limit <n>', 'stop after n apps', positiveInteger)
     .option('--page-size <n>', 'items per Scan request', positiveInteger, 100)
+    .addHelpText('after', SCRIPT_OUTPUT_HELP)
     .action(
       action(['Scan'], (context, options) =>
         listApps(context, {
@@ -174,11 +197,13 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
   )
     .option('--json', 'print the app as one JSON line (secret hidden)')
     .action(
-      action(['GetItem', 'Query', 'UpdateItem'], async (context, options, [id]) =>
-        updateApp(context, id!, {
-          fields: await appFieldsFromOptions(options as AppOptionValues, context),
-          json: options.json === true,
-        }),
+      action(
+        (options) => ['GetItem', 'UpdateItem', ...(options.key === undefined ? [] : (['Query'] as const))],
+        async (context, options, [id]) =>
+          updateApp(context, id!, {
+            fields: await appFieldsFromOptions(options as AppOptionValues, context),
+            json: options.json === true,
+          }),
       ),
     );
 
@@ -214,34 +239,58 @@ function buildProgram(dependencies: CliDependencies, state: RunState): Command {
     .description('create apps from JSON lines; bad lines are reported by number and the rest imported')
     .argument('<file>', 'JSON lines file, or - for standard input')
     .option('--dry-run', 'check every line against the table without writing')
-    .option('--overwrite', 'replace apps whose id exists (default: such lines fail)')
+    .option(
+      '--overwrite',
+      'replace apps whose id exists, naming each (default: such lines fail); with --dry-run, lists them',
+    )
     .addHelpText('after', IMPORT_HELP)
     .action(
-      action(['Query', 'GetItem', 'PutItem'], (context, options, [file]) =>
-        importApps(context, {
-          file: file!,
-          dryRun: options.dryRun === true,
-          overwrite: options.overwrite === true,
-        }),
+      action(
+        (options) => ['Query', 'GetItem', ...(options.dryRun === true ? [] : (['PutItem'] as const))],
+        (context, options, [file]) =>
+          importApps(context, {
+            file: file!,
+            dryRun: options.dryRun === true,
+            overwrite: options.overwrite === true,
+          }),
       ),
     );
 
   program
     .command('export')
     .description('write every app, secrets included, as JSON lines that import reads back')
-    .option('-o, --output <file>', 'write to this file (created owner-only) instead of standard output')
+    .option('-o, --output <file>', 'write to this new file (created owner-only) instead of standard output')
+    .option('--force', 'with -o, replace an existing file (the new one is owner-only too)')
+    .option(
+      '--raw',
+      'every item as stored, as DynamoDB JSON (for the AWS CLI), unreadable ones included: a backup before doctor --fix',
+    )
+    .addHelpText('after', SCRIPT_OUTPUT_HELP)
     .action(
-      action(['Scan'], (context, options) => exportApps(context, options.output as string | undefined)),
+      action(['Scan'], (context, options) =>
+        exportApps(context, {
+          output: options.output as string | undefined,
+          force: options.force === true,
+          raw: options.raw === true,
+        }),
+      ),
     );
 
   program
     .command('doctor')
     .description('report items this service reads differently than soketi did, or cannot read')
-    .option('--fix', "rewrite fixable items in canonical types, keeping this service's reading")
+    .option(
+      '--fix',
+      "rewrite fixable items in canonical types, keeping this service's reading, or soketi's where soketi read an alias",
+    )
+    .addHelpText('after', DOCTOR_HELP)
     .option('--page-size <n>', 'items per Scan request', positiveInteger, 100)
     .action(
-      action(['Scan', 'UpdateItem'], (context, options) =>
-        doctor(context, { fix: options.fix === true, pageSize: options.pageSize as number }),
+      // --fix reads an item back when its conditional update fails.
+      action(
+        (options) => ['Scan', ...(options.fix === true ? (['UpdateItem', 'GetItem'] as const) : [])],
+        (context, options) =>
+          doctor(context, { fix: options.fix === true, pageSize: options.pageSize as number }),
       ),
     );
 
@@ -259,7 +308,7 @@ function openContext(
   state: RunState,
   overrides: TargetOverrides,
 ): CommandContext {
-  const config = loadConfig(dependencies.env);
+  const config = loadConfig(cliVariables(dependencies.env));
   const target = resolveTarget(config.appStore, overrides);
   state.target = target;
   const client = (dependencies.createClient ?? createCliClient)(target);
@@ -275,6 +324,19 @@ function openContext(
     now: dependencies.now ?? Date.now,
     cwd: dependencies.cwd ?? process.cwd(),
   };
+}
+
+/** The variables the Lambdas alone read are left out, so a bad one of those cannot stop the CLI. */
+const CLI_VARIABLES = [
+  'APP_MANAGER_DYNAMODB_TABLE',
+  'APP_MANAGER_DYNAMODB_REGION',
+  'APP_MANAGER_DYNAMODB_ENDPOINT',
+  ...Object.values(SERVER_DEFAULT_VARIABLES),
+];
+
+function cliVariables(env: Env): Env {
+  const names = ['AWS_REGION', ...CLI_VARIABLES.flatMap((name) => [name, `SOKETI_${name}`])];
+  return Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }
 
 function positiveInteger(text: string): number {

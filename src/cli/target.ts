@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isHttpUrl } from '../apps/parse-item.js';
 import type { AppStoreConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
 
@@ -50,13 +51,4 @@ export function createCliClient(target: TableTarget): DynamoDBClient {
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true },
   });
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const { protocol } = new URL(text);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
 }

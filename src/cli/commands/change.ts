@@ -5,7 +5,14 @@ import { type AppFields, appRecordFromItem, buildAppItem } from '../app-record.j
 import { type CommandContext, cacheNote } from '../context.js';
 import { generateAppSecret } from '../credentials.js';
 import { formatDetails, shownRecord } from '../display.js';
-import { APP_MEMBERS } from '../fields.js';
+import { presentAliases } from '../doctor/soketi-reading.js';
+import {
+  APP_MEMBERS,
+  BOOLEAN_MEMBERS,
+  type BooleanMember,
+  LIMIT_MEMBERS,
+  type LimitMember,
+} from '../fields.js';
 
 export interface UpdateOptions {
   readonly fields: AppFields;
@@ -13,8 +20,9 @@ export interface UpdateOptions {
 }
 
 /**
- * Changes only the given settings of an existing app, each written in its canonical type; every other
- * attribute stays as stored. The result must be an item the service can read: problems in untouched
+ * Changes only the given settings of an existing app, each written in its canonical type, removing
+ * soketi's aliases of those settings (\`enabled\`, \`max_connections\`, ...); every other attribute stays as
+ * stored. The result must be an item the service can read: problems in untouched
  * attributes are named so they can be fixed in the same call.
  */
 export async function updateApp(
@@ -37,7 +45,14 @@ export async function updateApp(
     const others = await context.table.otherAppsWithKey(key, id);
     if (others.length > 0) throw new AppKeyInUseError(key, others);
   }
-  await change(context, id, built.set, built.remove);
+  // The operator has now said what the value is: soketi's aliases of it would only contradict it.
+  const aliases = given
+    .filter(
+      (member) =>
+        (BOOLEAN_MEMBERS as string[]).includes(member) || (LIMIT_MEMBERS as string[]).includes(member),
+    )
+    .flatMap((member) => presentAliases(existing, member as BooleanMember | LimitMember));
+  await change(context, id, built.set, [...built.remove, ...aliases]);
   const record = appRecordFromItem(built.item, context.limitDefaults);
   if (options.json) {
     context.stdout.write(`${JSON.stringify(shownRecord(record, false))}\n`);

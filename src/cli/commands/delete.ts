@@ -1,5 +1,6 @@
 import { AppNotFoundError, UsageError } from '../../errors.js';
 import { type CommandContext, cacheNote } from '../context.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 import { readFirstLine } from '../io.js';
 
 /**
@@ -22,7 +23,8 @@ export async function deleteApp(context: CommandContext, id: string, yes: boolea
     const answer = await readFirstLine(context.stdin);
     if (answer?.trim() !== id) {
       context.stderr.write('Not deleted: the answer was not the app id.\n');
-      return 1;
+      // A usage error, like a missing confirmation.
+      return EXIT_USAGE;
     }
   }
   if (!(await context.table.delete(id))) throw new AppNotFoundError(`App ${id}`);

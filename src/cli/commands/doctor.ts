@@ -15,12 +15,18 @@ interface Tally {
   unreadable: number;
   sharedKeys: number;
   warnings: number;
+  /** Apps whose differences --fix settles by keeping this service's reading, with nothing to write. */
+  kept: number;
+  /** Apps with a difference only the operator can settle. */
+  manual: number;
 }
 
 /**
  * Scans the table and reports every item this service reads differently than soketi did, or cannot read.
- * With `fix`, rewrites the fixable items in canonical types, keeping this service's reading, each one
- * conditional on still holding what was read. Exit code 1 while problems remain (warnings do not count).
+ * With `fix`, rewrites the fixable items in canonical types as `diagnoseItem` plans it, each one
+ * conditional on still holding what was read. Exit code 1 while problems remain: unreadable items, shared
+ * keys, values only the operator can set, and (without `fix`) items to fix. Warnings and differences kept
+ * on purpose (-1 in the seven limits, webhook members this service ignores) do not count.
  */
 export async function doctor(context: CommandContext, options: DoctorOptions): Promise<number> {
   const out = context.stdout;
@@ -35,6 +41,8 @@ export async function doctor(context: CommandContext, options: DoctorOptions): P
     unreadable: 0,
     sharedKeys: 0,
     warnings: 0,
+    kept: 0,
+    manual: 0,
   };
   const idsByKey = new Map<string, string[]>();
   for await (const page of context.table.pages(options.pageSize)) {
@@ -56,7 +64,11 @@ export async function doctor(context: CommandContext, options: DoctorOptions): P
   if (shared.length > 0) out.write(`Keys shared by several apps:\n${shared.map(formatFinding).join('')}`);
   out.write(`${summary(tally, options.fix)}\n`);
   const remaining =
-    tally.unreadable + tally.sharedKeys + tally.changedMeanwhile + (options.fix ? 0 : tally.toFix);
+    tally.unreadable +
+    tally.sharedKeys +
+    tally.changedMeanwhile +
+    tally.manual +
+    (options.fix ? 0 : tally.toFix);
   return remaining > 0 ? 1 : 0;
 }
 
@@ -71,15 +83,23 @@ async function settle(
     tally.unreadable += 1;
     return 'this service cannot read it; --fix leaves it as it is';
   }
-  if (diagnosis.fix === undefined) return 'warning';
+  const manual = diagnosis.findings.some((finding) => finding.manual);
+  if (manual) tally.manual += 1;
+  const leftNote = manual ? '; some values need setting by hand, see below' : '';
+  if (diagnosis.fix === undefined) {
+    if (manual) return 'needs values set by hand, see below; --fix leaves them';
+    if (diagnosis.findings.every((finding) => finding.kind === 'warning')) return 'warning';
+    tally.kept += 1;
+    return "read differently than soketi did; this service's reading is kept, nothing to rewrite";
+  }
   if (!fix) {
     tally.toFix += 1;
-    return 'not in canonical form; --fix rewrites it as described, keeping what this service reads';
+    return `not in canonical form; --fix rewrites it as described below${leftNote}`;
   }
   const outcome = await context.table.change(diagnosis.id, diagnosis.fix);
   if (outcome === 'updated') {
     tally.fixed += 1;
-    return 'fixed';
+    return `fixed${leftNote}`;
   }
   if (outcome === 'missing') return 'deleted during the check; nothing to fix';
   tally.changedMeanwhile += 1;
@@ -97,6 +117,10 @@ function summary(tally: Tally, fix: boolean): string {
     tally.changedMeanwhile > 0 ? `${count(tally.changedMeanwhile, 'app')} changed during the check` : '',
     tally.unreadable > 0 ? `${count(tally.unreadable, 'app')} this service cannot read` : '',
     tally.sharedKeys > 0 ? `${count(tally.sharedKeys, 'key')} shared by several apps` : '',
+    tally.manual > 0 ? `${count(tally.manual, 'app')} with values to set by hand` : '',
+    tally.kept > 0
+      ? `${count(tally.kept, 'app')} read differently than soketi did (this service's reading kept)`
+      : '',
     tally.warnings > 0 ? count(tally.warnings, 'warning') : '',
   ].filter(Boolean);
   return `Checked ${count(tally.scanned, 'app')}: ${parts.length === 0 ? 'no problems' : parts.join(', ')}.`;

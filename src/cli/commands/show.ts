@@ -4,13 +4,19 @@ import { appRecordFromItem } from '../app-record.js';
 import type { CommandContext } from '../context.js';
 import { describeLimit, formatDetails, shownRecord, TableWriter } from '../display.js';
 import { writeAndDrain } from '../io.js';
+import { itemAsDynamoDbJson } from '../raw-item.js';
 
 export interface GetOptions {
   readonly id: string | undefined;
   readonly key: string | undefined;
   readonly json: boolean;
+  /** The item as stored, as DynamoDB JSON, even one this service cannot read. */
+  readonly raw: boolean;
   readonly showSecret: boolean;
 }
+
+/** Attributes that hold credentials, left out of `get --raw` without `--show-secret`. */
+const SECRET_ATTRIBUTES = ['AppSecret', 'secret', 'Webhooks', 'webhooks'];
 
 /** One app by id (GetItem) or by key (the index), its secret hidden unless asked for. */
 export async function getApp(context: CommandContext, options: GetOptions): Promise<number> {
@@ -23,6 +29,18 @@ export async function getApp(context: CommandContext, options: GetOptions): Prom
     throw new AppNotFoundError(
       options.id === undefined ? `An app with key ${options.key}` : `App ${options.id}`,
     );
+  }
+  if (options.raw) {
+    const shown = options.showSecret
+      ? item
+      : Object.fromEntries(Object.entries(item).filter(([name]) => !SECRET_ATTRIBUTES.includes(name)));
+    if (!options.showSecret) {
+      context.stderr.write(
+        'The secret and webhooks (which may hold credentials) are left out: --show-secret prints them.\n',
+      );
+    }
+    context.stdout.write(`${JSON.stringify(itemAsDynamoDbJson(shown))}\n`);
+    return 0;
   }
   const record = appRecordFromItem(item, context.limitDefaults);
   context.stdout.write(

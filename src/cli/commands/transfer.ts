@@ -1,5 +1,7 @@
-import { open, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { AppItem } from '../../apps/parse-item.js';
 import { AppAlreadyExistsError, type FieldProblem, InvalidAppItemError, UsageError } from '../../errors.js';
 import { appFieldsFromJson, appRecordFromItem, buildAppItem, withNewAppDefaults } from '../app-record.js';
@@ -7,6 +9,7 @@ import type { CommandContext } from '../context.js';
 import { memberPath } from '../fields.js';
 import { type OutputStream, readAll, writeAndDrain } from '../io.js';
 import { startProgress } from '../progress.js';
+import { itemAsDynamoDbJson } from '../raw-item.js';
 
 /** Writes in flight during an import: fast on a large file, gentle on an on-demand table. */
 export const IMPORT_CONCURRENCY = 8;
@@ -28,9 +31,11 @@ interface Candidate {
 
 /**
  * Imports JSON lines (the format `export` writes). Every line is checked first; a bad line is reported
- * by number, naming its bad fields but never its values, and the other lines go on. Then each app is
+ * by number, naming its bad fields (quoting only non-secret values), and the other lines go on. Then each app is
  * written like `create` does: refused if its key belongs to another app, or if its id exists (unless
- * `--overwrite`). Exit code 1 when any line failed.
+ * `--overwrite`, which names each app it replaces). An app the table already holds exactly counts as
+ * imported, so a stopped import can simply be run again; a stop names the lines not imported. Exit code 1
+ * when any line failed.
  */
 export async function importApps(context: CommandContext, options: ImportOptions): Promise<number> {
   const text = await readImportText(context, options.file);
@@ -67,12 +72,28 @@ export async function importApps(context: CommandContext, options: ImportOptions
     options.dryRun ? 'Checking' : 'Importing',
     context.now,
   );
-  let imported = 0;
+  const imported: Candidate[] = [];
+  const replaced: Candidate[] = [];
+  const identical: Candidate[] = [];
+  const settled = new Set<number>();
   const importOne = async (candidate: Candidate) => {
-    const problem = await writeCandidate(context, candidate, options);
-    if (problem === undefined) imported += 1;
-    else {
-      const failure = fail(candidate.line, candidate.id, problem);
+    const outcome = await writeCandidate(context, candidate, options);
+    settled.add(candidate.line);
+    if (outcome === 'identical') identical.push(candidate);
+    else if (outcome === 'created' || outcome === 'replaced') {
+      imported.push(candidate);
+      if (outcome === 'replaced') {
+        replaced.push(candidate);
+        progress.log(
+          fail(
+            candidate.line,
+            candidate.id,
+            `${options.dryRun ? 'would replace' : 'replaced'} the existing app`,
+          ),
+        );
+      }
+    } else {
+      const failure = fail(candidate.line, candidate.id, outcome.problem);
       failures.push(failure);
       progress.log(failure);
     }
@@ -82,39 +103,92 @@ export async function importApps(context: CommandContext, options: ImportOptions
     await inParallel(candidates, IMPORT_CONCURRENCY, importOne);
   } catch (error) {
     progress.finish();
-    context.stderr.write(`Stopped after ${imported} apps were ${options.dryRun ? 'checked' : 'imported'}.\n`);
+    const left = candidates.filter((candidate) => !settled.has(candidate.line)).map(({ line }) => line);
+    context.stderr.write(
+      `Stopped after ${imported.length} apps were ${options.dryRun ? 'checked' : 'imported'}. ` +
+        `Not ${options.dryRun ? 'checked' : 'imported'}: ${lineRanges(left)}. Once the cause is fixed, ` +
+        'import the whole file again: apps already imported identically count as imported.\n',
+    );
     throw error;
   }
   progress.finish();
   const source = options.file === '-' ? 'standard input' : options.file;
+  const replacing =
+    replaced.length === 0
+      ? ''
+      : `, replacing existing app${replaced.length === 1 ? '' : 's'} ${listIds(replaced)}`;
+  const already =
+    identical.length === 0
+      ? ''
+      : `; ${identical.length} already there, identical (${lineRanges(identical.map(({ line }) => line))})`;
   const failed = failures.length === 0 ? '' : `; ${failures.length} of ${lines} lines failed`;
+  const outcome = `${replacing}${already}${failed}`;
   context.stdout.write(
     options.dryRun
-      ? `Dry run: ${imported} apps from ${source} would be imported${failed}. Nothing was written.\n`
-      : `Imported ${imported} apps from ${source} into ${context.target.table}${failed}.\n`,
+      ? `Dry run: ${imported.length} apps from ${source} would be imported${outcome}. Nothing was written.\n`
+      : `Imported ${imported.length} apps from ${source} into ${context.target.table}${outcome}.\n`,
   );
   return failures.length > 0 ? 1 : 0;
 }
 
-/** Exports every app as one JSON line, page by page; `import` reads the same lines back. */
-export async function exportApps(context: CommandContext, output: string | undefined): Promise<number> {
+const LISTED_IDS = 10;
+
+/** Ids for a summary line: the first few, then how many more (each was named on its own line above). */
+function listIds(candidates: readonly Candidate[]): string {
+  const ids = candidates.map(({ id }) => id).sort();
+  if (ids.length <= LISTED_IDS) return ids.join(', ');
+  return `${ids.slice(0, LISTED_IDS).join(', ')} and ${ids.length - LISTED_IDS} more (named above)`;
+}
+
+/** `line 4` or `lines 1-3, 5, 7-12`. */
+function lineRanges(lineNumbers: readonly number[]): string {
+  const sorted = [...lineNumbers].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let index = 0; index < sorted.length; ) {
+    let end = index;
+    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end += 1;
+    ranges.push(end === index ? String(sorted[index]) : `${sorted[index]}-${sorted[end]}`);
+    index = end + 1;
+  }
+  return `${sorted.length === 1 ? 'line' : 'lines'} ${ranges.join(', ')}`;
+}
+
+export interface ExportOptions {
+  /** A file to write instead of standard output. */
+  readonly output: string | undefined;
+  /** Replace `output` if it exists. */
+  readonly force: boolean;
+  /** Every item as stored, as DynamoDB JSON, instead of app records: a backup that keeps everything. */
+  readonly raw: boolean;
+}
+
+/**
+ * Exports every app as one JSON line, page by page; `import` reads the same lines back. With `raw`, every
+ * item as stored (DynamoDB JSON), including those this service cannot read.
+ */
+export async function exportApps(context: CommandContext, options: ExportOptions): Promise<number> {
+  const { output } = options;
   if (output === undefined && context.stdout.isTTY) {
     throw new UsageError(
-      'export writes app secrets: redirect it to a file (apps export > apps.jsonl) or use --output FILE.',
+      'export writes app secrets: write them to an owner-only file with -o FILE (apps export -o apps.jsonl).',
     );
   }
-  // Owner-only: the file holds every secret.
-  const file = output === undefined ? undefined : await open(resolve(context.cwd, output), 'w', 0o600);
+  const file =
+    output === undefined ? undefined : await openOutput(resolve(context.cwd, output), options.force);
   const sink: OutputStream =
-    file === undefined ? context.stdout : { write: (text: string) => file.write(text) };
+    file === undefined ? context.stdout : { write: (text: string) => file.handle.write(text) };
   let exported = 0;
   let unreadable = 0;
+  let complete = false;
   try {
     for await (const page of context.table.pages(100)) {
       const lines: string[] = [];
       for (const item of page) {
         try {
-          lines.push(`${JSON.stringify(appRecordFromItem(item, context.limitDefaults))}\n`);
+          const line = options.raw
+            ? itemAsDynamoDbJson(item)
+            : appRecordFromItem(item, context.limitDefaults);
+          lines.push(`${JSON.stringify(line)}\n`);
         } catch (error) {
           if (!(error instanceof InvalidAppItemError)) throw error;
           unreadable += 1;
@@ -124,11 +198,51 @@ export async function exportApps(context: CommandContext, output: string | undef
       if (lines.length > 0) await writeAndDrain(sink, lines.join(''));
       exported += lines.length;
     }
+    complete = true;
   } finally {
-    await file?.close();
+    await file?.close(complete);
   }
   context.stderr.write(`Exported ${exported} apps${output === undefined ? '' : ` to ${output}`}.\n`);
   return unreadable > 0 ? 1 : 0;
+}
+
+interface OutputFile {
+  readonly handle: FileHandle;
+  /** Closes the file; with `--force`, moves it into place when `complete`, else deletes it. */
+  close(complete: boolean): Promise<void>;
+}
+
+/**
+ * Opens an export file owner-only (it holds every secret). Without `force` an existing file is refused,
+ * so its permissions can never be inherited; with `force` the export goes to a new temporary file that
+ * replaces the old one once complete.
+ */
+async function openOutput(path: string, force: boolean): Promise<OutputFile> {
+  const create = async (target: string) => {
+    try {
+      return await open(target, 'wx', 0o600);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'EEXIST' && target === path) {
+        throw new UsageError(`${path} exists: choose a new file, or add --force to replace it.`);
+      }
+      throw new UsageError(`Cannot write ${path} (${code}).`);
+    }
+  };
+  if (!force) {
+    const handle = await create(path);
+    return { handle, close: () => handle.close() };
+  }
+  const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
+  const handle = await create(temporary);
+  return {
+    handle,
+    close: async (complete) => {
+      await handle.close();
+      if (complete) await rename(temporary, path);
+      else await rm(temporary, { force: true });
+    },
+  };
 }
 
 function checkLine(content: string): Omit<Candidate, 'line'> | { id?: string; problems: FieldProblem[] } {
@@ -154,28 +268,33 @@ function checkLine(content: string): Omit<Candidate, 'line'> | { id?: string; pr
   return { id: read.fields.id, problems };
 }
 
-/** Undefined when the app was written (or would be, on a dry run); else what stopped it. */
+/**
+ * What became of one app (or would, on a dry run): `identical` when the table already holds exactly this
+ * item, so running a stopped import again goes on where it stopped.
+ */
+type WriteOutcome = 'created' | 'replaced' | 'identical' | { readonly problem: string };
+
 async function writeCandidate(
   context: CommandContext,
   candidate: Candidate,
   options: ImportOptions,
-): Promise<string | undefined> {
+): Promise<WriteOutcome> {
   const others = await context.table.otherAppsWithKey(candidate.key, candidate.id);
-  if (others.length > 0) return `the key is already used by app ${others.join(', ')}`;
-  const exists = 'an app with this id already exists (--overwrite replaces it)';
-  if (options.dryRun) {
-    return !options.overwrite && (await context.table.get(candidate.id)) !== undefined ? exists : undefined;
-  }
-  if (options.overwrite) {
-    await context.table.replace(candidate.item);
-    return undefined;
-  }
+  if (others.length > 0) return { problem: `the key is already used by app ${others.join(', ')}` };
+  const exists = { problem: 'an app with this id already exists (--overwrite replaces it)' };
+  const existing = (old: AppItem | undefined): WriteOutcome => {
+    if (old === undefined) return 'created';
+    if (isDeepStrictEqual(old, candidate.item)) return 'identical';
+    return options.overwrite ? 'replaced' : exists;
+  };
+  if (options.dryRun) return existing(await context.table.get(candidate.id));
+  if (options.overwrite) return existing(await context.table.replace(candidate.item));
   try {
     await context.table.create(candidate.item);
-    return undefined;
+    return 'created';
   } catch (error) {
-    if (error instanceof AppAlreadyExistsError) return exists;
-    throw error;
+    if (!(error instanceof AppAlreadyExistsError)) throw error;
+    return existing(await context.table.get(candidate.id));
   }
 }
 

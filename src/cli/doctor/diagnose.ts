@@ -1,12 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { convertToNative } from '@aws-sdk/util-dynamodb';
 import { type App, type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../../apps/app.js';
-import { type AppItem, parseAppItem } from '../../apps/parse-item.js';
+import { type AppItem, isAbsent, isRecord, parseAppItem } from '../../apps/parse-item.js';
 import { InvalidAppItemError } from '../../errors.js';
-import { canonicalAppItem, isAbsent } from '../app-record.js';
+import { canonicalAppItem } from '../app-record.js';
 import type { ItemChange } from '../apps-table.js';
 import { describeLimit } from '../display.js';
 import {
-  APP_MEMBERS,
   ATTRIBUTES,
   BOOLEAN_MEMBERS,
   type BooleanMember,
@@ -23,6 +23,7 @@ import {
   type SoketiReading,
   soketiBoolean,
   soketiLimit,
+  UNLIMITED_WORD,
 } from './soketi-reading.js';
 
 /**
@@ -37,6 +38,8 @@ export interface Finding {
   readonly attribute: string;
   readonly kind: FindingKind;
   readonly text: string;
+  /** `--fix` cannot settle it: the operator has to set a value. */
+  readonly manual?: true;
 }
 
 export interface Diagnosis {
@@ -65,10 +68,10 @@ const SUBJECTS: Partial<Record<LimitMember, string>> = {
 };
 
 /**
- * Compares how this service and soketi read one item. An item already in canonical form (what the CLI
- * writes: `toAppItem`, every boolean and always-written limit present) is this service's own and is not
- * compared with soketi; `-1` in it means unlimited, as everywhere here. Secrets and webhook texts are
- * never quoted.
+ * Compares how this service and soketi read one item, attribute by attribute, alias by alias. The fix keeps
+ * this service's reading of each PascalCase attribute, except where soketi read an alias instead: then it
+ * writes what soketi enforced into the PascalCase attribute before removing the alias. A Webhooks string
+ * that reads correctly is never rewritten. Secrets and webhook texts are never quoted.
  */
 export function diagnoseItem(item: AppItem, defaults: AppLimitDefaults = DEFAULT_APP_LIMITS): Diagnosis {
   const id = item.AppId?.S ?? '(no AppId)';
@@ -88,39 +91,183 @@ export function diagnoseItem(item: AppItem, defaults: AppLimitDefaults = DEFAULT
     return { id, key, findings, fix: undefined };
   }
 
-  const changed = APP_MEMBERS.map((member) => ATTRIBUTES[member]).filter(
-    (attribute) => !sameValue(item[attribute], canonical[attribute]),
-  );
-  const aliases = [...BOOLEAN_MEMBERS, ...LIMIT_MEMBERS].flatMap((member) => presentAliases(item, member));
+  const plan: FixPlan = { set: {}, remove: [] };
   const findings: Finding[] = [];
-  if (changed.length > 0 || aliases.length > 0) {
-    for (const member of [...BOOLEAN_MEMBERS, ...LIMIT_MEMBERS]) {
-      const finding = compareWithSoketi(item, canonical, app, member, changed);
-      if (finding) findings.push(finding);
-    }
-    if (changed.includes(ATTRIBUTES.webhooks)) {
-      findings.push({
-        attribute: ATTRIBUTES.webhooks,
-        kind: 'rewritten',
-        text: `${stored(ATTRIBUTES.webhooks, item.Webhooks)} → S (the same webhooks as canonical JSON)`,
-      });
-    }
+  for (const member of [...BOOLEAN_MEMBERS, ...LIMIT_MEMBERS]) {
+    findings.push(...diagnoseMember({ item, canonical, app, id, member, plan }));
   }
+  findings.push(...diagnoseWebhooks(item, plan));
   findings.push(...zeroLimitWarnings(item, app));
 
+  const touched = [...Object.keys(plan.set), ...plan.remove];
   const fix =
-    changed.length > 0 || aliases.length > 0
+    touched.length > 0
       ? {
-          set: Object.fromEntries(
-            changed.filter((attribute) => canonical[attribute] !== undefined).map((a) => [a, canonical[a]!]),
-          ),
-          remove: [...changed.filter((attribute) => canonical[attribute] === undefined), ...aliases],
-          expect: Object.fromEntries(
-            [...changed, ...aliases].map((attribute) => [attribute, item[attribute]]),
-          ),
+          set: plan.set,
+          remove: plan.remove,
+          expect: Object.fromEntries(touched.map((attribute) => [attribute, item[attribute]])),
         }
       : undefined;
   return { id, key, findings, fix };
+}
+
+interface FixPlan {
+  readonly set: AppItem;
+  readonly remove: string[];
+}
+
+interface MemberContext {
+  readonly item: AppItem;
+  readonly canonical: AppItem;
+  readonly app: App;
+  readonly id: string;
+  readonly member: BooleanMember | LimitMember;
+  readonly plan: FixPlan;
+}
+
+function diagnoseMember({ item, canonical, app, id, member, plan }: MemberContext): Finding[] {
+  const attribute = ATTRIBUTES[member];
+  const soketi: SoketiReading = (BOOLEAN_MEMBERS as string[]).includes(member)
+    ? soketiBoolean(item, member as BooleanMember)
+    : soketiLimit(item, member as LimitMember);
+  const ours = ourMeaning(item, app, member);
+  const aliases = presentAliases(item, member);
+  const findings: Finding[] = [];
+
+  if (soketi.source !== attribute) {
+    const winner = soketi.source;
+    const over = `over ${attribute} (${stored(attribute, item[attribute])})`;
+    if (soketi.equivalent === undefined) {
+      // Nothing here means what soketi made of it: leave the alias and the attribute for the operator.
+      return [
+        {
+          attribute: winner,
+          kind: 'differs',
+          manual: true,
+          text:
+            `${stored(winner, item[winner])}: soketi read this alias ${over} as ${soketi.meaning}, which ` +
+            `this service cannot express; it ignores aliases and reads ${ours}. --fix leaves it: set the ` +
+            `value with apps update ${id} ${flagOf(member)} <n|unlimited>, which also removes the alias.`,
+        },
+      ];
+    }
+    plan.set[attribute] = soketi.equivalent;
+    findings.push({
+      attribute: winner,
+      kind: soketi.meaning === ours ? 'rewritten' : 'differs',
+      text:
+        `${stored(winner, item[winner])} → ${attribute} ${stored(attribute, soketi.equivalent)}, alias ` +
+        `removed: soketi read this alias ${over} as ${soketi.meaning}; this service ignores aliases and ` +
+        `reads ${ours}. --fix keeps soketi's reading.`,
+    });
+  } else if (!sameValue(item[attribute], canonical[attribute])) {
+    const rewrite = `${stored(attribute, item[attribute])} → ${stored(attribute, canonical[attribute])}`;
+    if (canonical[attribute] === undefined) plan.remove.push(attribute);
+    else plan.set[attribute] = canonical[attribute];
+    findings.push(
+      soketi.meaning === ours
+        ? { attribute, kind: 'rewritten', text: `${rewrite} (both read ${ours}).` }
+        : { attribute, kind: 'differs', text: differsText(rewrite, soketi, ours, member) },
+    );
+  } else if (soketi.meaning !== ours) {
+    findings.push({
+      attribute,
+      kind: 'differs',
+      text: differsText(`${stored(attribute, item[attribute])} (kept)`, soketi, ours, member),
+    });
+  }
+  for (const alias of aliases.filter((name) => name !== soketi.source)) {
+    plan.remove.push(alias);
+    findings.push({
+      attribute: alias,
+      kind: 'rewritten',
+      text:
+        `${stored(alias, item[alias])}, alias removed: soketi read ${soketi.source} over it, and this ` +
+        'service ignores aliases, so neither read it.',
+    });
+  }
+  if (soketi.source !== attribute) plan.remove.push(soketi.source);
+  return findings;
+}
+
+function differsText(
+  rewrite: string,
+  soketi: SoketiReading,
+  ours: string,
+  member: BooleanMember | LimitMember,
+): string {
+  const text = `${rewrite}: soketi read it as ${soketi.meaning}, this service reads ${ours}.`;
+  if (!(SERVER_DEFAULT_LIMIT_MEMBERS as string[]).includes(member) || ours !== UNLIMITED_WORD) return text;
+  return (
+    `${text} --fix keeps this service's reading (unlimited); to refuse everything as soketi did, set ` +
+    `${flagOf(member)} 0.`
+  );
+}
+
+/** Webhooks soketi read the same: kept as stored, converted from a list to JSON text only. */
+function diagnoseWebhooks(item: AppItem, plan: FixPlan): Finding[] {
+  const attribute = ATTRIBUTES.webhooks;
+  const value = item[attribute];
+  const findings: Finding[] = [];
+  let entries: unknown;
+  if (isAbsent(value)) {
+    plan.set[attribute] = { S: '[]' };
+    findings.push({
+      attribute,
+      kind: 'rewritten',
+      text: `${stored(attribute, value)} → S "[]" (no webhooks, as soketi read it).`,
+    });
+    return findings;
+  }
+  if (value.S !== undefined) {
+    entries = JSON.parse(value.S);
+  } else {
+    entries = convertToNative(value);
+    const text = JSON.stringify(entries);
+    plan.set[attribute] = { S: text };
+    findings.push({
+      attribute,
+      kind: 'rewritten',
+      text: `${stored(attribute, value)} → S (${text.length} characters of JSON, every member kept)`,
+    });
+  }
+  const ignored = ignoredWebhookMembers(entries);
+  if (ignored.length > 0) {
+    findings.push({
+      attribute,
+      kind: 'differs',
+      text:
+        `this service ignores ${ignored.join(', ')} (soketi used lambda.client_options for its Lambda ` +
+        'client); --fix keeps them as stored.',
+    });
+  }
+  return findings;
+}
+
+const WEBHOOK_MEMBERS: Readonly<Record<string, readonly string[] | undefined>> = {
+  url: undefined,
+  lambda_function: undefined,
+  event_types: undefined,
+  headers: undefined,
+  filter: ['channel_name_starts_with', 'channel_name_ends_with'],
+  lambda: ['async', 'region'],
+};
+
+/** Paths of the webhook members this service does not read, such as `[0].lambda.client_options`. */
+function ignoredWebhookMembers(entries: unknown): string[] {
+  if (!Array.isArray(entries)) return [];
+  return entries.flatMap((entry, index) => {
+    if (!isRecord(entry)) return [];
+    return Object.entries(entry).flatMap(([name, value]) => {
+      if (value === null) return [];
+      if (!Object.hasOwn(WEBHOOK_MEMBERS, name)) return [`Webhooks[${index}].${name}`];
+      const known = WEBHOOK_MEMBERS[name];
+      if (known === undefined || !isRecord(value)) return [];
+      return Object.keys(value)
+        .filter((inner) => value[inner] !== null && !known.includes(inner))
+        .map((inner) => `Webhooks[${index}].${name}.${inner}`);
+    });
+  });
 }
 
 /** One finding per key that several apps share: the resolver refuses such a key. */
@@ -134,43 +281,6 @@ export function sharedKeyFindings(idsByKey: ReadonlyMap<string, readonly string[
         `${key} is shared by apps ${ids.join(', ')}: this service refuses the key (soketi picked one of ` +
         'the apps at random). Give each app its own key: apps update <id> --key <new key>.',
     }));
-}
-
-function compareWithSoketi(
-  item: AppItem,
-  canonical: AppItem,
-  app: App,
-  member: BooleanMember | LimitMember,
-  changed: readonly string[],
-): Finding | undefined {
-  const attribute = ATTRIBUTES[member];
-  const soketi: SoketiReading = (BOOLEAN_MEMBERS as string[]).includes(member)
-    ? soketiBoolean(item, member as BooleanMember)
-    : soketiLimit(item, member as LimitMember);
-  const ours = ourMeaning(item, app, member);
-  const rewrite = changed.includes(attribute)
-    ? `${stored(attribute, item[attribute])} → ${stored(attribute, canonical[attribute])}`
-    : `${stored(attribute, item[attribute])} (kept)`;
-  if (soketi.source !== attribute) {
-    return {
-      attribute,
-      kind: 'differs',
-      text:
-        `${rewrite}, alias ${soketi.source} removed: soketi read the alias instead, as ${soketi.meaning}; ` +
-        `this service ignores aliases and reads ${ours}.`,
-    };
-  }
-  if (soketi.meaning !== ours) {
-    return {
-      attribute,
-      kind: 'differs',
-      text: `${rewrite}: soketi read it as ${soketi.meaning}, this service reads ${ours}.`,
-    };
-  }
-  if (changed.includes(attribute)) {
-    return { attribute, kind: 'rewritten', text: `${rewrite} (both read ${ours}).` };
-  }
-  return undefined;
 }
 
 function ourMeaning(item: AppItem, app: App, member: BooleanMember | LimitMember): string {

@@ -44,6 +44,12 @@ export interface SoketiReading {
   /** The attribute soketi took the value from: the PascalCase one, or an alias that won over it. */
   readonly source: string;
   readonly meaning: string;
+  /**
+   * The value this service would need in the PascalCase attribute to enforce what soketi did; undefined
+   * when soketi's reading has no equivalent here (a rate limiter built with NaN points) or is the server
+   * default.
+   */
+  readonly equivalent: AttributeValue | undefined;
 }
 
 /**
@@ -67,7 +73,7 @@ export function presentAliases(item: AppItem, member: BooleanMember | LimitMembe
 export function soketiBoolean(item: AppItem, member: BooleanMember): SoketiReading {
   const source = soketiSource(item, member);
   const value = item[source];
-  const meaning = (read: boolean) => ({ source, meaning: String(read) });
+  const meaning = (read: boolean) => ({ source, meaning: String(read), equivalent: { BOOL: read } });
   if (!isPresent(value)) return meaning(BOOLEAN_DEFAULTS[member]);
   if (value.BOOL !== undefined) return meaning(value.BOOL);
   if (value.B !== undefined) {
@@ -86,28 +92,33 @@ export function soketiLimit(item: AppItem, member: LimitMember): SoketiReading {
   const source = soketiSource(item, member);
   const value = item[source];
   const writtenLimit = (WRITTEN_LIMIT_MEMBERS as string[]).includes(member);
-  const meaning = (text: string) => ({ source, meaning: text });
-  if (!isPresent(value)) return meaning(writtenLimit ? UNLIMITED_WORD : SERVER_DEFAULT);
+  const meaning = (text: string, equivalent?: number) => ({
+    source,
+    meaning: text,
+    equivalent: equivalent === undefined ? undefined : { N: String(equivalent) },
+  });
+  if (!isPresent(value)) return writtenLimit ? meaning(UNLIMITED_WORD, -1) : meaning(SERVER_DEFAULT);
   const text = value.N ?? value.S ?? (value.B === undefined ? '' : TEXT.decode(value.B));
   const number = DECIMAL_MEMBERS.has(member) ? Number.parseFloat(text) : Number.parseInt(text, 10);
   if (member === 'maxConnections') {
     // `value || -1`, then "below zero is unlimited": 0, -1 and garbage all meant unlimited.
-    return meaning(number > 0 ? String(number) : UNLIMITED_WORD);
+    return number > 0 && Number.isFinite(number)
+      ? meaning(String(number), number)
+      : meaning(UNLIMITED_WORD, -1);
   }
   if (Number.isNaN(number)) {
-    return meaning(
-      writtenLimit
-        ? 'an undefined rate (a limiter built with NaN points)'
-        : `${UNLIMITED_WORD} (a comparison with NaN never refuses)`,
-    );
+    return writtenLimit
+      ? meaning('an undefined rate (a limiter built with NaN points)')
+      : meaning(`${UNLIMITED_WORD} (a comparison with NaN never refuses)`, -1);
   }
   if (number < 0) {
-    return meaning(
-      writtenLimit ? UNLIMITED_WORD : 'a limit that refuses everything (its check was value > -1)',
-    );
+    // This service's 0 refuses everything, as soketi's -1 did in the seven limits.
+    return writtenLimit
+      ? meaning(UNLIMITED_WORD, -1)
+      : meaning('a limit that refuses everything (its check was value > -1)', 0);
   }
-  if (number === 0) return meaning(NOTHING_ALLOWED);
-  return meaning(String(number));
+  if (number === 0) return meaning(NOTHING_ALLOWED, 0);
+  return Number.isFinite(number) ? meaning(String(number), number) : meaning(UNLIMITED_WORD, -1);
 }
 
 /** soketi's SDK turned NULL into null, and the constructor treated null and '' as absent. */

@@ -55,7 +55,7 @@ describe('apps create', () => {
       'create',
       '--id=flags',
       '--key=flags-key',
-      '--secret=flags-secret',
+      '--secret=flags-secret-0123456789abcdef0123456789',
       '--disabled',
       '--enable-client-messages',
       '--enable-user-authentication',
@@ -76,11 +76,11 @@ describe('apps create', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Created app flags in');
-    expect(run.stdout).toMatch(/^secret\s+flags-secret$/m);
+    expect(run.stdout).toMatch(/^secret\s+flags-secret-0123456789abcdef0123456789$/m);
     expect(parseAppItem((await stored('flags'))!)).toEqual({
       id: 'flags',
       key: 'flags-key',
-      secret: 'flags-secret',
+      secret: 'flags-secret-0123456789abcdef0123456789',
       enabled: false,
       enableClientMessages: true,
       enableUserAuthentication: true,
@@ -101,6 +101,18 @@ describe('apps create', () => {
     });
   });
 
+  it.each([
+    ['short', 'a secret of at least 32 characters'],
+    ['0123456789abcdef 0123456789abcdef', 'without spaces'],
+  ])('refuses a weak --secret %j with a usage error that steers to --secret -', async (secret, problem) => {
+    const run = await apps('create', '--id=weak', '--secret', secret);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(problem);
+    expect(run.stderr).toContain('--secret -');
+    expect(run.stderr).not.toContain(secret);
+    expect(await stored('weak')).toBeUndefined();
+  });
+
   it('reads --secret - from standard input and --webhooks @FILE from a file', async () => {
     const { mkdtemp, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
@@ -114,13 +126,13 @@ describe('apps create', () => {
       table.name,
       ['create', '--id=piped', '--secret', '-', '--webhooks', '@hooks.json'],
       {
-        stdin: 'piped-secret\n',
+        stdin: 'piped-secret-0123456789abcdef0123456789\n',
         dependencies: { cwd: directory },
       },
     );
     expect(run.code, run.stderr).toBe(0);
     const app = parseAppItem((await stored('piped'))!);
-    expect(app.secret).toBe('piped-secret');
+    expect(app.secret).toBe('piped-secret-0123456789abcdef0123456789');
     expect(app.webhooks).toEqual([{ lambdaFunction: 'hook', eventTypes: ['member_added'] }]);
   });
 
@@ -182,12 +194,27 @@ describe('apps get', () => {
     const run = await apps('get', 'shown');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^secret\s+\*{8} \(--show-secret prints it\)$/m);
-    expect(run.stdout).toMatch(/^maxEventBatchSize\s+10 \(server default\)$/m);
+    expect(run.stdout).toMatch(
+      /^maxEventBatchSize\s+server default \(10 by EVENT_MAX_BATCH_SIZE here; the deployed stage's setting applies\)$/m,
+    );
     expect(run.stdout).not.toContain('shown-secret');
     expect(run.stdout).not.toContain('hush');
     const shown = await apps('get', 'shown', '--show-secret');
     expect(shown.stdout).toMatch(/^secret\s+shown-secret$/m);
     expect(shown.stdout).toContain('Bearer hush');
+  });
+
+  it('--raw prints the item as stored, its secret and webhooks only with --show-secret', async () => {
+    const hidden = await apps('get', 'shown', '--raw');
+    expect(hidden.code, hidden.stderr).toBe(0);
+    const item = JSON.parse(hidden.stdout);
+    expect(item.AppId).toEqual({ S: 'shown' });
+    expect(item).not.toHaveProperty('AppSecret');
+    expect(item).not.toHaveProperty('Webhooks');
+    expect(hidden.stderr).toContain('--show-secret');
+    expect(hidden.stdout).not.toContain('hush');
+    const shown = await apps('get', 'shown', '--raw', '--show-secret');
+    expect(JSON.parse(shown.stdout)).toEqual(await stored('shown'));
   });
 
   it('prints JSON without the secret, so it cannot be imported as is', async () => {
@@ -339,6 +366,9 @@ describe('apps update', () => {
     const taken = await apps('update', 'soketi-style', '--key', 'flags-key');
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain('App key flags-key is already used by app flags.');
+    // Leaving --key out of update keeps the old key; nothing is generated.
+    expect(taken.stderr).not.toContain('leave it out to generate one');
+    expect(taken.stderr).toContain('Choose a key no other app uses');
     expect((await apps('update', 'soketi-style', '--key', 'fresh-key', '--json')).code).toBe(0);
     expect((await stored('soketi-style'))!.AppKey).toEqual({ S: 'fresh-key' });
   });
@@ -421,7 +451,8 @@ describe('apps delete', () => {
 
   it('on a terminal, deletes only when the app id is typed back', async () => {
     const wrong = await runCli(table.name, ['delete', 'doomed-2'], { stdin: 'yes\n', stdinIsTTY: true });
-    expect(wrong.code).toBe(1);
+    // A wrong confirmation is a usage error, like a missing one (exit codes in --help).
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('Type the app id to confirm: ');
     expect(wrong.stderr).toContain('Not deleted');
     expect(await stored('doomed-2')).toBeDefined();

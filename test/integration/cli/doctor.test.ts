@@ -167,8 +167,17 @@ describe('apps doctor on a table written the way soketi documents it', () => {
     it('leaves only the unreadable items to report afterwards', async () => {
       const after = await runCli(table.name, ['doctor']);
       expect(after.code).toBe(1);
-      expect(after.stdout).toMatch(/Checked 6 apps: 2 apps this service cannot read\./);
-      for (const id of FIXABLE) expect(after.stdout).not.toContain(`${id} (key`);
+      expect(after.stdout).toMatch(
+        /Checked 6 apps: 2 apps this service cannot read, 1 app read differently than soketi did \(this service's reading kept\)\./,
+      );
+      for (const id of FIXABLE.filter((id) => id !== 'limits')) {
+        expect(after.stdout).not.toContain(`${id} (key`);
+      }
+      // -1 in the seven limits stays reported: soketi refused everything there, this service reads unlimited.
+      expect(after.stdout).toMatch(
+        /^limits \(key limits-key\): read differently than soketi did; this service's reading is kept, nothing to rewrite$/m,
+      );
+      expect(blockOf(after.stdout, 'limits').match(/\[differs\]/g)).toHaveLength(7);
     });
 
     it('is clean once the operator sets the unreadable webhooks and fixes again', async () => {
@@ -180,10 +189,16 @@ describe('apps doctor on a table written the way soketi documents it', () => {
       expect((await runCli(table.name, ['doctor', '--fix'])).code).toBe(0);
       const clean = await runCli(table.name, ['doctor']);
       expect(clean.code).toBe(0);
-      expect(clean.stdout).toBe('Checked 6 apps: no problems.\n');
+      expect(clean.stdout).toMatch(
+        /\nChecked 6 apps: 1 app read differently than soketi did \(this service's reading kept\)\.\n$/,
+      );
     });
   });
 });
+
+const LAMBDA_WEBHOOKS =
+  '[{"lambda_function":"hook","lambda":{"async":true,"client_options":{"endpoint":"http://127.0.0.1:1"}},' +
+  '"event_types":["channel_occupied"],"comment":"kept"}]';
 
 describe('apps doctor on other data errors', () => {
   let other: AppsTestTable;
@@ -196,6 +211,8 @@ describe('apps doctor on other data errors', () => {
       { AppId: { S: 'no-secret' }, AppKey: { S: 'no-secret-key' } },
       appItem('alias', { max_connections: { N: '5' } }),
       appItem('zero-rate', { MaxBackendEventsPerSecond: { N: '0' } }),
+      appItem('revoked', { enabled: { BOOL: false }, max_client_events_per_sec: { N: '5' } }),
+      appItem('lambda-hook', { Webhooks: { S: LAMBDA_WEBHOOKS } }),
     );
   });
 
@@ -211,20 +228,68 @@ describe('apps doctor on other data errors', () => {
     );
     expect(run.stdout).toContain('[unreadable] AppSecret: is missing');
     expect(run.stdout).toContain(
-      'alias max_connections removed: soketi read the alias instead, as 5; this service ignores aliases and reads unlimited.',
+      "[differs] max_connections: N 5 → MaxConnections N 5, alias removed: soketi read this alias over MaxConnections (absent) as 5; this service ignores aliases and reads unlimited. --fix keeps soketi's reading.",
+    );
+    expect(run.stdout).toContain(
+      '[differs] Webhooks: this service ignores Webhooks[0].lambda.client_options, Webhooks[0].comment',
     );
     expect(run.stdout).toContain('[warning] MaxBackendEventsPerSecond: 0 allows nothing');
   });
 
-  it('--fix removes the alias, keeps the 0 it warns about, and leaves the data errors', async () => {
+  it("--fix moves soketi's alias values into place, keeps webhooks and the 0 it warns about, leaves the data errors", async () => {
     expect((await runCli(other.name, ['doctor', '--fix'])).code).toBe(1);
     const after = await runCli(other.name, ['doctor']);
-    expect(after.stdout).toMatch(/1 app this service cannot read, 1 key shared by several apps, 1 warning\./);
-    const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
-    const alias = await other.client.send(
-      new GetItemCommand({ TableName: other.name, Key: { AppId: { S: 'alias' } } }),
+    expect(after.stdout).toMatch(
+      /1 app this service cannot read, 1 key shared by several apps, 1 app read differently than soketi did \(this service's reading kept\), 1 warning\./,
     );
-    expect(alias.Item?.max_connections).toBeUndefined();
-    expect(parseAppItem(alias.Item!).maxConnections).toBe(UNLIMITED);
+    const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const read = async (id: string) =>
+      (await other.client.send(new GetItemCommand({ TableName: other.name, Key: { AppId: { S: id } } })))
+        .Item!;
+    const alias = await read('alias');
+    expect(alias.max_connections).toBeUndefined();
+    expect(parseAppItem(alias).maxConnections).toBe(5);
+    const revoked = await read('revoked');
+    expect(revoked.enabled).toBeUndefined();
+    expect(revoked.max_client_events_per_sec).toBeUndefined();
+    expect(parseAppItem(revoked)).toMatchObject({ enabled: false, maxClientEventsPerSecond: 5 });
+    expect((await read('lambda-hook')).Webhooks).toEqual({ S: LAMBDA_WEBHOOKS });
+  });
+});
+
+describe('apps doctor on an alias soketi read in a way this service cannot express', () => {
+  let odd: AppsTestTable;
+
+  beforeAll(async () => {
+    odd = await appsTestTable('cli-doctor-manual');
+    await odd.put(
+      appItem('nan-rate', {
+        MaxBackendEventsPerSecond: { N: '3' },
+        max_backend_events_per_sec: { S: 'many' },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await odd.drop();
+  });
+
+  it('leaves the alias, says which command sets the value, and keeps failing until it is set', async () => {
+    const fixed = await runCli(odd.name, ['doctor', '--fix']);
+    expect(fixed.code).toBe(1);
+    expect(fixed.stdout).toContain('fixed; some values need setting by hand, see below');
+    expect(fixed.stdout).toContain('apps update nan-rate --max-backend-events-per-second <n|unlimited>');
+    expect(fixed.stdout).toMatch(/Checked 1 app: 1 app fixed, 1 app with values to set by hand\./);
+    const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const item = (
+      await odd.client.send(new GetItemCommand({ TableName: odd.name, Key: { AppId: { S: 'nan-rate' } } }))
+    ).Item!;
+    expect(item.max_backend_events_per_sec).toEqual({ S: 'many' });
+    expect(item.MaxBackendEventsPerSecond).toEqual({ N: '3' });
+    expect((await runCli(odd.name, ['doctor'])).code).toBe(1);
+    const update = await runCli(odd.name, ['update', 'nan-rate', '--max-backend-events-per-second', '7']);
+    expect(update.code, update.stderr).toBe(0);
+    const after = await runCli(odd.name, ['doctor']);
+    expect(after).toMatchObject({ code: 0, stdout: 'Checked 1 app: no problems.\n' });
   });
 });

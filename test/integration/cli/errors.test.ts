@@ -37,6 +37,23 @@ afterAll(async () => {
   await table.drop();
 });
 
+describe('the environment', () => {
+  it('reads only the variables the CLI needs: a bad Lambda-only one does not stop it', async () => {
+    const run = await runCli(table.name, ['get', 'present'], {
+      env: { ...tableEnv(table.name), APP_MANAGER_CACHE_TTL: 'abc', SOKETI_STATE_TABLE: '' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it('still refuses a bad variable it does read', async () => {
+    const run = await runCli(table.name, ['get', 'present'], {
+      env: { ...tableEnv(table.name), EVENT_MAX_BATCH_SIZE: 'ten' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('EVENT_MAX_BATCH_SIZE');
+  });
+});
+
 describe('DynamoDB failures, explained with the table, region and endpoint', () => {
   it('a missing table: how to create it, or which variable to set', async () => {
     const run = await runCli('no-such-table', ['list']);
@@ -93,16 +110,49 @@ describe('DynamoDB failures, explained with the table, region and endpoint', () 
         ['create'],
         'dynamodb:Query, dynamodb:PutItem on arn:aws:dynamodb:us-east-1:<account>:table/TABLE and its index table/TABLE/index/AppKeyIndex.',
       ],
-      [['doctor'], 'dynamodb:Scan, dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:<account>:table/TABLE.'],
+      [['doctor'], 'dynamodb:Scan on arn:aws:dynamodb:us-east-1:<account>:table/TABLE.'],
+      [
+        ['doctor', '--fix'],
+        'dynamodb:Scan, dynamodb:UpdateItem, dynamodb:GetItem on arn:aws:dynamodb:us-east-1:<account>:table/TABLE.',
+      ],
+      [
+        ['update', 'present', '--disabled'],
+        'dynamodb:GetItem, dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:<account>:table/TABLE.',
+      ],
+      [
+        ['update', 'present', '--key', 'k2'],
+        'dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:Query on arn:aws:dynamodb:us-east-1:<account>:table/TABLE and its index table/TABLE/index/AppKeyIndex.',
+      ],
+      [
+        ['import', '--dry-run', '-'],
+        'dynamodb:Query, dynamodb:GetItem on arn:aws:dynamodb:us-east-1:<account>:table/TABLE and its index table/TABLE/index/AppKeyIndex.',
+      ],
     ])('%j names the IAM actions it needs', async (argv, actions) => {
       const run = await runCli(table.name, argv, {
         env: { ...tableEnv(table.name), APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint },
+        stdin: '{"id":"i","key":"k","secret":"s"}\n',
       });
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(
         `error: Access denied to table "${table.name}" in us-east-1 at ${proxy.endpoint}:`,
       );
       expect(run.stderr).toContain(`This command needs ${actions.replaceAll('TABLE', table.name)}`);
+    });
+
+    it('import names the lines it did not import, so the same file can be run again', async () => {
+      const lines = Array.from({ length: 12 }, (_, index) =>
+        JSON.stringify({ id: `stopped-${index}`, key: `stopped-${index}-key`, secret: 's' }),
+      );
+      lines[3] = '{';
+      const run = await runCli(table.name, ['import', '-'], {
+        env: { ...tableEnv(table.name), APP_MANAGER_DYNAMODB_ENDPOINT: proxy.endpoint },
+        stdin: `${lines.join('\n')}\n`,
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'Stopped after 0 apps were imported. Not imported: lines 1-3, 5-12. Once the cause is fixed, ' +
+          'import the whole file again: apps already imported identically count as imported.\n',
+      );
     });
   });
 

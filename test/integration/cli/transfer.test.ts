@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -37,7 +37,29 @@ afterAll(async () => {
 });
 
 describe('apps import', () => {
-  it('imports the good lines, reports each bad one by number and field without its values, and exits 1', async () => {
+  it('quotes a bad non-secret value, never the secret, a header value or a URL', async () => {
+    const path = await file('quoted.jsonl', [
+      minimal('quoted', {
+        secret: 'hunter2-secret',
+        maxEventBatchSize: 1.5,
+        webhooks: [
+          {
+            url: 'ftp://u:pw@h.example/?t=url-t0ken',
+            event_types: ['nope'],
+            headers: { 'X-A': 'hdr-t0ken\n' },
+          },
+        ],
+      }),
+    ]);
+    const run = await runCli(target.name, ['import', '--dry-run', path]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('maxEventBatchSize must be a whole number, got "1.5"');
+    expect(run.stderr).toContain('is not a known event type: "nope"');
+    for (const secret of ['hunter2-secret', 'url-t0ken', 'pw@', 'hdr-t0ken'])
+      expect(run.stderr).not.toContain(secret);
+  });
+
+  it('imports the good lines, reports each bad one by number and field, never a secret, and exits 1', async () => {
     await target.put(appItem('existing', { AppKey: { S: 'taken-key' } }));
     const path = await file('mixed.jsonl', [
       minimal('good-1', { maxConnections: 'unlimited', enableClientMessages: true, maxEventBatchSize: 20 }),
@@ -98,14 +120,34 @@ describe('apps import', () => {
     expect((await itemsOf(target)).map((item) => item.AppId!.S)).not.toContain('dry-1');
   });
 
-  it('--overwrite replaces apps with the same id', async () => {
-    const path = await file('overwrite.jsonl', [minimal('good-2', { enabled: false })]);
+  it('--overwrite replaces apps with the same id, naming each one, and --dry-run lists them first', async () => {
+    const path = await file('overwrite.jsonl', [minimal('good-2', { enabled: false }), minimal('new-one')]);
+    const dry = await runCli(target.name, ['import', '--overwrite', '--dry-run', path]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toBe('line 1 (app good-2): would replace the existing app\n');
+    expect(dry.stdout).toBe(
+      `Dry run: 2 apps from ${path} would be imported, replacing existing app good-2. Nothing was written.\n`,
+    );
     const run = await runCli(target.name, ['import', '--overwrite', path]);
     expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('line 1 (app good-2): replaced the existing app\n');
+    expect(run.stdout).toBe(
+      `Imported 2 apps from ${path} into ${target.name}, replacing existing app good-2.\n`,
+    );
     const item = await target.client.send(
       new GetItemCommand({ TableName: target.name, Key: { AppId: { S: 'good-2' } } }),
     );
     expect(parseAppItem(item.Item!)).toMatchObject({ enabled: false, webhooks: [] });
+  });
+
+  it('treats an identical app already in the table as imported, so a failed import can be run again', async () => {
+    const path = await file('again.jsonl', [minimal('again-1'), minimal('again-2'), minimal('again-3')]);
+    await runCli(target.name, ['import', await file('first-part.jsonl', [minimal('again-1')])]);
+    const run = await runCli(target.name, ['import', path]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(
+      `Imported 2 apps from ${path} into ${target.name}; 1 already there, identical (line 1).\n`,
+    );
   });
 
   it('reads standard input with -', async () => {
@@ -182,6 +224,57 @@ describe('apps export', () => {
     const refused = await runCli(source.name, ['export'], { stdoutIsTTY: true });
     expect(refused).toMatchObject({ code: 2, stdout: '' });
     expect(refused.stderr).toContain('export writes app secrets');
+    expect(refused.stderr).toContain('-o FILE');
+  });
+
+  it('refuses to write over an existing file unless --force, which replaces it owner-only', async () => {
+    const path = join(directory, 'existing.jsonl');
+    await writeFile(path, 'old\n', { mode: 0o644 });
+    const refused = await runCli(source.name, ['export', '-o', path]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--force');
+    expect(await readFile(path, 'utf8')).toBe('old\n');
+    const forced = await runCli(source.name, ['export', '-o', path, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await readFile(path, 'utf8')).trimEnd().split('\n')).toHaveLength(3);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await readdir(directory)).filter((name) => name.startsWith('existing.jsonl.'))).toEqual([]);
+  });
+
+  it("steers npm users away from npm's banner in redirected output", async () => {
+    const help = await runCli(source.name, ['export', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('"npm run --silent apps -- …" or "npx apps …"');
+  });
+
+  it('names a directory that does not exist as a usage error', async () => {
+    const path = join(directory, 'missing', 'x.jsonl');
+    const run = await runCli(source.name, ['export', '-o', path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`error: Cannot write ${path} (ENOENT).\n`);
+  });
+
+  it('--raw writes every item as stored, as DynamoDB JSON, unreadable and soketi-style ones included', async () => {
+    const odd = appItem('odd', {
+      MaxConnections: { S: 'lots' },
+      Enabled: { B: new TextEncoder().encode('true') },
+      enabled: { BOOL: false },
+      Webhooks: { L: [{ M: { url: { S: 'https://h.example' } } }] },
+    });
+    await source.put(odd);
+    const run = await runCli(source.name, ['export', '--raw']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('Exported 4 apps.\n');
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((text) => JSON.parse(text));
+    expect(lines).toHaveLength(4);
+    expect(lines.find((item) => item.AppId.S === 'odd')).toEqual({
+      ...odd,
+      Enabled: { B: Buffer.from('true').toString('base64') },
+    });
+    await source.remove('odd');
   });
 
   it('skips an item it cannot read, names it, and exits 1', async () => {

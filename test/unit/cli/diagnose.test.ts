@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { parseAppItem } from '../../../src/apps/parse-item.js';
+import { type AppItem, parseAppItem } from '../../../src/apps/parse-item.js';
 import { buildAppItem, withNewAppDefaults } from '../../../src/cli/app-record.js';
 import { diagnoseItem, sharedKeyFindings } from '../../../src/cli/doctor/diagnose.js';
 import { soketiBoolean, soketiLimit } from '../../../src/cli/doctor/soketi-reading.js';
@@ -76,21 +77,42 @@ describe('soketi readings', () => {
       MaxConnections: { N: '2' },
       max_connections: { N: '3' },
     });
-    expect(soketiLimit(item, 'maxConnections')).toEqual({ source: 'max_connections', meaning: '3' });
+    expect(soketiLimit(item, 'maxConnections')).toEqual({
+      source: 'max_connections',
+      meaning: '3',
+      equivalent: { N: '3' },
+    });
     expect(
       soketiLimit(appItem('x', { maxConnections: { N: '1' }, MaxConnections: { N: '2' } }), 'maxConnections'),
-    ).toEqual({ source: 'MaxConnections', meaning: '2' });
+    ).toEqual({ source: 'MaxConnections', meaning: '2', equivalent: { N: '2' } });
   });
 });
 
 describe('diagnoseItem', () => {
-  it('finds nothing in an item the CLI wrote, -1 limits included', () => {
+  it('finds nothing in an item the CLI wrote with -1 only where soketi read it as unlimited too', () => {
+    const built = buildAppItem({}, withNewAppDefaults({ id: 'a', key: 'k', secret: 's' }));
+    if (!built.ok) throw new Error('not built');
+    expect(diagnoseItem(built.item)).toEqual({ id: 'a', key: 'k', findings: [], fix: undefined });
+  });
+
+  it('reports -1 in the seven limits on a canonical item too, and says --fix keeps unlimited', () => {
     const built = buildAppItem(
       {},
       withNewAppDefaults({ id: 'a', key: 'k', secret: 's', maxEventBatchSize: -1 }),
     );
     if (!built.ok) throw new Error('not built');
-    expect(diagnoseItem(built.item)).toEqual({ id: 'a', key: 'k', findings: [], fix: undefined });
+    const diagnosis = diagnoseItem(built.item);
+    expect(diagnosis.fix).toBeUndefined();
+    expect(diagnosis.findings).toEqual([
+      {
+        attribute: 'MaxEventBatchSize',
+        kind: 'differs',
+        text:
+          'N -1 (kept): soketi read it as a limit that refuses everything (its check was value > -1), this ' +
+          "service reads unlimited. --fix keeps this service's reading (unlimited); to refuse everything as " +
+          'soketi did, set --max-event-batch-size 0.',
+      },
+    ]);
   });
 
   it("fixes the seed's item into BOOL, conditional on the bytes it read", () => {
@@ -118,28 +140,21 @@ describe('diagnoseItem', () => {
     );
   });
 
-  it('reports -1 in the seven limits only on an item still in soketi form', () => {
-    const soketiStyle = diagnoseItem({ ...SEED_EXAMPLE_ITEM, MaxChannelNameLength: { N: '-1' } });
-    expect(soketiStyle.findings).toContainEqual({
-      attribute: 'MaxChannelNameLength',
-      kind: 'differs',
-      text: 'N -1 (kept): soketi read it as a limit that refuses everything (its check was value > -1), this service reads unlimited.',
-    });
-    expect(soketiStyle.fix?.set.MaxChannelNameLength).toBeUndefined();
-  });
-
   it('removes NULL server-default limits and aliases soketi preferred', () => {
     const diagnosis = diagnoseItem({
       ...SEED_EXAMPLE_ITEM,
       MaxEventBatchSize: { NULL: true },
       enable_client_messages: { S: 'on' },
     });
-    expect(diagnosis.fix?.remove).toEqual(['MaxEventBatchSize', 'enable_client_messages']);
+    expect(diagnosis.fix?.remove).toEqual(['enable_client_messages', 'MaxEventBatchSize']);
+    expect(diagnosis.fix?.set.EnableClientMessages).toEqual({ BOOL: true });
     expect(diagnosis.findings).toContainEqual(
       expect.objectContaining({
-        attribute: 'EnableClientMessages',
+        attribute: 'enable_client_messages',
         kind: 'differs',
-        text: expect.stringContaining('as true; this service ignores aliases and reads false'),
+        text: expect.stringContaining(
+          "as true; this service ignores aliases and reads false. --fix keeps soketi's reading.",
+        ),
       }),
     );
   });
@@ -184,19 +199,84 @@ describe('diagnoseItem', () => {
     expect(text).not.toContain('tok3n');
   });
 
-  it('describes rewritten webhooks by size, not content', () => {
-    const diagnosis = diagnoseItem({
-      ...SEED_EXAMPLE_ITEM,
-      Webhooks: { S: '[ {"url":"https://h.example/?t=tok3n","event_types":["cache_miss"]} ]' },
+  it('keeps a Webhooks string that reads correctly, reporting the members this service ignores', () => {
+    const text =
+      '[ {"lambda_function":"f","lambda":{"async":true,"client_options":{"endpoint":"http://l"}},' +
+      '"event_types":["cache_miss"],"note":"tok3n"} ]';
+    const diagnosis = diagnoseItem({ ...SEED_EXAMPLE_ITEM, Webhooks: { S: text } });
+    expect(diagnosis.fix?.set.Webhooks).toBeUndefined();
+    expect(diagnosis.fix?.remove).not.toContain('Webhooks');
+    expect(diagnosis.findings).toContainEqual({
+      attribute: 'Webhooks',
+      kind: 'differs',
+      text:
+        'this service ignores Webhooks[0].lambda.client_options, Webhooks[0].note (soketi used ' +
+        'lambda.client_options for its Lambda client); --fix keeps them as stored.',
     });
+    expect(JSON.stringify(diagnosis.findings)).not.toContain('tok3n');
+  });
+
+  it('converts a Webhooks list to a string holding every member, described by size', () => {
+    const webhooks = [
+      {
+        url: 'https://h.example/?t=tok3n',
+        event_types: ['cache_miss'],
+        lambda: { client_options: { a: 1 } },
+      },
+    ];
+    const diagnosis = diagnoseItem({ ...SEED_EXAMPLE_ITEM, Webhooks: marshall({ w: webhooks }).w! });
+    expect(JSON.parse(diagnosis.fix!.set.Webhooks!.S!)).toEqual(webhooks);
     expect(diagnosis.findings).toContainEqual(
       expect.objectContaining({
         attribute: 'Webhooks',
         kind: 'rewritten',
-        text: expect.stringMatching(/^S \(\d+ characters of JSON\) → S/),
+        text: expect.stringMatching(/^L \(1 entries\) → S \(\d+ characters of JSON, every member kept\)$/),
       }),
     );
     expect(JSON.stringify(diagnosis.findings)).not.toContain('tok3n');
+  });
+
+  it("writes soketi's more restrictive alias values into the PascalCase attributes before removing them", () => {
+    const item = appItem('revoked', { enabled: { BOOL: false }, max_client_events_per_sec: { N: '5' } });
+    const diagnosis = diagnoseItem(item);
+    expect(diagnosis.fix?.remove).toEqual(['enabled', 'max_client_events_per_sec']);
+    const fixed: AppItem = { ...item, ...diagnosis.fix!.set };
+    for (const alias of diagnosis.fix!.remove ?? []) delete fixed[alias];
+    expect(parseAppItem(fixed)).toMatchObject({ enabled: false, maxClientEventsPerSecond: 5 });
+    expect(
+      diagnosis.findings.filter((finding) => finding.kind === 'differs').map((f) => f.attribute),
+    ).toEqual(['enabled', 'max_client_events_per_sec']);
+    expect(diagnosis.findings.find((finding) => finding.attribute === 'enabled')!.text).toBe(
+      "BOOL false → Enabled BOOL false, alias removed: soketi read this alias over Enabled (absent) as false; this service ignores aliases and reads true. --fix keeps soketi's reading.",
+    );
+  });
+
+  it('writes 0 for an alias -1 in the seven limits (soketi refused everything)', () => {
+    const diagnosis = diagnoseItem(appItem('x', { max_event_batch_size: { N: '-1' } }));
+    expect(diagnosis.fix?.set.MaxEventBatchSize).toEqual({ N: '0' });
+  });
+
+  it('leaves an alias whose soketi reading has no equivalent here, and marks it for the operator', () => {
+    const item = appItem('x', {
+      MaxBackendEventsPerSecond: { N: '3' },
+      max_backend_events_per_sec: { S: 'x' },
+    });
+    const diagnosis = diagnoseItem(item);
+    expect(diagnosis.fix?.remove ?? []).not.toContain('max_backend_events_per_sec');
+    expect(diagnosis.fix?.set.MaxBackendEventsPerSecond).toBeUndefined();
+    expect(diagnosis.findings).toContainEqual(
+      expect.objectContaining({ attribute: 'max_backend_events_per_sec', kind: 'differs', manual: true }),
+    );
+  });
+
+  it('reports every alias it removes, even one soketi did not read', () => {
+    const diagnosis = diagnoseItem(appItem('x', { Enabled: { BOOL: true }, enabled: { BOOL: false } }));
+    expect(diagnosis.fix?.remove).toEqual(['enabled']);
+    expect(diagnosis.findings).toContainEqual({
+      attribute: 'enabled',
+      kind: 'rewritten',
+      text: 'BOOL false, alias removed: soketi read Enabled over it, and this service ignores aliases, so neither read it.',
+    });
   });
 });
 
