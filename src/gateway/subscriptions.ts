@@ -126,7 +126,7 @@ async function subscribeTo(
   presenceMember?: StoredMember,
 ): Promise<Outcome> {
   const { state } = context;
-  const added = await addChannel(state, connectionId, channel, requirement);
+  const added = await addChannel(state, connectionId, channel, requirement, context.now());
   switch (added.kind) {
     case 'no-connection':
       return UNKNOWN_CONNECTION;
