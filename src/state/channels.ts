@@ -32,6 +32,14 @@ export interface ChannelCounts {
 }
 
 const CONNECTIONS = 'connections';
+/** On a channel index entry: when (epoch ms) a member was last counted in. */
+const USERS_ADDED_AT = 'usersAddedAt';
+
+/**
+ * How long a member count may belong to a subscribe still on its way (counted, member not written yet):
+ * longer than the `$default` Lambda's timeout (10 s), so a recount never drops a count in use.
+ */
+export const MEMBER_RECOUNT_GRACE_MS = 30_000;
 
 /** Records the connection as a subscriber of the channel (with its presence user), for fan-out. */
 export async function putSubscriber(
@@ -258,6 +266,11 @@ export async function countSubscription(
     }
   }
   update += ' SET #expiresAt = :expiresAt';
+  if (change.users > 0) {
+    names['#usersAddedAt'] = USERS_ADDED_AT;
+    values[':nowMs'] = { N: String(nowMs) };
+    update += ', #usersAddedAt = :nowMs';
+  }
   const counted = await unlessConditionFails(
     table.client.send(
       new UpdateItemCommand({
@@ -315,10 +328,53 @@ async function replaceExpiredEntry(
     expiresAt: { N: String(expiresAt(nowMs)) },
   };
   if (change.users !== 0) item.userCount = { N: String(Math.max(0, change.users)) };
+  if (change.users > 0) item[USERS_ADDED_AT] = { N: String(nowMs) };
   const replaced = await unlessConditionFails(
     table.client.send(new PutItemCommand({ TableName: table.tableName, Item: item, ...expired })),
   );
   return replaced !== undefined;
+}
+
+/**
+ * Corrects a presence channel's `userCount` to its live members (one Query of the partition) when it counts
+ * more: a subscribe that counted its member and died before writing it leaves a count that nothing takes
+ * back, and would block the channel for as long as it stays active. Only when no member was counted in for
+ * `MEMBER_RECOUNT_GRACE_MS` (a newer count may belong to a join still on its way), and only if the count
+ * did not change meanwhile. Returns whether it corrected the count.
+ */
+export async function recountMembers(
+  table: StateTable,
+  appId: string,
+  channel: string,
+  nowMs: number,
+): Promise<boolean> {
+  const key = stateKeys.channelIndexEntry(appId, channel);
+  const { Item } = await table.client.send(
+    new GetItemCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+  );
+  const counted = Item?.userCount?.N;
+  const addedAt = Item?.[USERS_ADDED_AT]?.N;
+  if (counted === undefined || addedAt === undefined) return false;
+  if (nowMs - Number(addedAt) < MEMBER_RECOUNT_GRACE_MS) return false;
+  const live = (await readChannel(table, appId, channel, nowMs)).members.length;
+  if (live >= Number(counted)) return false;
+  const corrected = await unlessConditionFails(
+    table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: key,
+        UpdateExpression: 'SET #users = :live',
+        ConditionExpression: '#users = :counted AND #usersAddedAt = :addedAt',
+        ExpressionAttributeNames: { '#users': 'userCount', '#usersAddedAt': USERS_ADDED_AT },
+        ExpressionAttributeValues: {
+          ':live': { N: String(live) },
+          ':counted': { N: counted },
+          ':addedAt': { N: addedAt },
+        },
+      }),
+    ),
+  );
+  return corrected !== undefined;
 }
 
 /** Every live subscriber and presence member of a channel: one paginated, strongly consistent Query. */

@@ -134,6 +134,32 @@ export async function addChannel(
     : { kind: 'requirement-unmet', connection };
 }
 
+/**
+ * Whether the connection still has the channel in its set, checked by a conditional write (strongly
+ * consistent, ordered with `$disconnect`'s delete and an unsubscribe's removal). A subscribe checks it after
+ * its last write: when it fails, a `$disconnect` or unsubscribe ran meanwhile and may have missed what the
+ * subscribe wrote.
+ */
+export async function stillSubscribed(
+  table: StateTable,
+  connectionId: string,
+  channel: string,
+): Promise<boolean> {
+  const checked = await unlessConditionFails(
+    table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: stateKeys.connection(connectionId),
+        UpdateExpression: 'SET #channels = #channels',
+        ConditionExpression: 'contains(#channels, :channel)',
+        ExpressionAttributeNames: { '#channels': CHANNELS },
+        ExpressionAttributeValues: { ':channel': { S: channel } },
+      }),
+    ),
+  );
+  return checked !== undefined;
+}
+
 /** Removes a channel from the connection's set; false when it was not there. */
 export async function removeChannel(
   table: StateTable,

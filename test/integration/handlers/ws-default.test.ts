@@ -431,11 +431,11 @@ describe('$default: DynamoDB calls per message (the README table)', () => {
     return counts;
   }
 
-  it('public or private subscribe: three writes; unsubscribe of the last subscriber: four', async () => {
+  it('public or private subscribe: four writes (the last checks the connection is still there); unsubscribe of the last subscriber: four', async () => {
     const { connectionId } = await gateway.connect('app-1-key');
 
     expect(await callsOf(() => gateway.send(connectionId, subscribeMessage('costly')))).toEqual({
-      UpdateItem: 2,
+      UpdateItem: 3,
       PutItem: 1,
     });
     proxy.resetCounts();
@@ -444,7 +444,7 @@ describe('$default: DynamoDB calls per message (the README table)', () => {
     expect([proxy.count('UpdateItem'), proxy.count('DeleteItem')]).toEqual([2, 2]);
   });
 
-  it('presence subscribe of a new member: four writes and one Query, plus one post per other subscriber', async () => {
+  it('presence subscribe of a new member: five writes and one Query, plus one post per other subscriber', async () => {
     await joinPresence('app-1', 'presence-costly', { user_id: 'first' });
     const { connectionId, socketId } = await gateway.connect('app-1-key');
     const authorization = backend('app-1').authorizeChannel(socketId, 'presence-costly', {
@@ -454,7 +454,7 @@ describe('$default: DynamoDB calls per message (the README table)', () => {
     expect(
       await callsOf(() => gateway.send(connectionId, subscribeMessage('presence-costly', authorization))),
     ).toEqual({
-      UpdateItem: 3,
+      UpdateItem: 4,
       PutItem: 1,
       Query: 1,
     });
