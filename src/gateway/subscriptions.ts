@@ -23,9 +23,10 @@ import {
   type SubscriptionRequirement,
   stillSubscribed,
 } from '../state/connections.js';
-import { cleanUpConnections, type GoneConnection, leaveChannel } from './cleanup.js';
+import { type GoneConnection, leaveChannel } from './cleanup.js';
 import type { GatewayContext } from './context.js';
 import {
+  type Frame,
   type Member,
   memberAdded,
   memberRemoved,
@@ -244,7 +245,18 @@ async function joinPresenceChannel(
     const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
     return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
   }
-  let snapshot = await readChannel(state, app.id, channel, context.now());
+  const subscription = { appId: app.id, channel };
+  // The roster is posted, not answered as the route response (sent only when the Lambda returns): a
+  // member_added or member_removed another Lambda posts meanwhile would reach pusher-js first, and the
+  // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
+  const snapshot = await readChannel(state, app.id, channel, context.now());
+  const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember));
+  if ((await context.connections.post(connectionId, roster)) === 'gone') {
+    // Gone before it could be announced: its `$disconnect` may have run before the member was written.
+    const found = await leaveChannel(context, app.id, channel, connectionId, member.userId);
+    return { reply: undefined, gone: [...found, { connectionId, subscription }] };
+  }
+  const gone: GoneConnection[] = [];
   if (admitted.firstConnection) {
     const others = snapshot.subscriberConnectionIds.filter((id) => id !== connectionId);
     const added = await postToAll(
@@ -253,28 +265,41 @@ async function joinPresenceChannel(
       memberAdded(channel, toMember(member)),
       context.logger,
     );
-    if (added.gone.length > 0) {
-      // Before the roster is answered: it must not list members whose removal the subscriber is not yet
-      // subscribed to hear (pusher-js ignores member_removed until subscription_succeeded).
-      const subscription = { appId: app.id, channel };
-      await cleanUpConnections(
-        context,
-        added.gone.map((id) => ({ connectionId: id, subscription })),
-      );
-      snapshot = await readChannel(state, app.id, channel, context.now());
-    }
+    gone.push(...added.gone.map((id) => ({ connectionId: id, subscription })));
   }
   // Checked after member_added went out: a `$disconnect` that cleaned up before it may have announced the
   // removal first, which the others' rosters must not end on.
   const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, member.userId);
-  if (undone === undefined) {
-    return replyWith(presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember)));
+  if (undone !== undefined) {
+    gone.push(...undone.gone);
+    if (admitted.firstConnection) gone.push(...(await announceIfGone(context, app.id, channel, member)));
+    return { reply: undefined, gone };
   }
-  if (!admitted.firstConnection) return undone;
-  return {
-    reply: undefined,
-    gone: [...undone.gone, ...(await announceIfGone(context, app.id, channel, member))],
-  };
+  const now = await readChannel(state, app.id, channel, context.now());
+  for (const frame of rosterChanges(channel, snapshot.members, now.members)) {
+    if ((await context.connections.post(connectionId, frame)) === 'gone') {
+      return { reply: undefined, gone: [...gone, { connectionId, subscription }] };
+    }
+  }
+  return { reply: undefined, gone };
+}
+
+/** The frames that bring a roster read as `before` up to `after`: removals, then additions. */
+function rosterChanges(
+  channel: string,
+  before: readonly StoredMember[],
+  after: readonly StoredMember[],
+): Frame[] {
+  const beforeIds = new Set(before.map((member) => member.userId));
+  const afterIds = new Set(after.map((member) => member.userId));
+  return [
+    ...before
+      .filter(({ userId }) => !afterIds.has(userId))
+      .map(({ userId }) => memberRemoved(channel, userId)),
+    ...after
+      .filter(({ userId }) => !beforeIds.has(userId))
+      .map((member) => memberAdded(channel, toMember(member))),
+  ];
 }
 
 /**

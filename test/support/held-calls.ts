@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-/** A client's calls held at one point, so a test interleaves two operations deterministically. */
+/** Calls held at one point, so a test interleaves two operations deterministically. */
 export interface HeldCalls {
   /**
-   * Arms a hold on the client's `callNumber`-th call from now (1-based). Start the operation after arming;
+   * Arms a hold on the `callNumber`-th call from now (1-based). Start the operation after arming;
    * `reached` resolves true once that call is held, or false once `settled` resolves first (the operation
    * made fewer calls).
    */
@@ -12,25 +12,20 @@ export interface HeldCalls {
   release(): void;
 }
 
-/** Installs an SDK middleware on `client` that can hold one of its calls. */
-export function holdCalls(client: DynamoDBClient): HeldCalls {
+/** A hold for any kind of call: each call awaits `pass()` before it goes out. */
+export function callHold(): HeldCalls & { pass(): Promise<void> } {
   let seen = 0;
   let holdAt = 0;
   let onReached: () => void = () => {};
   let release: () => void = () => {};
   let released = Promise.resolve();
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      seen += 1;
-      if (seen === holdAt) {
-        onReached();
-        await released;
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'testHeldCalls' },
-  );
   return {
+    async pass() {
+      seen += 1;
+      if (seen !== holdAt) return;
+      onReached();
+      await released;
+    },
     arm(callNumber) {
       seen = 0;
       holdAt = callNumber;
@@ -44,4 +39,17 @@ export function holdCalls(client: DynamoDBClient): HeldCalls {
     },
     release: () => release(),
   };
+}
+
+/** Installs an SDK middleware on `client` that can hold one of its calls. */
+export function holdCalls(client: DynamoDBClient): HeldCalls {
+  const hold = callHold();
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      await hold.pass();
+      return next(args);
+    },
+    { step: 'initialize', name: 'testHeldCalls' },
+  );
+  return hold;
 }

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUpConnections } from '../../../src/gateway/cleanup.js';
 import type { GatewayContext } from '../../../src/gateway/context.js';
-import { connectionsApi } from '../../../src/gateway/management-api.js';
+import { type ConnectionsApi, connectionsApi } from '../../../src/gateway/management-api.js';
 import type { Outcome } from '../../../src/gateway/outcome.js';
 import { socketIdOf } from '../../../src/gateway/socket-id.js';
-import { subscribe } from '../../../src/gateway/subscriptions.js';
+import { subscribe, unsubscribe } from '../../../src/gateway/subscriptions.js';
 import { signChannel } from '../../../src/protocol/index.js';
 import { countSubscription, listChannels, readChannel } from '../../../src/state/channels.js';
 import { putConnection } from '../../../src/state/connections.js';
 import { testApp } from '../../fixtures/apps/items.js';
-import { ConnectionsApiStandIn } from '../../fixtures/gateway/connections-api.js';
+import { ConnectionsApiStandIn, type ReceivedFrame } from '../../fixtures/gateway/connections-api.js';
 import { createStateTable, type TestTable, testClient } from '../../support/dynamodb.js';
-import { type HeldCalls, holdCalls } from '../../support/held-calls.js';
+import { callHold, type HeldCalls, holdCalls } from '../../support/held-calls.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
 let table: TestTable;
@@ -62,8 +62,13 @@ async function connected(appId: string): Promise<string> {
 }
 
 /** `pusher:subscribe` to the presence channel as `userId`, signed as the app's backend would. */
-function subscribeAs(context: GatewayContext, appId: string, connectionId: string, userId: string) {
-  const app = testApp(appId, { maxPresenceMembersPerChannel: 2 });
+function subscribeAs(
+  context: GatewayContext,
+  appId: string,
+  connectionId: string,
+  userId: string,
+  app = testApp(appId, { maxPresenceMembersPerChannel: 2 }),
+) {
   const channelData = JSON.stringify({ user_id: userId });
   const { auth } = signChannel({
     key: app.key,
@@ -75,10 +80,24 @@ function subscribeAs(context: GatewayContext, appId: string, connectionId: strin
   return subscribe(context, app, connectionId, { channel: CHANNEL, auth, channelData });
 }
 
-const rosterIds = (outcome: Outcome): string[] | undefined =>
-  outcome.reply?.event === 'pusher_internal:subscription_succeeded'
-    ? (JSON.parse(outcome.reply.data as string) as { presence: { ids: string[] } }).presence.ids
-    : undefined;
+const refused = (outcome: Outcome) => outcome.reply?.event === 'pusher:subscription_error';
+
+/** The rosters posted to a connection (`subscription_succeeded`), as id lists. */
+const rostersOf = (connectionId: string): string[][] =>
+  standIn
+    .framesOf(connectionId)
+    .filter((frame) => frame.event === 'pusher_internal:subscription_succeeded')
+    .map((frame) => JSON.parse(frame.data as string).presence.ids);
+
+/** `member_added` and `member_removed` posted to a connection, as `<event>:<user id>`. */
+const announcementsTo = (connectionId: string): string[] =>
+  standIn
+    .framesOf(connectionId)
+    .filter((frame) => frame.event.startsWith('pusher_internal:member_'))
+    .map(
+      (frame) =>
+        `${frame.event.slice('pusher_internal:member_'.length)}:${JSON.parse(frame.data as string).user_id}`,
+    );
 
 const memberIds = async (appId: string) =>
   (await readChannel(other.state, appId, CHANNEL, Date.now())).members.map((member) => member.userId).sort();
@@ -111,13 +130,14 @@ describe('presence members at the limit, joining at once', () => {
         () => subscribeAs(other, appId, bob, 'bob'),
       );
 
-      const admitted = [first, second].filter((outcome) => rosterIds(outcome) !== undefined);
-      expect(admitted).toHaveLength(1);
+      expect([first, second].filter(refused)).toHaveLength(1);
       const members = await memberIds(appId);
       expect(members).toHaveLength(2);
-      for (const outcome of admitted) expect(rosterIds(outcome)!.sort()).toEqual(members);
-      const announced = standIn.framesOf(ann).map((frame) => JSON.parse(frame.data as string).user_id);
-      expect(announced).toEqual(members.filter((id) => id !== 'ann'));
+      for (const connectionId of [bob, cat]) {
+        for (const roster of rostersOf(connectionId)) expect(members).toEqual(expect.arrayContaining(roster));
+      }
+      const newcomer = members.find((id) => id !== 'ann');
+      expect(announcementsTo(ann)).toEqual([`added:${newcomer}`]);
       expect(await listChannels(other.state, appId, CHANNEL, Date.now())).toEqual([
         { channel: CHANNEL, subscriptionCount: 2, userCount: 2 },
       ]);
@@ -146,7 +166,7 @@ describe('presence members at the limit, joining at once', () => {
       expect(await listChannels(other.state, appId, CHANNEL, Date.now())).toEqual([
         { channel: CHANNEL, subscriptionCount: 2, userCount: 2 },
       ]);
-      expect(standIn.framesOf(ann).map((frame) => JSON.parse(frame.data as string).user_id)).toEqual(['cat']);
+      expect(announcementsTo(ann)).toEqual(['added:cat']);
     },
   );
 });
@@ -166,9 +186,10 @@ describe('a member count that leaked', () => {
       longAgo,
     );
 
-    const bob = await subscribeAs(other, appId, await connected(appId), 'bob');
+    const bob = await connected(appId);
+    await subscribeAs(other, appId, bob, 'bob');
 
-    expect(rosterIds(bob)?.sort()).toEqual(['ann', 'bob']);
+    expect(rostersOf(bob)).toEqual([['ann', 'bob']]);
     expect(await listChannels(other.state, appId, CHANNEL, Date.now())).toMatchObject([{ userCount: 2 }]);
   });
 
@@ -199,7 +220,7 @@ describe('a subscribe racing the connection going away', () => {
       await subscribeAs(other, appId, ann, 'ann');
       const bob = await connected(appId);
 
-      await interleave(
+      const { first } = await interleave(
         callNumber,
         () => subscribeAs(held, appId, bob, 'bob'),
         async () => {
@@ -207,6 +228,8 @@ describe('a subscribe racing the connection going away', () => {
           await cleanUpConnections(other, [{ connectionId: bob }]);
         },
       );
+      // As `$default` does with connections found gone on the way.
+      await cleanUpConnections(held, first.gone);
 
       const { subscriberConnectionIds } = await readChannel(other.state, appId, CHANNEL, Date.now());
       expect(subscriberConnectionIds).toEqual([ann]);
@@ -216,8 +239,86 @@ describe('a subscribe racing the connection going away', () => {
       ]);
       // Never a member_added left standing: the last word on bob, if any, is member_removed (pusher-js
       // ignores a removal of a member it never saw added, and one more of a removed member).
-      const announced = standIn.framesOf(ann).map((frame) => frame.event);
-      expect(announced.at(-1) ?? 'pusher_internal:member_removed').toBe('pusher_internal:member_removed');
+      expect(announcementsTo(ann).at(-1) ?? 'removed:bob').toBe('removed:bob');
+    },
+  );
+});
+
+/** The `@connections` API with one of its posts held (see `callHold`). */
+function holdingPosts(api: ConnectionsApi) {
+  const hold = callHold();
+  const holding: ConnectionsApi = {
+    post: (connectionId, frame) => hold.pass().then(() => api.post(connectionId, frame)),
+    disconnect: (connectionId) => api.disconnect(connectionId),
+  };
+  return { api: holding, hold };
+}
+
+/**
+ * The members pusher-js shows after these frames, in arrival order: `subscription_succeeded` replaces the
+ * list (`Members.onSubscription`), `member_added` and `member_removed` change it.
+ */
+function membersShown(frames: readonly ReceivedFrame[]): string[] | undefined {
+  let shown: Set<string> | undefined;
+  for (const frame of frames) {
+    if (frame.event === 'pusher_internal:subscription_succeeded') {
+      shown = new Set(JSON.parse(frame.data as string).presence.ids);
+    } else if (frame.event === 'pusher_internal:member_added') {
+      shown?.add(JSON.parse(frame.data as string).user_id);
+    } else if (frame.event === 'pusher_internal:member_removed') {
+      shown?.delete(JSON.parse(frame.data as string).user_id);
+    }
+  }
+  return shown && [...shown].sort();
+}
+
+describe('the roster a new presence member receives', () => {
+  const changes = {
+    joins: async (appId: string) => {
+      await subscribeAs(other, appId, await connected(appId), 'dan', testApp(appId));
+    },
+    leaves: async (appId: string, leaver: string) => {
+      await unsubscribe(other, appId, leaver, CHANNEL);
+    },
+  };
+  it.each([
+    ['joins', 1],
+    ['joins', 2],
+    ['joins', 3],
+    ['joins', 4],
+    ['leaves', 1],
+    ['leaves', 2],
+    ['leaves', 3],
+    ['leaves', 4],
+  ] as const)(
+    'ends on the channel members when another user %s before post %i of the subscribe',
+    async (change, postNumber) => {
+      const appId = `app-${randomUUID()}`;
+      const app = testApp(appId);
+      const ann = await connected(appId);
+      await subscribeAs(other, appId, ann, 'ann', app);
+      const cat = await connected(appId);
+      await subscribeAs(other, appId, cat, 'cat', app);
+      const bob = await connected(appId);
+      const posts = holdingPosts(other.connections);
+
+      const armed = posts.hold.arm(postNumber);
+      // API Gateway sends the route response when the Lambda returns: after the frames posted until then.
+      let postedBeforeReturn = 0;
+      const subscribing = subscribeAs({ ...other, connections: posts.api }, appId, bob, 'bob', app).then(
+        (outcome) => {
+          postedBeforeReturn = standIn.framesOf(bob).length;
+          return outcome;
+        },
+      );
+      await armed.reached(subscribing);
+      await changes[change](appId, cat);
+      posts.hold.release();
+      const { reply } = await subscribing;
+
+      const received = standIn.framesOf(bob);
+      if (reply) received.splice(postedBeforeReturn, 0, reply as ReceivedFrame);
+      expect(membersShown(received)).toEqual(await memberIds(appId));
     },
   );
 });
