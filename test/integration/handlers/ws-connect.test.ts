@@ -89,9 +89,16 @@ describe('WebSocket $connect and the greeter', () => {
     {
       why: 'an unsupported protocol',
       key: 'app-1-key',
-      query: { protocol: '6' },
+      query: { protocol: '3' },
       code: 4007,
       message: 'Unsupported protocol version',
+    },
+    {
+      why: 'a malformed protocol version',
+      key: 'app-1-key',
+      query: { protocol: 'v7' },
+      code: 4006,
+      message: 'Invalid version string format',
     },
   ])(
     'refuses $why with pusher:error $code, then closes the connection, recording nothing',
