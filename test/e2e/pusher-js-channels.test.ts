@@ -189,8 +189,9 @@ describe('pusher-js channels on the local stack', () => {
     await bobTab1.subscribePresence(channel);
     const secondTab = await bobTab2.subscribePresence(channel);
     const daveJoined = nextEvent(aliceChannel, 'pusher:member_added', 'dave joining');
+    const daveJoinedSecondTab = nextEvent(secondTab, 'pusher:member_added', 'dave joining, to bob');
     await dave.subscribePresence(channel);
-    await daveJoined;
+    await Promise.all([daveJoined, daveJoinedSecondTab]);
 
     expect(secondTab.members.count).toBe(3);
     expect(added).toEqual([member('bob', 'Bob'), member('dave', 'Dave')]);
