@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { createAppResolver } from '../src/apps/resolver.js';
 import { handleMessage } from '../src/gateway/default-route.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { encodeFrame } from '../src/gateway/frames.js';
@@ -6,6 +7,7 @@ import { createGatewayRuntime } from '../src/gateway/runtime.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
 
 const runtime = createGatewayRuntime('pusher-ws-default');
+const resolver = createAppResolver({ config: runtime.config.base, logger: runtime.logger });
 
 /**
  * WebSocket `$default` route: every client message (`pusher:ping`, `pusher:subscribe`, ...). The answer to
@@ -15,6 +17,6 @@ export const handler = middy<WsProxyEvent, { statusCode: 200; body?: string }>()
   .use(lambdaContextLogging(runtime.logger))
   .handler(async (event) => {
     const context = runtime.contextAt(runtime.endpointOf(event.requestContext));
-    const reply = await handleMessage(context, runtime.resolver, event);
+    const reply = await handleMessage(context, resolver, event);
     return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: encodeFrame(reply) };
   });

@@ -39,6 +39,7 @@ export {
   decideWebSocketConnect,
   PUSHER_PROTOCOL_VERSION,
   REFUSAL_CODE_OF,
+  SUPPORTED_PROTOCOL_VERSIONS,
 } from './authorizers/websocket-connect.js';
 export type { AppCacheConfig, AppStoreConfig, Config } from './config/config.js';
 export { loadConfig } from './config/config.js';
@@ -174,7 +175,7 @@ export type { ChannelAttributes, PublishOutcome } from './publish/publish.js';
 export { publishEvents } from './publish/publish.js';
 export { terminateUserConnections } from './publish/terminate.js';
 export type { ChannelCounts, ChannelSnapshot, StoredMember } from './state/channels.js';
-export { listChannels, readChannel } from './state/channels.js';
+export { listChannels, MEMBER_RECOUNT_GRACE_MS, readChannel } from './state/channels.js';
 export type { Admission, ConnectionCounterSettings } from './state/connection-counter.js';
 export {
   admitConnection,

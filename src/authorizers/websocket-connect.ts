@@ -8,7 +8,15 @@ import { REFUSAL_CODES, type RefusalCode } from '../gateway/frames.js';
 /** The protocol version this server speaks (pusher-js sends `protocol=7`). */
 export const PUSHER_PROTOCOL_VERSION = '7';
 
-export type ConnectRefusal = 'missing-key' | 'unknown-key' | 'app-disabled' | 'unsupported-protocol';
+/** The protocol versions accepted: Pusher's current 7 and those before it that Pusher still serves (1–3 not). */
+export const SUPPORTED_PROTOCOL_VERSIONS = { min: 4, max: 7 } as const;
+
+export type ConnectRefusal =
+  | 'missing-key'
+  | 'unknown-key'
+  | 'app-disabled'
+  | 'invalid-protocol'
+  | 'unsupported-protocol';
 
 export type ConnectDecision =
   | { readonly allow: true; readonly app: App }
@@ -27,6 +35,7 @@ export type ConnectAuthorizerContext =
 export const REFUSAL_CODE_OF: Readonly<Record<Exclude<ConnectRefusal, 'missing-key'>, RefusalCode>> = {
   'unknown-key': REFUSAL_CODES.unknownApp,
   'app-disabled': REFUSAL_CODES.appDisabled,
+  'invalid-protocol': REFUSAL_CODES.invalidProtocol,
   'unsupported-protocol': REFUSAL_CODES.unsupportedProtocol,
 };
 
@@ -41,20 +50,27 @@ export async function decideWebSocketConnect(
 ): Promise<ConnectDecision> {
   const appKey = query?.appKey || undefined;
   if (!appKey) return { allow: false, reason: 'missing-key', appKey };
-  const protocol = query?.protocol;
-  if (protocol !== undefined && protocol !== PUSHER_PROTOCOL_VERSION) {
-    return { allow: false, reason: 'unsupported-protocol', appKey };
-  }
+  const protocol = protocolProblem(query?.protocol);
+  if (protocol !== undefined) return { allow: false, reason: protocol, appKey };
   const app = await resolver.byKey(appKey);
   if (!app) return { allow: false, reason: 'unknown-key', appKey };
   if (!app.enabled) return { allow: false, reason: 'app-disabled', appKey };
   return { allow: true, app };
 }
 
+/** What is wrong with the `protocol` query parameter; undefined when it is absent or supported. */
+function protocolProblem(protocol: string | undefined): ConnectRefusal | undefined {
+  if (protocol === undefined) return undefined;
+  if (!/^[0-9]{1,3}$/.test(protocol)) return 'invalid-protocol';
+  const version = Number(protocol);
+  const { min, max } = SUPPORTED_PROTOCOL_VERSIONS;
+  return version >= min && version <= max ? undefined : 'unsupported-protocol';
+}
+
 /**
  * The IAM policy answer for a decision, scoped to the `$connect` method ARN. A refused client is allowed in,
  * marked with its refusal code: a failed upgrade would only make pusher-js retry forever, while a
- * `pusher:error` 4001/4003/4007 posted by the greeter makes it stop. Only a request without a key is denied:
+ * `pusher:error` 4001/4003/4006/4007 posted by the greeter makes it stop. Only a request without a key is denied:
  * pusher-js always sends one (API Gateway already answers 401 without invoking anything when the identity
  * source is missing), so there is no Pusher client to tell.
  */

@@ -27,27 +27,31 @@ const CHANNEL_CONCURRENCY = 8;
  * Takes a subscription off a channel after the connection's own set no longer has it: the subscriber item,
  * the presence member (a user whose last connection leaves is announced to the others with
  * `member_removed`) and the channel index counts. Returns the connections found gone while announcing.
- * Does nothing when the subscriber item is already gone, so it is safe to repeat.
+ * Each part is undone by whoever finds it still there, so it is safe to repeat. `presenceUserId` names the
+ * member when the caller knows it (the subscriber item, which also tells, may be gone already).
  */
 export async function leaveChannel(
   context: GatewayContext,
   appId: string,
   channel: string,
   connectionId: string,
+  presenceUserId?: string,
 ): Promise<GoneConnection[]> {
   const { state } = context;
   const subscriber = await deleteSubscriber(state, appId, channel, connectionId);
-  if (!subscriber.existed) return [];
-  const userId = subscriber.userId;
+  const userId = subscriber.userId ?? presenceUserId;
+  if (!subscriber.existed && userId === undefined) return [];
   const userLeft =
     userId !== undefined && (await leavePresence(state, appId, channel, userId, connectionId)).lastConnection;
-  await countSubscription(
-    state,
-    appId,
-    channel,
-    { subscriptions: -1, users: userLeft ? -1 : 0, maxUsers: UNLIMITED },
-    context.now(),
-  );
+  if (subscriber.existed || userLeft) {
+    await countSubscription(
+      state,
+      appId,
+      channel,
+      { subscriptions: subscriber.existed ? -1 : 0, users: userLeft ? -1 : 0, maxUsers: UNLIMITED },
+      context.now(),
+    );
+  }
   if (!userLeft) return [];
   const { subscriberConnectionIds } = await readChannel(state, appId, channel, context.now());
   const { gone } = await postToAll(

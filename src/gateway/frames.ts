@@ -14,6 +14,7 @@ export const REFUSAL_CODES = {
   unknownApp: 4001,
   appDisabled: 4003,
   overConnectionQuota: 4004,
+  invalidProtocol: 4006,
   unsupportedProtocol: 4007,
 } as const;
 
@@ -24,6 +25,7 @@ const REFUSAL_MESSAGES: Record<RefusalCode, string> = {
   4001: 'Application does not exist',
   4003: 'Application disabled',
   4004: 'Application is over connection quota',
+  4006: 'Invalid version string format',
   4007: 'Unsupported protocol version',
 };
 

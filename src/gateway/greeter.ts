@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ConfigError } from '../errors.js';
+import type { StructuredLogger } from '../observability/logger.js';
 import { invokeAsynchronously } from './async-invoke.js';
 import { cleanUpConnections } from './cleanup.js';
+import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { connectionEstablished, type Frame, isRefusalCode, type RefusalCode, refusal } from './frames.js';
 import type { DeliveryOutcome } from './management-api.js';
@@ -29,6 +32,25 @@ export function lambdaGreeterInvoker(client: LambdaClient, functionName: string)
   return { invoke: (request) => invokeAsynchronously(client, functionName, request) };
 }
 
+/**
+ * The greeter `$connect` starts: the configured function (`GREETER_FUNCTION_NAME`, required), through a
+ * Lambda client with bounded timeouts. Its endpoint comes from the SDK's sources: `AWS_ENDPOINT_URL_LAMBDA`
+ * points it at serverless-offline locally.
+ */
+export function configuredGreeterInvoker(
+  config: Pick<GatewayConfig, 'greeterFunctionName' | 'region'>,
+): GreeterInvoker {
+  if (config.greeterFunctionName === undefined) {
+    throw new ConfigError('GREETER_FUNCTION_NAME', 'required by $connect');
+  }
+  const client = new LambdaClient({
+    region: config.region,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+  });
+  return lambdaGreeterInvoker(client, config.greeterFunctionName);
+}
+
 export function parseGreetingRequest(payload: unknown): GreetingRequest | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
   const { connectionId, apiId, stage, refusal: code } = payload as Record<string, unknown>;
@@ -44,9 +66,11 @@ export interface GreeterOptions {
    * opened the connection that `$connect` accepted. Past it, the client is taken to have left.
    */
   readonly retryForMs: number;
+  /** Waits between tries (the context's clock measures `retryForMs`). */
+  readonly sleep: (ms: number) => Promise<unknown>;
 }
 
-export const GREETER_DEFAULTS: GreeterOptions = Object.freeze({ retryForMs: 2_000 });
+export const GREETER_DEFAULTS: GreeterOptions = Object.freeze({ retryForMs: 2_000, sleep });
 
 const FIRST_RETRY_DELAY_MS = 25;
 const MAX_RETRY_DELAY_MS = 250;
@@ -90,7 +114,37 @@ async function postOnceOpen(
     if ((await context.connections.post(connectionId, frame)) === 'delivered') return 'delivered';
     const left = deadline - context.now();
     if (left <= 0) return 'gone';
-    await sleep(Math.min(delay, left));
+    await options.sleep(Math.min(delay, left));
     delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+  }
+}
+
+export interface GreetingInvocationDeps {
+  readonly logger: StructuredLogger;
+  /** The context posting through the `@connections` API of the request's stage. */
+  contextFor(request: GreetingRequest): GatewayContext;
+}
+
+/**
+ * One greeter invocation, from the payload `$connect` sent. It never throws: Lambda would retry a failed
+ * asynchronous invocation a minute later, long after pusher-js gave up waiting. An invalid payload or a
+ * failure is logged and named in the result.
+ */
+export async function greetInvocation(
+  deps: GreetingInvocationDeps,
+  payload: unknown,
+): Promise<GreetingOutcome | 'invalid' | 'failed'> {
+  const request = parseGreetingRequest(payload);
+  if (request === undefined) {
+    deps.logger.error('invalid greeting request', { payload: JSON.stringify(payload)?.slice(0, 500) });
+    return 'invalid';
+  }
+  try {
+    const outcome = await greet(deps.contextFor(request), request);
+    deps.logger.info('greeting', { connectionId: request.connectionId, refusal: request.refusal, outcome });
+    return outcome;
+  } catch (error) {
+    deps.logger.error('greeting failed', { connectionId: request.connectionId, error: String(error) });
+    return 'failed';
   }
 }

@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type AppResolver, createAppResolver } from '../apps/resolver.js';
 import { createRateLimiter } from '../limits/index.js';
 import { createLogger } from '../observability/logger.js';
 import { createStateTableClient, type StateTable } from '../state/table.js';
@@ -9,14 +8,13 @@ import type { WsRequestContext } from './events.js';
 import { connectionsApi } from './management-api.js';
 
 /**
- * What a WebSocket handler module builds once, at cold start, and shares across invocations (and, on Lambda
- * Managed Instances, across concurrent ones): configuration, logger, app resolver with its cache, state table
- * client. Nothing in it belongs to one request.
+ * What every WebSocket handler module builds once, at cold start, and shares across invocations (and, on
+ * Lambda Managed Instances, across concurrent ones): configuration, logger, state table client. Nothing in it
+ * belongs to one request. The handlers that read apps (`$connect`, `$default`) add an app resolver.
  */
 export interface GatewayRuntime {
   readonly config: GatewayConfig;
   readonly logger: Logger;
-  readonly resolver: AppResolver;
   readonly state: StateTable;
   /** The context of one invocation, posting through the `@connections` API at `endpoint`. */
   contextAt(endpoint: string): GatewayContext;
@@ -35,7 +33,6 @@ export function createGatewayRuntime(serviceName: string): GatewayRuntime {
   return {
     config,
     logger,
-    resolver: createAppResolver({ config: config.base, logger }),
     state,
     contextAt: (endpoint) => ({
       state,

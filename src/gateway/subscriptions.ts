@@ -10,19 +10,26 @@ import {
 } from '../protocol/index.js';
 import {
   countSubscription,
-  deleteSubscriber,
   joinPresence,
-  leavePresence,
+  joinPresentMember,
   putSubscriber,
   readChannel,
+  recountMembers,
   type StoredMember,
 } from '../state/channels.js';
-import { addChannel, removeChannel, type SubscriptionRequirement } from '../state/connections.js';
-import { cleanUpConnections, leaveChannel } from './cleanup.js';
+import {
+  addChannel,
+  removeChannel,
+  type SubscriptionRequirement,
+  stillSubscribed,
+} from '../state/connections.js';
+import { type GoneConnection, leaveChannel } from './cleanup.js';
 import type { GatewayContext } from './context.js';
 import {
+  type Frame,
   type Member,
   memberAdded,
+  memberRemoved,
   presenceSubscriptionSucceeded,
   subscriptionError,
   subscriptionSucceeded,
@@ -126,7 +133,7 @@ async function subscribeTo(
   presenceMember?: StoredMember,
 ): Promise<Outcome> {
   const { state } = context;
-  const added = await addChannel(state, connectionId, channel, requirement);
+  const added = await addChannel(state, connectionId, channel, requirement, context.now());
   switch (added.kind) {
     case 'no-connection':
       return UNKNOWN_CONNECTION;
@@ -147,13 +154,81 @@ async function subscribeTo(
           userId: added.connection.user!.userId,
           userInfoJson: added.connection.user!.userInfoJson,
         });
-  const now = context.now();
-  await putSubscriber(state, app.id, channel, connectionId, member?.userId, now);
   if (member === undefined) {
-    await countSubscription(state, app.id, channel, { subscriptions: 1, users: 0, maxUsers: UNLIMITED }, now);
-    return replyWith(subscriptionSucceeded(channel));
+    // Counted before the subscriber item is written: whoever deletes that item takes the count back.
+    const change = { subscriptions: 1, users: 0, maxUsers: UNLIMITED } as const;
+    await countSubscription(state, app.id, channel, change, context.now());
+    await putSubscriber(state, app.id, channel, connectionId, undefined, context.now());
+    const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, undefined);
+    return undone ?? replyWith(subscriptionSucceeded(channel));
   }
   return joinPresenceChannel(context, app, connectionId, channel, member);
+}
+
+/**
+ * After a subscribe's last write: undefined while the connection still holds the subscription, else the
+ * outcome of undoing what the subscribe wrote (a `$disconnect` or unsubscribe ran meanwhile and found
+ * nothing yet to clean up). `leaveChannel` is idempotent, so a cleanup that did see it does no harm.
+ */
+async function undoUnlessStillSubscribed(
+  context: GatewayContext,
+  appId: string,
+  connectionId: string,
+  channel: string,
+  presenceUserId: string | undefined,
+): Promise<Outcome | undefined> {
+  if (await stillSubscribed(context.state, connectionId, channel)) return undefined;
+  return {
+    reply: undefined,
+    gone: await leaveChannel(context, appId, channel, connectionId, presenceUserId),
+  };
+}
+
+/**
+ * Makes the connection one of the member's and records it as a subscriber: a new member takes room under
+ * the member limit before it is written (so no roster lists a member that is then refused), another
+ * connection of a present user needs none. A full channel is recounted once (a leaked count must not block
+ * it). Counts come before the items they belong to: whoever deletes an item takes its count back. Returns
+ * whether the user is new to the channel, or undefined when the channel is full.
+ */
+async function admitMember(
+  context: GatewayContext,
+  app: App,
+  channel: string,
+  member: StoredMember,
+  connectionId: string,
+): Promise<{ readonly firstConnection: boolean } | undefined> {
+  const { state } = context;
+  const count = (subscriptions: 1 | 0 | -1, users: 1 | 0 | -1) =>
+    countSubscription(
+      state,
+      app.id,
+      channel,
+      { subscriptions, users, maxUsers: app.maxPresenceMembersPerChannel },
+      context.now(),
+    );
+  const subscribe = () => putSubscriber(state, app.id, channel, connectionId, member.userId, context.now());
+  const reserved =
+    (await count(1, 1)) ||
+    ((await recountMembers(state, app.id, channel, context.now())) && (await count(1, 1)));
+  if (!reserved) {
+    if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
+      return undefined;
+    await count(1, 0);
+    await subscribe();
+    return { firstConnection: false };
+  }
+  let subscribed = false;
+  try {
+    await subscribe();
+    subscribed = true;
+    const joined = await joinPresence(state, app.id, channel, member, connectionId, context.now());
+    if (!joined.firstConnection) await count(0, -1);
+    return joined;
+  } catch (error) {
+    await count(subscribed ? 0 : -1, -1);
+    throw error;
+  }
 }
 
 async function joinPresenceChannel(
@@ -164,23 +239,25 @@ async function joinPresenceChannel(
   member: StoredMember,
 ): Promise<Outcome> {
   const { state } = context;
-  const { firstConnection } = await joinPresence(state, app.id, channel, member, connectionId, context.now());
-  const counted = await countSubscription(
-    state,
-    app.id,
-    channel,
-    { subscriptions: 1, users: firstConnection ? 1 : 0, maxUsers: app.maxPresenceMembersPerChannel },
-    context.now(),
-  );
-  if (!counted) {
-    await leavePresence(state, app.id, channel, member.userId, connectionId);
-    await deleteSubscriber(state, app.id, channel, connectionId);
+  const admitted = await admitMember(context, app, channel, member, connectionId);
+  if (admitted === undefined) {
     await removeChannel(state, connectionId, channel);
     const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
     return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
   }
-  let snapshot = await readChannel(state, app.id, channel, context.now());
-  if (firstConnection) {
+  const subscription = { appId: app.id, channel };
+  // The roster is posted, not answered as the route response (sent only when the Lambda returns): a
+  // member_added or member_removed another Lambda posts meanwhile would reach pusher-js first, and the
+  // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
+  const snapshot = await readChannel(state, app.id, channel, context.now());
+  const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember));
+  if ((await context.connections.post(connectionId, roster)) === 'gone') {
+    // Gone before it could be announced: its `$disconnect` may have run before the member was written.
+    const found = await leaveChannel(context, app.id, channel, connectionId, member.userId);
+    return { reply: undefined, gone: [...found, { connectionId, subscription }] };
+  }
+  const gone: GoneConnection[] = [];
+  if (admitted.firstConnection) {
     const others = snapshot.subscriberConnectionIds.filter((id) => id !== connectionId);
     const added = await postToAll(
       context.connections,
@@ -188,18 +265,63 @@ async function joinPresenceChannel(
       memberAdded(channel, toMember(member)),
       context.logger,
     );
-    if (added.gone.length > 0) {
-      // Before the roster is answered: it must not list members whose removal the subscriber is not yet
-      // subscribed to hear (pusher-js ignores member_removed until subscription_succeeded).
-      const subscription = { appId: app.id, channel };
-      await cleanUpConnections(
-        context,
-        added.gone.map((id) => ({ connectionId: id, subscription })),
-      );
-      snapshot = await readChannel(state, app.id, channel, context.now());
+    gone.push(...added.gone.map((id) => ({ connectionId: id, subscription })));
+  }
+  // Checked after member_added went out: a `$disconnect` that cleaned up before it may have announced the
+  // removal first, which the others' rosters must not end on.
+  const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, member.userId);
+  if (undone !== undefined) {
+    gone.push(...undone.gone);
+    if (admitted.firstConnection) gone.push(...(await announceIfGone(context, app.id, channel, member)));
+    return { reply: undefined, gone };
+  }
+  const now = await readChannel(state, app.id, channel, context.now());
+  for (const frame of rosterChanges(channel, snapshot.members, now.members)) {
+    if ((await context.connections.post(connectionId, frame)) === 'gone') {
+      return { reply: undefined, gone: [...gone, { connectionId, subscription }] };
     }
   }
-  return replyWith(presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember)));
+  return { reply: undefined, gone };
+}
+
+/** The frames that bring a roster read as `before` up to `after`: removals, then additions. */
+function rosterChanges(
+  channel: string,
+  before: readonly StoredMember[],
+  after: readonly StoredMember[],
+): Frame[] {
+  const beforeIds = new Set(before.map((member) => member.userId));
+  const afterIds = new Set(after.map((member) => member.userId));
+  return [
+    ...before
+      .filter(({ userId }) => !afterIds.has(userId))
+      .map(({ userId }) => memberRemoved(channel, userId)),
+    ...after
+      .filter(({ userId }) => !beforeIds.has(userId))
+      .map((member) => memberAdded(channel, toMember(member))),
+  ];
+}
+
+/**
+ * Tells the channel's subscribers `member_removed` when the member has no connection left: after a withdrawn
+ * `member_added`, whether or not a cleanup announced it already (pusher-js ignores a removal of a member it
+ * does not know, so a repeat is harmless). Returns the connections found gone.
+ */
+async function announceIfGone(
+  context: GatewayContext,
+  appId: string,
+  channel: string,
+  member: StoredMember,
+): Promise<GoneConnection[]> {
+  const snapshot = await readChannel(context.state, appId, channel, context.now());
+  if (snapshot.members.some(({ userId }) => userId === member.userId)) return [];
+  const removed = await postToAll(
+    context.connections,
+    snapshot.subscriberConnectionIds,
+    memberRemoved(channel, member.userId),
+    context.logger,
+  );
+  return removed.gone.map((id) => ({ connectionId: id, subscription: { appId, channel } }));
 }
 
 async function roster(context: GatewayContext, appId: string, channel: string): Promise<Member[]> {

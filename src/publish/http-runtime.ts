@@ -1,8 +1,8 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { createAppResolver } from '../apps/resolver.js';
 import { readNumber, readVariable } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { createGatewayRuntime } from '../gateway/runtime.js';
-import { createRateLimiter } from '../limits/index.js';
 import { CounterMetrics } from '../observability/metrics.js';
 import { FAN_OUT_DEFAULTS, type FanOutOptions } from './fan-out.js';
 import { lambdaFanOutDispatcher } from './fan-out-worker.js';
@@ -25,14 +25,11 @@ export function httpApiHandlerFromEnv(
   if (endpoint === undefined) {
     throw new ConfigError('WEBSOCKET_API_ENDPOINT', 'required by the HTTP API routes');
   }
+  const context = runtime.contextAt(endpoint);
   return httpApiHandler({
-    context: runtime.contextAt(endpoint),
-    resolver: runtime.resolver,
-    rateLimiter: createRateLimiter({
-      client: runtime.state.client,
-      tableName: runtime.state.tableName,
-      logger: runtime.logger,
-    }),
+    context,
+    resolver: createAppResolver({ config: runtime.config.base, logger: runtime.logger }),
+    rateLimiter: context.rateLimiter,
     metrics: new CounterMetrics(serviceName),
     fanOut: fanOutOptions(env, runtime.config.region),
   });

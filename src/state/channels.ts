@@ -1,11 +1,12 @@
 import {
   type AttributeValue,
   DeleteItemCommand,
+  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
-import { MEMBER_PREFIX, SUBSCRIBER_PREFIX, stateKeys } from './keys.js';
+import { type ItemKey, MEMBER_PREFIX, SUBSCRIBER_PREFIX, stateKeys } from './keys.js';
 import { expiresAt, queryAll, type StateTable, unlessConditionFails } from './table.js';
 
 /** A presence member as stored: one item per user per channel, with the set of its connections. */
@@ -31,6 +32,14 @@ export interface ChannelCounts {
 }
 
 const CONNECTIONS = 'connections';
+/** On a channel index entry: when (epoch ms) a member was last counted in. */
+const USERS_ADDED_AT = 'usersAddedAt';
+
+/**
+ * How long a member count may belong to a subscribe still on its way (counted, member not written yet):
+ * longer than the `$default` Lambda's timeout (10 s), so a recount never drops a count in use.
+ */
+export const MEMBER_RECOUNT_GRACE_MS = 30_000;
 
 /** Records the connection as a subscriber of the channel (with its presence user), for fan-out. */
 export async function putSubscriber(
@@ -66,9 +75,39 @@ export async function deleteSubscriber(
   return { existed: Attributes !== undefined, userId: Attributes?.userId?.S };
 }
 
+/** The condition a write puts on an item that may be past its `expiresAt` but not yet swept: live only. */
+const LIVE_OR_ABSENT = '(attribute_not_exists(pk) OR #expiresAt > :now)';
+const EXPIRED = '#expiresAt <= :now';
+const nowSeconds = (nowMs: number) => ({ N: String(Math.floor(nowMs / 1000)) });
+
+/** The write that adds a connection to a member item and refreshes its `user_info` and `expiresAt`. */
+function memberUpdate(member: StoredMember, connectionId: string, nowMs: number) {
+  const values: Record<string, AttributeValue> = {
+    ':connection': { SS: [connectionId] },
+    ':expiresAt': { N: String(expiresAt(nowMs)) },
+    ':now': nowSeconds(nowMs),
+  };
+  let update = 'ADD #connections :connection SET #expiresAt = :expiresAt';
+  if (member.userInfoJson === undefined) update += ' REMOVE #userInfo';
+  else {
+    update += ', #userInfo = :userInfo';
+    values[':userInfo'] = { S: member.userInfoJson };
+  }
+  return {
+    UpdateExpression: update,
+    ExpressionAttributeNames: {
+      '#connections': CONNECTIONS,
+      '#expiresAt': 'expiresAt',
+      '#userInfo': 'userInfo',
+    },
+    ExpressionAttributeValues: values,
+  };
+}
+
 /**
  * Adds a connection to a presence member (creating the member); `firstConnection` tells whether the user
- * was absent before, i.e. whether the channel gains a member. The latest `user_info` wins.
+ * was absent before, i.e. whether the channel gains a member. The latest `user_info` wins. A member item
+ * past its `expiresAt` (left by dead connections, not swept yet) counts as absent and is replaced.
  */
 export async function joinPresence(
   table: StateTable,
@@ -78,36 +117,74 @@ export async function joinPresence(
   connectionId: string,
   nowMs: number,
 ): Promise<{ readonly firstConnection: boolean }> {
-  const values: Record<string, AttributeValue> = {
-    ':connection': { SS: [connectionId] },
-    ':expiresAt': { N: String(expiresAt(nowMs)) },
-  };
-  let update = 'ADD #connections :connection SET #expiresAt = :expiresAt';
-  if (member.userInfoJson === undefined) update += ' REMOVE #userInfo';
-  else {
-    update += ', #userInfo = :userInfo';
-    values[':userInfo'] = { S: member.userInfoJson };
+  const key = stateKeys.member(appId, channel, member.userId);
+  const update = memberUpdate(member, connectionId, nowMs);
+  // Twice at most: a replaced expired item is live, so the second update cannot meet it.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const joined = await unlessConditionFails(
+      table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: key,
+          ...update,
+          ConditionExpression: LIVE_OR_ABSENT,
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    // `leavePresence` never leaves a member item without connections, so an item there means a present user.
+    if (joined) return { firstConnection: (joined.Attributes?.[CONNECTIONS]?.SS ?? []).length === 0 };
+    const item: Record<string, AttributeValue> = {
+      ...key,
+      [CONNECTIONS]: { SS: [connectionId] },
+      expiresAt: update.ExpressionAttributeValues[':expiresAt']!,
+    };
+    if (member.userInfoJson !== undefined) item.userInfo = { S: member.userInfoJson };
+    const replaced = await unlessConditionFails(
+      table.client.send(
+        new PutItemCommand({
+          TableName: table.tableName,
+          Item: item,
+          ConditionExpression: EXPIRED,
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
+          ExpressionAttributeValues: { ':now': nowSeconds(nowMs) },
+        }),
+      ),
+    );
+    if (replaced) return { firstConnection: true };
   }
-  const { Attributes } = await table.client.send(
-    new UpdateItemCommand({
-      TableName: table.tableName,
-      Key: stateKeys.member(appId, channel, member.userId),
-      UpdateExpression: update,
-      ExpressionAttributeNames: {
-        '#connections': CONNECTIONS,
-        '#expiresAt': 'expiresAt',
-        '#userInfo': 'userInfo',
-      },
-      ExpressionAttributeValues: values,
-      ReturnValues: 'UPDATED_OLD',
-    }),
-  );
-  return { firstConnection: (Attributes?.[CONNECTIONS]?.SS ?? []).length === 0 };
+  throw new Error(`presence member ${member.userId} of ${channel} could not be written`);
 }
 
 /**
- * Takes a connection off a presence member; `lastConnection` tells whether the user left the channel, in
- * which case the member item goes too (unless a new connection of the user came in meanwhile).
+ * Adds a connection to a presence member only if the user is present (a live member item): another
+ * connection of a present user needs no room under the member limit. False when the user is absent.
+ */
+export async function joinPresentMember(
+  table: StateTable,
+  appId: string,
+  channel: string,
+  member: StoredMember,
+  connectionId: string,
+  nowMs: number,
+): Promise<boolean> {
+  const joined = await unlessConditionFails(
+    table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: stateKeys.member(appId, channel, member.userId),
+        ...memberUpdate(member, connectionId, nowMs),
+        ConditionExpression: 'attribute_exists(#connections) AND #expiresAt > :now',
+      }),
+    ),
+  );
+  return joined !== undefined;
+}
+
+/**
+ * Takes a connection off a presence member; `lastConnection` tells whether the user left the channel. The
+ * last connection deletes the member item in the same write that decides it is the last, so a join racing
+ * the leave either finds the user present (and the leave then is not the last) or finds the user gone.
  */
 export async function leavePresence(
   table: StateTable,
@@ -117,46 +194,56 @@ export async function leavePresence(
   connectionId: string,
 ): Promise<{ readonly lastConnection: boolean }> {
   const key = stateKeys.member(appId, channel, userId);
-  const left = await unlessConditionFails(
-    table.client.send(
-      new UpdateItemCommand({
-        TableName: table.tableName,
-        Key: key,
-        UpdateExpression: 'DELETE #connections :connection',
-        ConditionExpression: 'contains(#connections, :id)',
-        ExpressionAttributeNames: { '#connections': CONNECTIONS },
-        ExpressionAttributeValues: { ':connection': { SS: [connectionId] }, ':id': { S: connectionId } },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  // Not one of the member's connections (already taken off): this call made no one leave.
-  if (left === undefined) return { lastConnection: false };
-  if ((left.Attributes?.[CONNECTIONS]?.SS ?? []).length > 0) return { lastConnection: false };
-  await unlessConditionFails(
-    table.client.send(
-      new DeleteItemCommand({
-        TableName: table.tableName,
-        Key: key,
-        ConditionExpression: 'attribute_not_exists(#connections)',
-        ExpressionAttributeNames: { '#connections': CONNECTIONS },
-      }),
-    ),
-  );
-  return { lastConnection: true };
+  const names = { '#connections': CONNECTIONS };
+  const id = { ':id': { S: connectionId }, ':one': { N: '1' } };
+  // Each pair of writes fails only when a join or leave of the same user changed the set in between.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const deleted = await unlessConditionFails(
+      table.client.send(
+        new DeleteItemCommand({
+          TableName: table.tableName,
+          Key: key,
+          ConditionExpression: 'contains(#connections, :id) AND size(#connections) = :one',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: id,
+        }),
+      ),
+    );
+    if (deleted) return { lastConnection: true };
+    const removed = await unlessConditionFails(
+      table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: key,
+          UpdateExpression: 'DELETE #connections :connection',
+          ConditionExpression: 'contains(#connections, :id) AND size(#connections) > :one',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...id, ':connection': { SS: [connectionId] } },
+        }),
+      ),
+    );
+    if (removed) return { lastConnection: false };
+    const { Item } = await table.client.send(
+      new GetItemCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+    );
+    // Not one of the member's connections (already taken off): this call made no one leave.
+    if (!(Item?.[CONNECTIONS]?.SS ?? []).includes(connectionId)) return { lastConnection: false };
+  }
+  throw new Error(`presence member ${userId} of ${channel} kept changing while ${connectionId} left`);
 }
 
 /**
- * Updates the app's channel index by one subscription (`+1` or `-1`) and, on presence channels, by a
- * member. A member joining (`users: 1`) is refused, and nothing is counted, when the channel already has
- * `maxUsers`: the check and the count are one atomic write, so concurrent joins never overshoot. An entry
- * whose subscriptions reach 0 is removed. Returns false only for a refused member.
+ * Updates the app's channel index by subscriptions and, on presence channels, by members. A member joining
+ * (`users: 1`) is refused, and nothing is counted, when the channel already has `maxUsers`: the check and
+ * the count are one atomic write. An entry past its `expiresAt` (not swept yet) counts as absent: it is
+ * replaced, or deleted by a decrement. An entry whose subscriptions reach 0 is removed. Returns false only
+ * for a refused member.
  */
 export async function countSubscription(
   table: StateTable,
   appId: string,
   channel: string,
-  change: { readonly subscriptions: 1 | -1; readonly users: 1 | 0 | -1; readonly maxUsers: number },
+  change: { readonly subscriptions: 1 | 0 | -1; readonly users: 1 | 0 | -1; readonly maxUsers: number },
   nowMs: number,
 ): Promise<boolean> {
   if (change.users > 0 && !(change.maxUsers >= 1)) return false;
@@ -165,19 +252,25 @@ export async function countSubscription(
   const values: Record<string, AttributeValue> = {
     ':subscriptions': { N: String(change.subscriptions) },
     ':expiresAt': { N: String(expiresAt(nowMs)) },
+    ':now': nowSeconds(nowMs),
   };
   let update = 'ADD #subscriptions :subscriptions';
-  let condition: string | undefined;
+  let condition = LIVE_OR_ABSENT;
   if (change.users !== 0) {
     names['#users'] = 'userCount';
     values[':users'] = { N: String(change.users) };
     update += ', #users :users';
     if (change.users > 0 && change.maxUsers !== UNLIMITED) {
-      condition = 'attribute_not_exists(#users) OR #users < :maxUsers';
+      condition += ' AND (attribute_not_exists(#users) OR #users < :maxUsers)';
       values[':maxUsers'] = { N: String(change.maxUsers) };
     }
   }
   update += ' SET #expiresAt = :expiresAt';
+  if (change.users > 0) {
+    names['#usersAddedAt'] = USERS_ADDED_AT;
+    values[':nowMs'] = { N: String(nowMs) };
+    update += ', #usersAddedAt = :nowMs';
+  }
   const counted = await unlessConditionFails(
     table.client.send(
       new UpdateItemCommand({
@@ -187,11 +280,11 @@ export async function countSubscription(
         ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_NEW',
+        ReturnValues: 'ALL_NEW',
       }),
     ),
   );
-  if (counted === undefined) return false;
+  if (counted === undefined) return replaceExpiredEntry(table, key, change, nowMs);
   if (Number(counted.Attributes?.subscriptionCount?.N ?? 0) <= 0) {
     await unlessConditionFails(
       table.client.send(
@@ -206,6 +299,82 @@ export async function countSubscription(
     );
   }
   return true;
+}
+
+/**
+ * After a refused count: when the entry was past its `expiresAt`, starts it afresh with the change (or, for a
+ * change that adds nothing, deletes it) and returns true; false when the entry is live (the limit refused).
+ */
+async function replaceExpiredEntry(
+  table: StateTable,
+  key: ItemKey,
+  change: { readonly subscriptions: number; readonly users: number },
+  nowMs: number,
+): Promise<boolean> {
+  const expired = {
+    ConditionExpression: EXPIRED,
+    ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
+    ExpressionAttributeValues: { ':now': nowSeconds(nowMs) },
+  };
+  if (change.subscriptions <= 0) {
+    const deleted = await unlessConditionFails(
+      table.client.send(new DeleteItemCommand({ TableName: table.tableName, Key: key, ...expired })),
+    );
+    return deleted !== undefined;
+  }
+  const item: Record<string, AttributeValue> = {
+    ...key,
+    subscriptionCount: { N: String(change.subscriptions) },
+    expiresAt: { N: String(expiresAt(nowMs)) },
+  };
+  if (change.users !== 0) item.userCount = { N: String(Math.max(0, change.users)) };
+  if (change.users > 0) item[USERS_ADDED_AT] = { N: String(nowMs) };
+  const replaced = await unlessConditionFails(
+    table.client.send(new PutItemCommand({ TableName: table.tableName, Item: item, ...expired })),
+  );
+  return replaced !== undefined;
+}
+
+/**
+ * Corrects a presence channel's `userCount` to its live members (one Query of the partition) when it counts
+ * more: a subscribe that counted its member and died before writing it leaves a count that nothing takes
+ * back, and would block the channel for as long as it stays active. Only when no member was counted in for
+ * `MEMBER_RECOUNT_GRACE_MS` (a newer count may belong to a join still on its way), and only if the count
+ * did not change meanwhile. Returns whether it corrected the count.
+ */
+export async function recountMembers(
+  table: StateTable,
+  appId: string,
+  channel: string,
+  nowMs: number,
+): Promise<boolean> {
+  const key = stateKeys.channelIndexEntry(appId, channel);
+  const { Item } = await table.client.send(
+    new GetItemCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+  );
+  const counted = Item?.userCount?.N;
+  const addedAt = Item?.[USERS_ADDED_AT]?.N;
+  if (counted === undefined || addedAt === undefined) return false;
+  if (nowMs - Number(addedAt) < MEMBER_RECOUNT_GRACE_MS) return false;
+  const live = (await readChannel(table, appId, channel, nowMs)).members.length;
+  if (live >= Number(counted)) return false;
+  const corrected = await unlessConditionFails(
+    table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: key,
+        UpdateExpression: 'SET #users = :live',
+        ConditionExpression: '#users = :counted AND #usersAddedAt = :addedAt',
+        ExpressionAttributeNames: { '#users': 'userCount', '#usersAddedAt': USERS_ADDED_AT },
+        ExpressionAttributeValues: {
+          ':live': { N: String(live) },
+          ':counted': { N: counted },
+          ':addedAt': { N: addedAt },
+        },
+      }),
+    ),
+  );
+  return corrected !== undefined;
 }
 
 /** Every live subscriber and presence member of a channel: one paginated, strongly consistent Query. */

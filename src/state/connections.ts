@@ -85,20 +85,23 @@ export async function deleteConnection(
 
 /**
  * Adds a channel to the connection's set, if the connection exists, is not subscribed yet and meets the
- * requirement: one conditional write, so a refused or vanished connection never gains a subscription.
+ * requirement: one conditional write, so a refused or vanished connection never gains a subscription. A
+ * record past its `expiresAt` (its connection is dead, the sweeper has not come yet) counts as none.
  */
 export async function addChannel(
   table: StateTable,
   connectionId: string,
   channel: string,
   requirement: SubscriptionRequirement,
+  nowMs: number,
 ): Promise<AddChannelOutcome> {
-  const names: Record<string, string> = { '#channels': CHANNELS };
+  const names: Record<string, string> = { '#channels': CHANNELS, '#expiresAt': 'expiresAt' };
   const values: Record<string, AttributeValue> = {
     ':channels': { SS: [channel] },
     ':channel': { S: channel },
+    ':now': { N: String(Math.floor(nowMs / 1000)) },
   };
-  let condition = 'attribute_exists(pk) AND NOT contains(#channels, :channel)';
+  let condition = 'attribute_exists(pk) AND #expiresAt > :now AND NOT contains(#channels, :channel)';
   if (requirement.kind !== 'none') {
     names['#userId'] = 'userId';
     if (requirement.kind === 'signed-in') condition += ' AND attribute_exists(#userId)';
@@ -123,10 +126,38 @@ export async function addChannel(
   if (added) return { kind: 'added', connection: connectionRecord(connectionId, added.Attributes ?? {}) };
   // Which condition failed: rare paths, so one consistent read rather than a branch per DynamoDB feature.
   const connection = await getConnection(table, connectionId);
-  if (connection === undefined) return { kind: 'no-connection' };
+  if (connection === undefined || expiresAt(connection.connectedAtMs) <= Math.floor(nowMs / 1000)) {
+    return { kind: 'no-connection' };
+  }
   return connection.channels.includes(channel)
     ? { kind: 'already-subscribed', connection }
     : { kind: 'requirement-unmet', connection };
+}
+
+/**
+ * Whether the connection still has the channel in its set, checked by a conditional write (strongly
+ * consistent, ordered with `$disconnect`'s delete and an unsubscribe's removal). A subscribe checks it after
+ * its last write: when it fails, a `$disconnect` or unsubscribe ran meanwhile and may have missed what the
+ * subscribe wrote.
+ */
+export async function stillSubscribed(
+  table: StateTable,
+  connectionId: string,
+  channel: string,
+): Promise<boolean> {
+  const checked = await unlessConditionFails(
+    table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: stateKeys.connection(connectionId),
+        UpdateExpression: 'SET #channels = #channels',
+        ConditionExpression: 'contains(#channels, :channel)',
+        ExpressionAttributeNames: { '#channels': CHANNELS },
+        ExpressionAttributeValues: { ':channel': { S: channel } },
+      }),
+    ),
+  );
+  return checked !== undefined;
 }
 
 /** Removes a channel from the connection's set; false when it was not there. */

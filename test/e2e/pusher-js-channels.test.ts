@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Members } from 'pusher-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { listChannels } from '../../src/state/channels.js';
 import { testApp } from '../fixtures/apps/items.js';
 import {
   type AuthServer,
@@ -9,12 +10,14 @@ import {
   startAuthServer,
   USER_AUTH_PATH,
 } from '../support/auth-server.js';
-import { useLocalStack } from '../support/local-stack.js';
+import { stackClient, useLocalStack } from '../support/local-stack.js';
 import { nextEvent, type PusherJsClient, PusherJsClients, recordEvents } from '../support/pusher-js.js';
 
 const USER_AUTH_APP = testApp('e2e-user-auth', { enableUserAuthentication: true });
 const MASTER_KEY = randomBytes(32);
-const DISCONNECT_HEAD_START_MS = 1_000;
+/** How often and how long to look for a `$disconnect` to have done its work. */
+const POLL_INTERVAL_MS = 25;
+const POLL_LIMIT_MS = 10_000;
 
 interface Member {
   readonly id: string;
@@ -46,6 +49,21 @@ describe('pusher-js channels on the local stack', () => {
     await userAuthBackend?.close();
   });
   afterEach(() => clients.disconnectAll());
+
+  async function subscriptionCountBecomes(channel: string, expected: number): Promise<void> {
+    const client = stackClient(local.stack);
+    const state = { client, tableName: local.stack.tables.state };
+    try {
+      for (let waited = 0; waited < POLL_LIMIT_MS; waited += POLL_INTERVAL_MS) {
+        const [entry] = await listChannels(state, local.stack.app.id, channel, Date.now());
+        if (entry?.subscriptionCount === expected) return;
+        await sleep(POLL_INTERVAL_MS);
+      }
+      throw new Error(`${channel} did not reach ${expected} subscriptions in ${POLL_LIMIT_MS} ms`);
+    } finally {
+      client.destroy();
+    }
+  }
 
   /** A connected client of the demo app, signed in to the backend as `userId` when one is given. */
   async function connected(userId?: string, name?: string): Promise<PusherJsClient> {
@@ -171,17 +189,19 @@ describe('pusher-js channels on the local stack', () => {
     await bobTab1.subscribePresence(channel);
     const secondTab = await bobTab2.subscribePresence(channel);
     const daveJoined = nextEvent(aliceChannel, 'pusher:member_added', 'dave joining');
+    const daveJoinedSecondTab = nextEvent(secondTab, 'pusher:member_added', 'dave joining, to bob');
     await dave.subscribePresence(channel);
-    await daveJoined;
+    await Promise.all([daveJoined, daveJoinedSecondTab]);
 
     expect(secondTab.members.count).toBe(3);
     expect(added).toEqual([member('bob', 'Bob'), member('dave', 'Dave')]);
     expect(aliceChannel.members.count).toBe(3);
 
     bobTab2.disconnect();
-    // $disconnect runs after the socket closes and nothing tells a client when it is done: give Bob's
-    // tab a head start, so whatever it causes reaches Alice before Dave's departure does.
-    await sleep(DISCONNECT_HEAD_START_MS);
+    // $disconnect runs after the socket closes and nothing tells a client when it is done: wait until it
+    // has taken the tab off the channel's count (its last step before any member_removed), so whatever it
+    // causes reaches Alice before Dave's departure does.
+    await subscriptionCountBecomes(channel, 3);
     const daveLeft = nextEvent(aliceChannel, 'pusher:member_removed', 'dave leaving');
     dave.disconnect();
     await daveLeft;

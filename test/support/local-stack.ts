@@ -38,13 +38,18 @@ export function useLocalStack(name: string, apps: readonly App[] = []): StackUnd
   };
 }
 
-/** Writes apps straight into the stack's apps table, as the apps CLI would. */
-export async function seedApps(stack: LocalStack, apps: readonly App[]): Promise<void> {
-  const client = new DynamoDBClient({
+/** A client of the stack's DynamoDB; the caller destroys it. */
+export function stackClient(stack: LocalStack): DynamoDBClient {
+  return new DynamoDBClient({
     endpoint: stack.urls.dynamodb,
     region: process.env.AWS_REGION ?? 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+}
+
+/** Writes apps straight into the stack's apps table, as the apps CLI would. */
+export async function seedApps(stack: LocalStack, apps: readonly App[]): Promise<void> {
+  const client = stackClient(stack);
   try {
     for (const app of apps) {
       await client.send(new PutItemCommand({ TableName: stack.tables.apps, Item: toAppItem(app) }));

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayContext } from '../../../src/gateway/context.js';
-import { greet } from '../../../src/gateway/greeter.js';
+import {
+  configuredGreeterInvoker,
+  GREETER_DEFAULTS,
+  greet,
+  greetInvocation,
+} from '../../../src/gateway/greeter.js';
 import { connectionsApi } from '../../../src/gateway/management-api.js';
 import { createRateLimiter } from '../../../src/limits/index.js';
 import { admitConnection } from '../../../src/state/connection-counter.js';
@@ -58,9 +63,16 @@ describe('greet', () => {
     });
     const goneBefore = standIn.goneAnswers;
 
-    await expect(greet(context, request(connectionId), { retryForMs: 150 })).resolves.toBe('gone');
+    // A clock that moves only when the greeter waits: its tries are those of an idle machine.
+    let clock = Date.now();
+    const timed = { ...context, now: () => clock };
+    const sleep = async (ms: number) => {
+      clock += ms;
+    };
+    await expect(greet(timed, request(connectionId), { retryForMs: 150, sleep })).resolves.toBe('gone');
 
-    expect(standIn.goneAnswers - goneBefore).toBeGreaterThan(2);
+    // Tries at 0, 25, 75 (25 + 50) and 150 ms (the last wait cut to what is left of the 150).
+    expect(standIn.goneAnswers - goneBefore).toBe(4);
     expect(await getConnection(state, connectionId)).toBeUndefined();
     await expect(admitConnection(state, 'app-g', 1, Date.now())).resolves.toMatchObject({ admitted: true });
   });
@@ -80,7 +92,51 @@ describe('greet', () => {
   it('leaves a refused connection that is already gone alone', async () => {
     const connectionId = newConnectionId();
 
-    await expect(greet(context, request(connectionId, 4001), { retryForMs: 50 })).resolves.toBe('gone');
+    const options = { ...GREETER_DEFAULTS, retryForMs: 50 };
+    await expect(greet(context, request(connectionId, 4001), options)).resolves.toBe('gone');
     expect(standIn.deleted).not.toContain(connectionId);
+  });
+});
+
+describe('a greeter invocation', () => {
+  const deps = () => {
+    const logger = recordingLogger();
+    return { logger, contextFor: () => ({ ...context, logger }) };
+  };
+
+  it('greets the connection its payload names, and logs the outcome', async () => {
+    const connectionId = newConnectionId();
+    standIn.open(connectionId);
+    const { logger, contextFor } = deps();
+
+    await expect(greetInvocation({ logger, contextFor }, request(connectionId))).resolves.toBe('welcomed');
+    expect(standIn.framesOf(connectionId)[0]?.event).toBe('pusher:connection_established');
+    expect(logger.text()).toContain('welcomed');
+  });
+
+  it.each([null, 'text', { connectionId: '' }, { connectionId: 'c', apiId: 'a', stage: 's', refusal: 4999 }])(
+    'answers "invalid" for the payload %j, without throwing',
+    async (payload) => {
+      const { logger, contextFor } = deps();
+      await expect(greetInvocation({ logger, contextFor }, payload)).resolves.toBe('invalid');
+      expect(logger.text()).toContain('invalid greeting request');
+    },
+  );
+
+  it('answers "failed" when greeting throws, without throwing', async () => {
+    const { logger } = deps();
+    const contextFor = () => {
+      throw new Error('no endpoint');
+    };
+    await expect(greetInvocation({ logger, contextFor }, request(newConnectionId()))).resolves.toBe('failed');
+    expect(logger.text()).toContain('greeting failed');
+  });
+});
+
+describe('the configured greeter', () => {
+  it('needs GREETER_FUNCTION_NAME', () => {
+    expect(() => configuredGreeterInvoker({ greeterFunctionName: undefined, region: 'us-east-1' })).toThrow(
+      /GREETER_FUNCTION_NAME/,
+    );
   });
 });

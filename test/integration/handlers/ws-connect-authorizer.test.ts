@@ -69,6 +69,26 @@ describe('WebSocket $connect authorizer handler', () => {
     });
   });
 
+  // Pusher: 7 is current, 1-3 are unsupported; pusher-js versions in use send 4 to 7.
+  it.each(['4', '5', '6', '7'])('allows protocol version %s', async (protocol) => {
+    await expect(invoke(connect('app-1-key', { protocol }))).resolves.toMatchObject({
+      context: { appId: 'app-1' },
+    });
+  });
+
+  it.each([
+    ['1', '4007'],
+    ['3', '4007'],
+    ['8', '4007'],
+    ['seven', '4006'],
+    ['7.0', '4006'],
+    ['', '4006'],
+  ])('refuses protocol %j with %s', async (protocol, refusal) => {
+    await expect(invoke(connect('app-1-key', { protocol }))).resolves.toMatchObject({
+      context: { refusal, appKey: 'app-1-key' },
+    });
+  });
+
   it.each([
     { why: 'an unknown key', event: connect('nobody-key'), refusal: '4001', appKey: 'nobody-key' },
     {
@@ -79,7 +99,7 @@ describe('WebSocket $connect authorizer handler', () => {
     },
     {
       why: 'an unsupported protocol version',
-      event: connect('app-1-key', { protocol: '6' }),
+      event: connect('app-1-key', { protocol: '3' }),
       refusal: '4007',
       appKey: 'app-1-key',
     },

@@ -63,7 +63,7 @@ const subscribeMessage = (channel: string, authorization: { auth?: string; chann
 async function joinPresence(appId: string, channel: string, user: Pusher.PresenceChannelData) {
   const connection = await gateway.connect(`${appId}-key`);
   const authorization = backend(appId).authorizeChannel(connection.socketId, channel, user);
-  const reply = await gateway.send(connection.connectionId, subscribeMessage(channel, authorization));
+  const [reply] = await gateway.exchange(connection.connectionId, subscribeMessage(channel, authorization));
   return { ...connection, reply };
 }
 
@@ -71,6 +71,9 @@ async function joinPresence(appId: string, channel: string, user: Pusher.Presenc
 function forged(socketId: string, secret: string, channel = 'private-orders', channelData?: string): string {
   return signChannel({ key: 'app-1-key', secret, socketId, channel, channelData }).auth;
 }
+
+/** What a presence member received after `connection_established` and its roster. */
+const framesAfterRoster = (connectionId: string) => gateway.connectionsApi.framesOf(connectionId).slice(2);
 
 function rosterOf(frame: { data?: unknown } | undefined) {
   return JSON.parse(frame?.data as string).presence;
@@ -221,14 +224,14 @@ describe('$default: presence channels', () => {
     const bob = await joinPresence('app-1', 'presence-room', { user_id: '2' });
     expect(rosterOf(bob.reply)).toEqual({ ids: ['1', '2'], hash: { 1: { name: 'Ann' }, 2: null }, count: 2 });
 
-    expect(gateway.connectionsApi.framesOf(ann.connectionId).slice(1)).toEqual([
+    expect(framesAfterRoster(ann.connectionId)).toEqual([
       {
         event: 'pusher_internal:member_added',
         channel: 'presence-room',
         data: JSON.stringify({ user_id: '2' }),
       },
     ]);
-    expect(gateway.connectionsApi.framesOf(bob.connectionId).slice(1)).toEqual([]);
+    expect(framesAfterRoster(bob.connectionId)).toEqual([]);
     expect(await listChannels(gateway.state, 'app-1', 'presence-room', Date.now())).toEqual([
       { channel: 'presence-room', subscriptionCount: 2, userCount: 2 },
     ]);
@@ -244,16 +247,16 @@ describe('$default: presence channels', () => {
       hash: { ann: null, bob: null },
       count: 2,
     });
-    expect(gateway.connectionsApi.framesOf(bob.connectionId).slice(1)).toEqual([]);
+    expect(framesAfterRoster(bob.connectionId)).toEqual([]);
 
     await gateway.send(annAgain.connectionId, {
       event: 'pusher:unsubscribe',
       data: { channel: 'presence-tabs' },
     });
-    expect(gateway.connectionsApi.framesOf(bob.connectionId).slice(1)).toEqual([]);
+    expect(framesAfterRoster(bob.connectionId)).toEqual([]);
 
     await gateway.send(ann.connectionId, { event: 'pusher:unsubscribe', data: { channel: 'presence-tabs' } });
-    expect(gateway.connectionsApi.framesOf(bob.connectionId).slice(1)).toEqual([
+    expect(framesAfterRoster(bob.connectionId)).toEqual([
       {
         event: 'pusher_internal:member_removed',
         channel: 'presence-tabs',
@@ -396,7 +399,7 @@ describe('$default: signin', () => {
       data: pusher.authenticateUser(socketId, { id: 'me', user_info: { n: 1 } }),
     });
 
-    const reply = await gateway.send(
+    const [reply] = await gateway.exchange(
       connectionId,
       subscribeMessage('presence-signed', pusher.authorizeChannel(socketId, 'presence-signed')),
     );
@@ -431,11 +434,11 @@ describe('$default: DynamoDB calls per message (the README table)', () => {
     return counts;
   }
 
-  it('public or private subscribe: three writes; unsubscribe of the last subscriber: four', async () => {
+  it('public or private subscribe: four writes (the last checks the connection is still there); unsubscribe of the last subscriber: four', async () => {
     const { connectionId } = await gateway.connect('app-1-key');
 
     expect(await callsOf(() => gateway.send(connectionId, subscribeMessage('costly')))).toEqual({
-      UpdateItem: 2,
+      UpdateItem: 3,
       PutItem: 1,
     });
     proxy.resetCounts();
@@ -444,7 +447,7 @@ describe('$default: DynamoDB calls per message (the README table)', () => {
     expect([proxy.count('UpdateItem'), proxy.count('DeleteItem')]).toEqual([2, 2]);
   });
 
-  it('presence subscribe of a new member: four writes and one Query, plus one post per other subscriber', async () => {
+  it('presence subscribe of a new member: five writes and two Queries, plus the roster and one post per other subscriber', async () => {
     await joinPresence('app-1', 'presence-costly', { user_id: 'first' });
     const { connectionId, socketId } = await gateway.connect('app-1-key');
     const authorization = backend('app-1').authorizeChannel(socketId, 'presence-costly', {
@@ -454,9 +457,9 @@ describe('$default: DynamoDB calls per message (the README table)', () => {
     expect(
       await callsOf(() => gateway.send(connectionId, subscribeMessage('presence-costly', authorization))),
     ).toEqual({
-      UpdateItem: 3,
+      UpdateItem: 4,
       PutItem: 1,
-      Query: 1,
+      Query: 2,
     });
   });
 

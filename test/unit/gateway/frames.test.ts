@@ -29,6 +29,7 @@ describe('frames', () => {
     [REFUSAL_CODES.unknownApp, 'Application does not exist'],
     [REFUSAL_CODES.appDisabled, 'Application disabled'],
     [REFUSAL_CODES.overConnectionQuota, 'Application is over connection quota'],
+    [REFUSAL_CODES.invalidProtocol, 'Invalid version string format'],
     [REFUSAL_CODES.unsupportedProtocol, 'Unsupported protocol version'],
   ])('refuses with code %i, in the range pusher-js stops reconnecting for', (code, message) => {
     expect(refusal(code)).toEqual({ event: 'pusher:error', data: { code, message } });

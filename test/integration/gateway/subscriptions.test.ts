@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUpConnections } from '../../../src/gateway/cleanup.js';
+import type { GatewayContext } from '../../../src/gateway/context.js';
+import { type ConnectionsApi, connectionsApi } from '../../../src/gateway/management-api.js';
+import type { Outcome } from '../../../src/gateway/outcome.js';
+import { socketIdOf } from '../../../src/gateway/socket-id.js';
+import { subscribe, unsubscribe } from '../../../src/gateway/subscriptions.js';
+import { createRateLimiter } from '../../../src/limits/index.js';
+import { signChannel } from '../../../src/protocol/index.js';
+import { countSubscription, listChannels, readChannel } from '../../../src/state/channels.js';
+import { putConnection } from '../../../src/state/connections.js';
+import { testApp } from '../../fixtures/apps/items.js';
+import { ConnectionsApiStandIn, type ReceivedFrame } from '../../fixtures/gateway/connections-api.js';
+import { createStateTable, type TestTable, testClient } from '../../support/dynamodb.js';
+import { callHold, type HeldCalls, holdCalls } from '../../support/held-calls.js';
+import { recordingLogger } from '../../support/recording-logger.js';
+
+let table: TestTable;
+let standIn: ConnectionsApiStandIn;
+/** Two Lambda containers sharing the table and the `@connections` API; the first one's calls can be held. */
+let held: GatewayContext;
+let other: GatewayContext;
+let hold: HeldCalls;
+
+beforeAll(async () => {
+  const clients = [testClient(), testClient()] as const;
+  hold = holdCalls(clients[0]);
+  table = await createStateTable(clients[1], 'subscriptions');
+  standIn = await new ConnectionsApiStandIn().start();
+  const context = (client: (typeof clients)[number]): GatewayContext => ({
+    state: { client, tableName: table.name },
+    connections: connectionsApi(standIn.endpoint, 'us-east-1'),
+    rateLimiter: createRateLimiter({ client, tableName: table.name }),
+    logger: recordingLogger(),
+    now: () => Date.now(),
+  });
+  held = context(clients[0]);
+  other = context(clients[1]);
+});
+
+afterAll(async () => {
+  await standIn.close();
+  await table.drop();
+  held.state.client.destroy();
+  other.state.client.destroy();
+});
+
+const CHANNEL = 'presence-room';
+
+/** A connection `$connect` recorded and API Gateway opened. */
+async function connected(appId: string): Promise<string> {
+  const connectionId = `conn-${randomUUID()}`;
+  await putConnection(other.state, {
+    connectionId,
+    appId,
+    connectedAtMs: Date.now(),
+    bucket: undefined,
+    channels: [],
+    user: undefined,
+  });
+  standIn.open(connectionId);
+  return connectionId;
+}
+
+/** `pusher:subscribe` to the presence channel as `userId`, signed as the app's backend would. */
+function subscribeAs(
+  context: GatewayContext,
+  appId: string,
+  connectionId: string,
+  userId: string,
+  app = testApp(appId, { maxPresenceMembersPerChannel: 2 }),
+) {
+  const channelData = JSON.stringify({ user_id: userId });
+  const { auth } = signChannel({
+    key: app.key,
+    secret: app.secret,
+    socketId: socketIdOf(connectionId),
+    channel: CHANNEL,
+    channelData,
+  });
+  return subscribe(context, app, connectionId, { channel: CHANNEL, auth, channelData });
+}
+
+const refused = (outcome: Outcome) => outcome.reply?.event === 'pusher:subscription_error';
+
+/** The rosters posted to a connection (`subscription_succeeded`), as id lists. */
+const rostersOf = (connectionId: string): string[][] =>
+  standIn
+    .framesOf(connectionId)
+    .filter((frame) => frame.event === 'pusher_internal:subscription_succeeded')
+    .map((frame) => JSON.parse(frame.data as string).presence.ids);
+
+/** `member_added` and `member_removed` posted to a connection, as `<event>:<user id>`. */
+const announcementsTo = (connectionId: string): string[] =>
+  standIn
+    .framesOf(connectionId)
+    .filter((frame) => frame.event.startsWith('pusher_internal:member_'))
+    .map(
+      (frame) =>
+        `${frame.event.slice('pusher_internal:member_'.length)}:${JSON.parse(frame.data as string).user_id}`,
+    );
+
+const memberIds = async (appId: string) =>
+  (await readChannel(other.state, appId, CHANNEL, Date.now())).members.map((member) => member.userId).sort();
+
+/**
+ * Runs `first` with its calls held before its `callNumber`-th, runs `second` to its end meanwhile, then lets
+ * `first` finish (`second` runs after `first` when `first` made fewer calls).
+ */
+async function interleave<A, B>(callNumber: number, first: () => Promise<A>, second: () => Promise<B>) {
+  const armed = hold.arm(callNumber);
+  const firstResult = first();
+  const inside = await armed.reached(firstResult);
+  const secondResult = await second();
+  hold.release();
+  return { first: await firstResult, second: secondResult, inside };
+}
+
+describe('presence members at the limit, joining at once', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7])(
+    'a join refused as full never shows in a roster or an announcement (other join before call %i)',
+    async (callNumber) => {
+      const appId = `app-${randomUUID()}`;
+      const ann = await connected(appId);
+      await subscribeAs(other, appId, ann, 'ann');
+      const [bob, cat] = [await connected(appId), await connected(appId)];
+
+      const { first, second } = await interleave(
+        callNumber,
+        () => subscribeAs(held, appId, cat, 'cat'),
+        () => subscribeAs(other, appId, bob, 'bob'),
+      );
+
+      expect([first, second].filter(refused)).toHaveLength(1);
+      const members = await memberIds(appId);
+      expect(members).toHaveLength(2);
+      for (const connectionId of [bob, cat]) {
+        for (const roster of rostersOf(connectionId)) expect(members).toEqual(expect.arrayContaining(roster));
+      }
+      const newcomer = members.find((id) => id !== 'ann');
+      expect(announcementsTo(ann)).toEqual([`added:${newcomer}`]);
+      expect(await listChannels(other.state, appId, CHANNEL, Date.now())).toEqual([
+        { channel: CHANNEL, subscriptionCount: 2, userCount: 2 },
+      ]);
+    },
+  );
+
+  it.each([1, 2, 3, 4, 5, 6, 7])(
+    'two connections of a new user joining a full channel at once are both refused (one before call %i)',
+    async (callNumber) => {
+      const appId = `app-${randomUUID()}`;
+      const ann = await connected(appId);
+      await subscribeAs(other, appId, ann, 'ann');
+      await subscribeAs(other, appId, await connected(appId), 'cat');
+      const [tab1, tab2] = [await connected(appId), await connected(appId)];
+
+      const { first, second } = await interleave(
+        callNumber,
+        () => subscribeAs(held, appId, tab2, 'bob'),
+        () => subscribeAs(other, appId, tab1, 'bob'),
+      );
+
+      for (const outcome of [first, second]) {
+        expect(outcome.reply).toMatchObject({ event: 'pusher:subscription_error', data: { status: 4100 } });
+      }
+      expect(await memberIds(appId)).toEqual(['ann', 'cat']);
+      expect(await listChannels(other.state, appId, CHANNEL, Date.now())).toEqual([
+        { channel: CHANNEL, subscriptionCount: 2, userCount: 2 },
+      ]);
+      expect(announcementsTo(ann)).toEqual(['added:cat']);
+    },
+  );
+});
+
+describe('a member count that leaked', () => {
+  it('is recounted when a join is refused as full, so the channel is not blocked for good', async () => {
+    const appId = `app-${randomUUID()}`;
+    const ann = await connected(appId);
+    await subscribeAs(other, appId, ann, 'ann');
+    // A subscribe that counted its member, then died before writing it (a Lambda timeout), long ago.
+    const longAgo = Date.now() - 10 * 60 * 1000;
+    await countSubscription(
+      other.state,
+      appId,
+      CHANNEL,
+      { subscriptions: 1, users: 1, maxUsers: 2 },
+      longAgo,
+    );
+
+    const bob = await connected(appId);
+    await subscribeAs(other, appId, bob, 'bob');
+
+    expect(rostersOf(bob)).toEqual([['ann', 'bob']]);
+    expect(await listChannels(other.state, appId, CHANNEL, Date.now())).toMatchObject([{ userCount: 2 }]);
+  });
+
+  it('is left alone while a count may belong to a join still on its way', async () => {
+    const appId = `app-${randomUUID()}`;
+    const ann = await connected(appId);
+    await subscribeAs(other, appId, ann, 'ann');
+    await countSubscription(
+      other.state,
+      appId,
+      CHANNEL,
+      { subscriptions: 1, users: 1, maxUsers: 2 },
+      Date.now(),
+    );
+
+    const bob = await subscribeAs(other, appId, await connected(appId), 'bob');
+
+    expect(bob.reply).toMatchObject({ event: 'pusher:subscription_error', data: { status: 4100 } });
+  });
+});
+
+describe('a subscribe racing the connection going away', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    'leaves no subscriber, count or member, and announces no one, when $disconnect runs before call %i',
+    async (callNumber) => {
+      const appId = `app-${randomUUID()}`;
+      const ann = await connected(appId);
+      await subscribeAs(other, appId, ann, 'ann');
+      const bob = await connected(appId);
+
+      const { first } = await interleave(
+        callNumber,
+        () => subscribeAs(held, appId, bob, 'bob'),
+        async () => {
+          standIn.drop(bob);
+          await cleanUpConnections(other, [{ connectionId: bob }]);
+        },
+      );
+      // As `$default` does with connections found gone on the way.
+      await cleanUpConnections(held, first.gone);
+
+      const { subscriberConnectionIds } = await readChannel(other.state, appId, CHANNEL, Date.now());
+      expect(subscriberConnectionIds).toEqual([ann]);
+      expect(await memberIds(appId)).toEqual(['ann']);
+      expect(await listChannels(other.state, appId, CHANNEL, Date.now())).toEqual([
+        { channel: CHANNEL, subscriptionCount: 1, userCount: 1 },
+      ]);
+      // Never a member_added left standing: the last word on bob, if any, is member_removed (pusher-js
+      // ignores a removal of a member it never saw added, and one more of a removed member).
+      expect(announcementsTo(ann).at(-1) ?? 'removed:bob').toBe('removed:bob');
+    },
+  );
+});
+
+/** The `@connections` API with one of its posts held (see `callHold`). */
+function holdingPosts(api: ConnectionsApi) {
+  const hold = callHold();
+  const holding: ConnectionsApi = {
+    post: (connectionId, frame) => hold.pass().then(() => api.post(connectionId, frame)),
+    disconnect: (connectionId) => api.disconnect(connectionId),
+  };
+  return { api: holding, hold };
+}
+
+/**
+ * The members pusher-js shows after these frames, in arrival order: `subscription_succeeded` replaces the
+ * list (`Members.onSubscription`), `member_added` and `member_removed` change it.
+ */
+function membersShown(frames: readonly ReceivedFrame[]): string[] | undefined {
+  let shown: Set<string> | undefined;
+  for (const frame of frames) {
+    if (frame.event === 'pusher_internal:subscription_succeeded') {
+      shown = new Set(JSON.parse(frame.data as string).presence.ids);
+    } else if (frame.event === 'pusher_internal:member_added') {
+      shown?.add(JSON.parse(frame.data as string).user_id);
+    } else if (frame.event === 'pusher_internal:member_removed') {
+      shown?.delete(JSON.parse(frame.data as string).user_id);
+    }
+  }
+  return shown && [...shown].sort();
+}
+
+describe('the roster a new presence member receives', () => {
+  const changes = {
+    joins: async (appId: string) => {
+      await subscribeAs(other, appId, await connected(appId), 'dan', testApp(appId));
+    },
+    leaves: async (appId: string, leaver: string) => {
+      await unsubscribe(other, appId, leaver, CHANNEL);
+    },
+  };
+  it.each([
+    ['joins', 1],
+    ['joins', 2],
+    ['joins', 3],
+    ['joins', 4],
+    ['leaves', 1],
+    ['leaves', 2],
+    ['leaves', 3],
+    ['leaves', 4],
+  ] as const)(
+    'ends on the channel members when another user %s before post %i of the subscribe',
+    async (change, postNumber) => {
+      const appId = `app-${randomUUID()}`;
+      const app = testApp(appId);
+      const ann = await connected(appId);
+      await subscribeAs(other, appId, ann, 'ann', app);
+      const cat = await connected(appId);
+      await subscribeAs(other, appId, cat, 'cat', app);
+      const bob = await connected(appId);
+      const posts = holdingPosts(other.connections);
+
+      const armed = posts.hold.arm(postNumber);
+      // API Gateway sends the route response when the Lambda returns: after the frames posted until then.
+      let postedBeforeReturn = 0;
+      const subscribing = subscribeAs({ ...other, connections: posts.api }, appId, bob, 'bob', app).then(
+        (outcome) => {
+          postedBeforeReturn = standIn.framesOf(bob).length;
+          return outcome;
+        },
+      );
+      await armed.reached(subscribing);
+      await changes[change](appId, cat);
+      posts.hold.release();
+      const { reply } = await subscribing;
+
+      const received = standIn.framesOf(bob);
+      if (reply) received.splice(postedBeforeReturn, 0, reply as ReceivedFrame);
+      expect(membersShown(received)).toEqual(await memberIds(appId));
+    },
+  );
+});
