@@ -1,7 +1,7 @@
 import type { AppResolver } from '../apps/index.js';
 import type { HttpAuthorizerEvent } from '../gateway/events.js';
 import { signedPath } from '../http/signed-path.js';
-import { parseQueryString, type VerifyFailureReason, verifyRawRequest } from '../protocol/index.js';
+import { type VerifyFailureReason, verifyRawRequest } from '../protocol/index.js';
 
 /** Flat context handed to the route Lambda at `requestContext.authorizer.lambda`. */
 export interface HttpAuthorizerContext {
@@ -36,28 +36,17 @@ export async function authorizeHttpApiRequest(
   if (!appId) return { isAuthorized: false, reason: 'no-app-id' };
   const app = await deps.resolver.byId(appId);
   if (!app) return { isAuthorized: false, reason: 'unknown-app', appId };
-  const rawQueryString = event.rawQueryString ?? '';
   const verdict = verifyRawRequest({
     method: event.requestContext.http.method,
     path: signedPath(event.rawPath, appId),
-    rawQueryString,
+    rawQueryString: event.rawQueryString ?? '',
     skipBodyCheck: true,
     app,
     now: deps.now?.(),
   });
   if (!verdict.ok) return { isAuthorized: false, reason: verdict.reason, appId };
   if (!app.enabled) return { isAuthorized: false, reason: 'app-disabled', appId };
-  return { isAuthorized: true, context: { appId: app.id, bodyMd5: signedBodyMd5(rawQueryString) } };
-}
-
-/**
- * The `body_md5` value the verified signature covers. Read the way the verifier reads it (decoded, name in any
- * case), not from API Gateway's `queryStringParameters`, whose names are case-sensitive: a client could
- * otherwise send `BODY_MD5`, keep a valid signature and hand the route an empty `bodyMd5`.
- */
-function signedBodyMd5(rawQueryString: string): string {
-  for (const [name, value] of Object.entries(parseQueryString(rawQueryString))) {
-    if (name.toLowerCase() === 'body_md5') return typeof value === 'string' ? value : (value[0] ?? '');
-  }
-  return '';
+  // The value the verifier signed (decoded, name in any case), not API Gateway's case-sensitive
+  // `queryStringParameters`: a client could send `BODY_MD5`, keep a valid signature, and hand the route ''.
+  return { isAuthorized: true, context: { appId: app.id, bodyMd5: verdict.bodyMd5 ?? '' } };
 }

@@ -41,7 +41,11 @@ export type VerifyFailure = {
   readonly reason: VerifyFailureReason;
   readonly message: string;
 };
-export type VerifyResult = { readonly ok: true } | VerifyFailure;
+/**
+ * With `skipBodyCheck`, a success carries the `body_md5` value the signature covers (read as the verifier reads
+ * it: decoded, name in any case), for the integration that sees the body to check it against.
+ */
+export type VerifyResult = { readonly ok: true; readonly bodyMd5?: string } | VerifyFailure;
 
 export interface StringToSignInput {
   readonly method: string;
@@ -249,7 +253,8 @@ function verifySplit(input: VerifyOptions, path: string, split: SplitParams): Ve
     );
   }
 
-  return input.skipBodyCheck === true ? VERIFIED : checkBody(bodyMd5, input);
+  if (input.skipBodyCheck !== true) return checkBody(bodyMd5, input);
+  return bodyMd5 === undefined ? VERIFIED : { ok: true, bodyMd5 };
 }
 
 const VERIFIED: VerifyResult = Object.freeze({ ok: true });
