@@ -16,6 +16,9 @@ export default defineConfig({
       POWERTOOLS_DEV: 'false',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     },
+    // One file at a time: the end-to-end files start a whole local stack and the rate-limit measurement runs on
+    // the real clock; side by side on a 2-core machine they starve each other and the measurement lies.
+    fileParallelism: false,
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
