@@ -167,7 +167,12 @@ export {
 export type { Delivery, FanOutOptions } from './publish/fan-out.js';
 export { FAN_OUT_DEFAULTS, fanOut } from './publish/fan-out.js';
 export type { FanOutDispatcher, FanOutJob } from './publish/fan-out-worker.js';
-export { lambdaFanOutDispatcher, parseFanOutJob, runFanOutJob } from './publish/fan-out-worker.js';
+export {
+  fanOutInvocation,
+  lambdaFanOutDispatcher,
+  parseFanOutJob,
+  runFanOutJob,
+} from './publish/fan-out-worker.js';
 export type { HttpApiHandler, HttpApiOptions } from './publish/http-api.js';
 export { httpApiHandler } from './publish/http-api.js';
 export { httpApiHandlerFromEnv } from './publish/http-runtime.js';
