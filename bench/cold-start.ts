@@ -50,12 +50,13 @@ const SAME_CLIENTS_BASELINE: Record<string, string> = {
   'ws-disconnect': BASELINE_CONNECTIONS,
   'ws-greeter': BASELINE_CONNECTIONS,
   'fan-out-worker': BASELINE_CONNECTIONS,
+  // The HTTP API routes bundle only their route's clients: publishing posts and invokes the fan-out worker,
+  // terminate posts, the read routes (http-channels, http-channel, http-channel-users) use DynamoDB only.
+  'http-events': BASELINE_PUBLISHER,
+  'http-batch-events': BASELINE_PUBLISHER,
+  'http-terminate-user-connections': BASELINE_CONNECTIONS,
 };
-const baselineOf = (name: string) =>
-  name in BASELINES
-    ? name
-    : (SAME_CLIENTS_BASELINE[name] ??
-      (name.startsWith('http-') && name !== 'http-authorizer' ? BASELINE_PUBLISHER : BASELINE));
+const baselineOf = (name: string) => (name in BASELINES ? name : (SAME_CLIENTS_BASELINE[name] ?? BASELINE));
 const TABLE = 'cold-start-apps';
 const STATE = 'cold-start-state';
 const APP = testApp('cold-start');

@@ -1,4 +1,4 @@
-import { httpApiHandlerFromEnv } from '../src/publish/http-runtime.js';
+import { channelQueryHandlerFromEnv } from '../src/publish/http-channel-query-runtime.js';
 
-/** Pusher HTTP API route (see `httpApiHandler`): every endpoint shares one implementation. */
-export const handler = httpApiHandlerFromEnv('pusher-http-channel');
+/** Pusher HTTP API read route (see `channelQueryHandler`): never posts, never invokes. */
+export const handler = channelQueryHandlerFromEnv('pusher-http-channel');

@@ -1,4 +1,4 @@
-import { httpApiHandlerFromEnv } from '../src/publish/http-runtime.js';
+import { publishHandlerFromEnv } from '../src/publish/http-publish-runtime.js';
 
-/** Pusher HTTP API route (see `httpApiHandler`): every endpoint shares one implementation. */
-export const handler = httpApiHandlerFromEnv('pusher-http-events');
+/** Pusher HTTP API publishing route (see `publishHandler`). */
+export const handler = publishHandlerFromEnv('pusher-http-events');

@@ -1,4 +1,4 @@
-import { httpApiHandlerFromEnv } from '../src/publish/http-runtime.js';
+import { terminateHandlerFromEnv } from '../src/publish/http-terminate-runtime.js';
 
-/** Pusher HTTP API route (see `httpApiHandler`): every endpoint shares one implementation. */
-export const handler = httpApiHandlerFromEnv('pusher-http-terminate-user-connections');
+/** Pusher HTTP API terminate route (see `terminateHandler`): posts and disconnects, never invokes. */
+export const handler = terminateHandlerFromEnv('pusher-http-terminate-user-connections');

@@ -136,10 +136,11 @@ const CATALOG = {
     environment: postingEnvironment,
     access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
   },
-  // The Pusher HTTP API: one implementation (src/publish/http-api.ts), one Lambda per route so that each role
-  // holds only what its route calls. Every route resolves its app by id (the path names it) and consumes its
-  // rate window (UpdateItem); publishing reads subscribers (Query) and counts (GetItem, for `info`), posts,
-  // and cleans up connections found gone (UpdateItem, DeleteItem, Query, POST for member_removed).
+  // The Pusher HTTP API: one Lambda per route, each bundling only its route's handler (src/publish/http-route.ts
+  // with http-publish.ts, http-channel-query.ts or http-terminate.ts), so that each role holds only what its
+  // route calls. Every route resolves its app by id (the path names it) and consumes its rate window
+  // (UpdateItem); publishing reads subscribers (Query) and counts (GetItem, for `info`), posts, and cleans up
+  // connections found gone (UpdateItem, DeleteItem, Query, POST for member_removed).
   httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events', PUBLISH_ACCESS, publishingEnvironment),
   httpBatchEvents: httpRoute(
     'http-batch-events',
@@ -175,7 +176,7 @@ const CATALOG = {
 
 /**
  * A Pusher HTTP API route behind the HTTP authorizer (optional: the route middleware verifies every request
- * again). All get the @connections endpoint: one shared implementation, built the same way everywhere.
+ * again). All get the @connections endpoint, which the read routes, never posting, do not read.
  */
 function httpRoute(handler, route, access, environment = postingEnvironment) {
   const [method, path] = route.split(' ');
