@@ -175,7 +175,17 @@ export {
 } from './publish/fan-out-worker.js';
 export type { HttpApiHandler, HttpApiOptions } from './publish/http-api.js';
 export { httpApiHandler } from './publish/http-api.js';
+export type { ChannelQueryContext } from './publish/http-channel-query.js';
+export { channelQueryAnswer, channelQueryHandler } from './publish/http-channel-query.js';
+export { channelQueryHandlerFromEnv } from './publish/http-channel-query-runtime.js';
+export type { PublishHandlerOptions } from './publish/http-publish.js';
+export { publishAnswer, publishHandler } from './publish/http-publish.js';
+export { publishHandlerFromEnv, publishOptionsFromEnv } from './publish/http-publish-runtime.js';
+export type { HttpRouteKind, HttpRouteOptions, RouteAnswer, RouteAnswers } from './publish/http-route.js';
+export { httpRouteHandler } from './publish/http-route.js';
 export { httpApiHandlerFromEnv } from './publish/http-runtime.js';
+export { terminateAnswer, terminateHandler } from './publish/http-terminate.js';
+export { terminateHandlerFromEnv } from './publish/http-terminate-runtime.js';
 export type { ChannelAttributes, PublishOutcome } from './publish/publish.js';
 export { publishEvents } from './publish/publish.js';
 export { terminateUserConnections } from './publish/terminate.js';
