@@ -22,15 +22,6 @@ import {
 } from '../../src/local/edge-function.js';
 import type { CapturedRequest } from './capture-server.js';
 
-export type {
-  HttpAuthorizerEvent,
-  HttpProxyEventWithAuthorizer,
-  WsAuthorizerContext,
-  WsConnectAuthorizerEvent,
-  WsProxyEvent,
-  WsRequestContext,
-};
-
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures
 
