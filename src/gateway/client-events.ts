@@ -3,7 +3,7 @@ import { quoteForMessage } from '../format.js';
 import { channelType, validateEventName } from '../protocol/index.js';
 import { deliver } from '../publish/fan-out.js';
 import { channelSubscribers } from '../state/subscribers.js';
-import type { GatewayContext } from './context.js';
+import type { MessageContext } from './context.js';
 import { type Frame, pusherError } from './frames.js';
 import { NO_REPLY, type Outcome, replyWith } from './outcome.js';
 
@@ -24,7 +24,7 @@ export const CLIENT_EVENT_REJECTED = 4301;
  * connection stays open. Costs one Query of the channel's subscribers (which also proves the sender joined).
  */
 export async function clientEvent(
-  context: GatewayContext,
+  context: MessageContext,
   app: App,
   connectionId: string,
   request: ClientEventRequest,

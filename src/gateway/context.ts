@@ -3,13 +3,20 @@ import type { StructuredLogger } from '../observability/logger.js';
 import type { StateTable } from '../state/table.js';
 import type { ConnectionsApi } from './management-api.js';
 
-/** What one invocation works with: the state table, the stage's `@connections` API, a rate limiter, a logger, a clock. */
+/** What one invocation works with: the state table, the stage's `@connections` API, a logger, a clock. */
 export interface GatewayContext {
   readonly state: StateTable;
   readonly connections: ConnectionsApi;
   readonly logger: StructuredLogger;
-  /** Per-connection client-event rates, shared across containers through the state table. */
-  readonly rateLimiter: RateLimiter;
   /** Epoch milliseconds. */
   readonly now: () => number;
+}
+
+/**
+ * What a `$default` invocation works with: the gateway context and the client-event rate limiter. Kept apart
+ * so that the Lambdas that never take client events (greeter, `$disconnect`, fan-out) do not bundle it.
+ */
+export interface MessageContext extends GatewayContext {
+  /** Per-connection client-event rates, shared across containers through the state table. */
+  readonly rateLimiter: RateLimiter;
 }

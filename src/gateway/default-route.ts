@@ -3,7 +3,7 @@ import type { AppResolver } from '../apps/resolver.js';
 import { getConnection } from '../state/connections.js';
 import { cleanUpConnections } from './cleanup.js';
 import { clientEvent } from './client-events.js';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext, MessageContext } from './context.js';
 import type { WsProxyEvent } from './events.js';
 import { type Frame, pong, pusherError, REFUSAL_CODES, refusal, subscriptionError } from './frames.js';
 import { closeWithFrame } from './management-api.js';
@@ -18,7 +18,7 @@ import { subscribe, unsubscribe } from './subscriptions.js';
  * `pusher:ping` touches nothing but the message.
  */
 export async function handleMessage(
-  context: GatewayContext,
+  context: MessageContext,
   resolver: AppResolver,
   event: WsProxyEvent,
 ): Promise<Frame | undefined> {
@@ -48,7 +48,7 @@ export async function handleMessage(
 }
 
 async function route(
-  context: GatewayContext,
+  context: MessageContext,
   resolver: AppResolver,
   connectionId: string,
   authorizedAppId: string | undefined,

@@ -18,13 +18,12 @@ export interface GatewayRuntime extends StateRuntime {
 
 export function createGatewayRuntime(serviceName: string): GatewayRuntime {
   const runtime = createStateRuntime(serviceName);
-  const { config, logger, state, rateLimiter } = runtime;
+  const { config, logger, state } = runtime;
   return {
     ...runtime,
     contextAt: (endpoint) => ({
       state,
       connections: connectionsApi(endpoint, config.region),
-      rateLimiter,
       logger,
       now: () => Date.now(),
     }),

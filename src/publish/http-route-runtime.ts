@@ -3,13 +3,14 @@ import { ConfigError } from '../errors.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { GatewayRuntime } from '../gateway/runtime.js';
 import type { StateRuntime } from '../gateway/state-runtime.js';
+import { createRateLimiter } from '../limits/index.js';
 import { CounterMetrics } from '../observability/metrics.js';
 
 /** What every route Lambda builds once per container: app resolver, shared rates, metrics. */
 export function routeOptionsOf(serviceName: string, runtime: StateRuntime) {
   return {
     resolver: createAppResolver({ config: runtime.config.base, logger: runtime.logger }),
-    rateLimiter: runtime.rateLimiter,
+    rateLimiter: createRateLimiter({ ...runtime.state, logger: runtime.logger }),
     metrics: new CounterMetrics(serviceName),
   };
 }

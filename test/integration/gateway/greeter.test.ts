@@ -7,7 +7,6 @@ import {
   greetInvocation,
 } from '../../../src/gateway/greeter.js';
 import { connectionsApi } from '../../../src/gateway/management-api.js';
-import { createRateLimiter } from '../../../src/limits/index.js';
 import { admitConnection } from '../../../src/state/connection-counter.js';
 import { getConnection, putConnection } from '../../../src/state/connections.js';
 import type { StateTable } from '../../../src/state/table.js';
@@ -29,7 +28,6 @@ beforeAll(async () => {
   context = {
     state,
     connections: connectionsApi(standIn.endpoint, 'us-east-1'),
-    rateLimiter: createRateLimiter({ client, tableName: table.name }),
     logger: recordingLogger(),
     now: () => Date.now(),
   };

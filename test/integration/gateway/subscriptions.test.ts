@@ -6,7 +6,6 @@ import { type ConnectionsApi, connectionsApi } from '../../../src/gateway/manage
 import type { Outcome } from '../../../src/gateway/outcome.js';
 import { socketIdOf } from '../../../src/gateway/socket-id.js';
 import { subscribe, unsubscribe } from '../../../src/gateway/subscriptions.js';
-import { createRateLimiter } from '../../../src/limits/index.js';
 import { signChannel } from '../../../src/protocol/index.js';
 import { countSubscription, listChannels, readChannel } from '../../../src/state/channels.js';
 import { putConnection } from '../../../src/state/connections.js';
@@ -31,7 +30,6 @@ beforeAll(async () => {
   const context = (client: (typeof clients)[number]): GatewayContext => ({
     state: { client, tableName: table.name },
     connections: connectionsApi(standIn.endpoint, 'us-east-1'),
-    rateLimiter: createRateLimiter({ client, tableName: table.name }),
     logger: recordingLogger(),
     now: () => Date.now(),
   });

@@ -4,7 +4,6 @@ import { createAppResolver } from '../../../src/apps/resolver.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { connectionsApi } from '../../../src/gateway/management-api.js';
 import type { PusherRequestContext } from '../../../src/http/pusher-request-middleware.js';
-import { createRateLimiter } from '../../../src/limits/index.js';
 import { httpApiHandler } from '../../../src/publish/http-api.js';
 import { channelQueryHandler } from '../../../src/publish/http-channel-query.js';
 import type { HttpApiHandler } from '../../../src/publish/http-route.js';
@@ -34,8 +33,7 @@ beforeAll(async () => {
   readRoute = channelQueryHandler({ ...routeOptions, context });
   // Nothing here has a recipient, so the @connections API (an unused port) is never called.
   const connections = connectionsApi('http://127.0.0.1:9', 'us-east-1');
-  const rateLimiter = createRateLimiter(stateTable);
-  wholeApi = httpApiHandler({ ...routeOptions, context: { ...context, connections, rateLimiter } });
+  wholeApi = httpApiHandler({ ...routeOptions, context: { ...context, connections } });
 });
 
 afterAll(async () => {
