@@ -1,5 +1,4 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { convertToNative } from '@aws-sdk/util-dynamodb';
 import { type FieldProblem, InvalidAppItemError } from '../errors.js';
 import { quoteForMessage } from '../format.js';
 import {
@@ -12,6 +11,7 @@ import {
   type WebhookEventType,
   type WebhookFilter,
 } from './app.js';
+import { nativeValueOf } from './attribute-value.js';
 
 /** A raw DynamoDB item of the apps table, as the SDK returns it. */
 export type AppItem = Record<string, AttributeValue>;
@@ -277,11 +277,11 @@ function readWebhooks(value: AttributeValue | undefined, problems: FieldProblem[
   } else if (Array.isArray(value.L)) {
     // soketi also took a native list (its SDK converted it to an array).
     try {
-      raw = convertToNative(value);
-    } catch {
+      raw = nativeValueOf(value);
+    } catch (error) {
       problems.push({
         field: 'Webhooks',
-        problem: 'holds a value that cannot be read (a number too large?)',
+        problem: `holds a value that cannot be read: ${(error as Error).message}`,
       });
       return [];
     }

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { convertToNative } from '@aws-sdk/util-dynamodb';
 import { type App, type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../../apps/app.js';
+import { nativeValueOf } from '../../apps/attribute-value.js';
 import { type AppItem, isAbsent, isRecord, parseAppItem } from '../../apps/parse-item.js';
 import { InvalidAppItemError } from '../../errors.js';
 import { canonicalAppItem } from '../app-record.js';
@@ -222,7 +222,7 @@ function diagnoseWebhooks(item: AppItem, plan: FixPlan): Finding[] {
   if (value.S !== undefined) {
     entries = JSON.parse(value.S);
   } else {
-    entries = convertToNative(value);
+    entries = nativeValueOf(value);
     const text = JSON.stringify(entries);
     plan.set[attribute] = { S: text };
     findings.push({
