@@ -15,6 +15,7 @@ import dynalite from 'dynalite';
 import Pusher from 'pusher';
 import { toAppItem } from '../src/apps/parse-item.js';
 import { appsTableDefinition } from '../src/apps/table-schema.js';
+import { connectAuthorizerResult } from '../src/authorizers/websocket-connect.js';
 import { BUNDLE_FILE, type BundleReport, buildHandlers } from '../src/local/build.js';
 import { stateTableDefinition } from '../src/state/table-schema.js';
 import { testApp } from '../test/fixtures/apps/items.js';
@@ -65,7 +66,12 @@ const MAX_ADDED_KB = 50;
 
 const CONNECTION_ID = 'Df14mfUXIAMCIyg=';
 const GONE_CONNECTION_ID = 'Xk29bfQQIAMCJzh=';
-const AUTHORIZED = { principalId: APP.key, appId: APP.id, appKey: APP.key };
+const CONNECT_AUTHORIZER_EVENT = wsConnectAuthorizerEvent({ query: pusherJsConnectQuery(APP.key) });
+/** What the `$connect` authorizer hands the WebSocket routes for APP (its context carries MaxConnections). */
+const AUTHORIZED = {
+  principalId: APP.key,
+  ...connectAuthorizerResult(CONNECT_AUTHORIZER_EVENT, { allow: true, app: APP }).context,
+};
 
 /**
  * One event per handler that it answers fully, touching DynamoDB as it would in use: a signed request for a
@@ -90,7 +96,7 @@ const EVENTS: Record<string, () => unknown> = {
     });
     return httpAuthorizerEvent({ method: requestContext.http.method, rawPath, rawQueryString });
   },
-  'ws-connect-authorizer': () => wsConnectAuthorizerEvent({ query: pusherJsConnectQuery(APP.key) }),
+  'ws-connect-authorizer': () => CONNECT_AUTHORIZER_EVENT,
   'ws-connect': () =>
     wsProxyEvent({ routeKey: '$connect', connectionId: CONNECTION_ID, authorizer: AUTHORIZED }),
   'ws-greeter': () => ({ connectionId: CONNECTION_ID, apiId: 'bench', stage: 'bench' }),

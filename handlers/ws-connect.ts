@@ -1,15 +1,14 @@
 import middy from '@middy/core';
-import { createAppResolver } from '../src/apps/resolver.js';
 import { type ConnectResult, connect } from '../src/gateway/connect.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { configuredGreeterInvoker } from '../src/gateway/greeter.js';
-import { createGatewayRuntime } from '../src/gateway/runtime.js';
+import { createStateRuntime } from '../src/gateway/state-runtime.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
 
-const runtime = createGatewayRuntime('pusher-ws-connect');
+// `$connect` never posts (the greeter does) and reads no app (the authorizer context carries it).
+const runtime = createStateRuntime('pusher-ws-connect');
 const deps = {
   state: runtime.state,
-  resolver: createAppResolver({ config: runtime.config.base, logger: runtime.logger }),
   greeter: configuredGreeterInvoker(runtime.config),
   logger: runtime.logger,
   now: () => Date.now(),

@@ -25,6 +25,14 @@ export class ConfigError extends PusherLambdaError {
   }
 }
 
+/**
+ * A route behind the `$connect` authorizer got a context without what that authorizer sets: the authorizer is
+ * not configured on the route, or an older version of it answered. Never read as a default.
+ */
+export class AuthorizerContextError extends PusherLambdaError {
+  readonly status = 500;
+}
+
 export interface FieldProblem {
   readonly field: string;
   readonly problem: string;

@@ -23,7 +23,7 @@ const readApps = ({ appsTableArn, appKeyIndexArn }) => [
   allow('dynamodb:Query', appKeyIndexArn),
 ];
 
-/** GetItem by AppId only: the routes after `$connect` know the app id from the authorizer context. */
+/** GetItem by AppId only: `$default` has the app id from its authorizer context, HTTP routes from a path. */
 const readAppsById = ({ appsTableArn }) => [allow('dynamodb:GetItem', appsTableArn)];
 
 const useState =
@@ -103,9 +103,10 @@ const CATALOG = {
     requires: ['wsConnectAuthorizer', 'wsGreeter'],
     events: [{ websocket: { route: '$connect', authorizer: WS_CONNECT_AUTHORIZER } }],
     environment: ({ functionNamePrefix }) => ({ GREETER_FUNCTION_NAME: `${functionNamePrefix}wsGreeter` }),
-    // Counter (UpdateItem, GetItem and PutItem when it is created or rotated), connection record (PutItem),
-    // undone with DeleteItem when the greeter cannot be invoked.
-    access: [readAppsById, useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), invoke('wsGreeter')],
+    // Never reads the apps table: the authorizer context carries the app id and MaxConnections. Counter
+    // (UpdateItem, GetItem and PutItem when it is created or rotated), connection record (PutItem), undone
+    // with DeleteItem when the greeter cannot be invoked.
+    access: [useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), invoke('wsGreeter')],
   },
   // Invoked asynchronously by wsConnect: posts pusher:connection_established, or pusher:error and disconnects;
   // cleans up a connection that never opened. It never reads the apps table.

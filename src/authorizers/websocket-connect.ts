@@ -4,6 +4,7 @@ import { MAX_APP_IDENTIFIER_LENGTH } from '../apps/identifier.js';
 import type { AppResolver } from '../apps/index.js';
 import type { WsConnectAuthorizerEvent } from '../gateway/events.js';
 import { REFUSAL_CODES, type RefusalCode } from '../gateway/frames.js';
+import { encodeMaxConnections } from './max-connections-context.js';
 
 /** The protocol version this server speaks (pusher-js sends `protocol=7`). */
 export const PUSHER_PROTOCOL_VERSION = '7';
@@ -24,11 +25,12 @@ export type ConnectDecision =
 
 /**
  * Flat context on `$connect` and later routes (`requestContext.authorizer`). Never the secret. An admitted
- * client gets its app; a refused one gets the Pusher code (as a string, as API Gateway passes values on)
- * that the greeter will send it before closing the connection.
+ * client gets its app and the app's MaxConnections, which `$connect` enforces without reading the app again
+ * (encoded by `encodeMaxConnections`: -1 is unlimited); a refused one gets the Pusher code (as a string, as
+ * API Gateway passes values on) that the greeter will send it before closing the connection.
  */
 export type ConnectAuthorizerContext =
-  | { readonly appId: string; readonly appKey: string }
+  | { readonly appId: string; readonly appKey: string; readonly maxConnections: number }
   | { readonly refusal: `${RefusalCode}`; readonly appKey: string };
 
 /** The Pusher code each refusal reaches pusher-js with; a missing key has none (see `connectAuthorizerResult`). */
@@ -79,8 +81,13 @@ export function connectAuthorizerResult(
   decision: ConnectDecision,
 ): APIGatewayAuthorizerResult {
   if (decision.allow) {
-    const context: ConnectAuthorizerContext = { appId: decision.app.id, appKey: decision.app.key };
-    return { ...policy(event, decision.app.key, 'Allow'), context };
+    const { app } = decision;
+    const context: ConnectAuthorizerContext = {
+      appId: app.id,
+      appKey: app.key,
+      maxConnections: encodeMaxConnections(app.maxConnections),
+    };
+    return { ...policy(event, app.key, 'Allow'), context };
   }
   if (decision.reason === 'missing-key') return policy(event, 'anonymous', 'Deny');
   const context: ConnectAuthorizerContext = {

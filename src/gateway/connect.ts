@@ -1,15 +1,15 @@
-import type { AppResolver } from '../apps/resolver.js';
+import { decodeMaxConnections } from '../authorizers/max-connections-context.js';
+import { AuthorizerContextError } from '../errors.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import { admitConnection, releaseConnection } from '../state/connection-counter.js';
 import { deleteConnection, putConnection } from '../state/connections.js';
 import type { StateTable } from '../state/table.js';
-import type { WsProxyEvent } from './events.js';
+import type { WsAuthorizerContext, WsProxyEvent } from './events.js';
 import { isRefusalCode, REFUSAL_CODES, type RefusalCode } from './frames.js';
 import type { GreeterInvoker } from './greeter.js';
 
 export interface ConnectDeps {
   readonly state: StateTable;
-  readonly resolver: AppResolver;
   readonly greeter: GreeterInvoker;
   readonly logger: StructuredLogger;
   /** Epoch milliseconds. */
@@ -33,6 +33,12 @@ const OPEN: ConnectResult = Object.freeze({ statusCode: 200 });
  * from reconnecting. An admitted connection is counted and recorded before the greeter is started, so its
  * first message always finds its record. A failure of DynamoDB or Lambda throws: API Gateway fails the
  * upgrade and pusher-js retries with backoff.
+ *
+ * The app is not read again: the authorizer resolved it a few milliseconds earlier and its context carries
+ * the app id and MaxConnections. Unknown keys and disabled apps are not checked again either: the authorizer
+ * marks them refused (4001, 4003) instead of naming an app. A context that names neither a refusal nor a
+ * well-formed app throws `AuthorizerContextError` (the upgrade fails with 500) rather than admit the
+ * connection without a limit.
  */
 export async function connect(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectResult> {
   const { requestContext } = event;
@@ -61,12 +67,7 @@ async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOut
   const { connectionId, authorizer } = event.requestContext;
   const marked = Number(authorizer?.refusal);
   if (isRefusalCode(marked)) return { admitted: false, code: marked };
-  const appId = authorizer?.appId;
-  if (!appId)
-    throw new Error('$connect without the authorizer context: is the $connect authorizer configured?');
-  const app = await deps.resolver.byId(appId);
-  if (app === undefined) return { admitted: false, code: REFUSAL_CODES.unknownApp };
-  if (!app.enabled) return { admitted: false, code: REFUSAL_CODES.appDisabled };
+  const app = admittedAppOf(authorizer);
   const connectedAtMs = deps.now();
   const admission = await admitConnection(deps.state, app.id, app.maxConnections, connectedAtMs);
   if (!admission.admitted) return { admitted: false, code: REFUSAL_CODES.overConnectionQuota };
@@ -84,6 +85,18 @@ async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOut
     throw error;
   }
   return { admitted: true };
+}
+
+/** The app id and MaxConnections the authorizer put in the context of a connection it did not refuse. */
+function admittedAppOf(authorizer: WsAuthorizerContext | undefined): { id: string; maxConnections: number } {
+  const id = authorizer?.appId;
+  const maxConnections = decodeMaxConnections(authorizer?.maxConnections);
+  if (!id || maxConnections === undefined) {
+    throw new AuthorizerContextError(
+      '$connect without appId and maxConnections in the authorizer context: is the current $connect authorizer configured on the route?',
+    );
+  }
+  return { id, maxConnections };
 }
 
 /** The greeter could not be started: the upgrade fails, so the connection must not stay counted. */

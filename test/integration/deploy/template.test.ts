@@ -146,11 +146,11 @@ const NOT_POSTING = [
 
 /**
  * What each function may do on the apps table: the authorizers resolve keys (Query on AppKeyIndex) and ids;
- * the WebSocket routes after them only ids (the authorizer context names the app); the greeter and
- * $disconnect never read it. Functions not listed get soketi's documented pair.
+ * $default only ids (the authorizer context names the app); $connect (the context also carries
+ * MaxConnections), the greeter and $disconnect never read it. Functions not listed get soketi's documented pair.
  */
 const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
-  WsConnectLambdaFunction: ['GetItem'],
+  WsConnectLambdaFunction: [],
   WsDefaultLambdaFunction: ['GetItem'],
   WsGreeterLambdaFunction: [],
   WsDisconnectLambdaFunction: [],

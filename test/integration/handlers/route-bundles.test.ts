@@ -10,13 +10,51 @@ const ROUTES = {
   'http-channel': 'read',
   'http-channel-users': 'read',
   'http-terminate-user-connections': 'terminate',
+  'ws-connect': 'connect',
 } as const;
 
-/** What each route kind may bundle: the clients and modules of what it calls, nothing of other routes. */
+/**
+ * What each route kind may bundle: the clients and modules of what it calls, nothing of other routes. The HTTP
+ * routes look their app up by id; `$connect` finds it in the authorizer context and never posts (the greeter
+ * it invokes does).
+ */
 const EXPECTED = {
-  publish: { connections: true, lambda: true, publishing: true, terminate: false, channelQueries: false },
-  read: { connections: false, lambda: false, publishing: false, terminate: false, channelQueries: true },
-  terminate: { connections: true, lambda: false, publishing: false, terminate: true, channelQueries: false },
+  publish: {
+    connections: true,
+    lambda: true,
+    publishing: true,
+    terminate: false,
+    channelQueries: false,
+    appLookup: true,
+    itemConverters: true,
+  },
+  read: {
+    connections: false,
+    lambda: false,
+    publishing: false,
+    terminate: false,
+    channelQueries: true,
+    appLookup: true,
+    itemConverters: true,
+  },
+  terminate: {
+    connections: true,
+    lambda: false,
+    publishing: false,
+    terminate: true,
+    channelQueries: false,
+    appLookup: true,
+    itemConverters: true,
+  },
+  connect: {
+    connections: false,
+    lambda: true,
+    publishing: false,
+    terminate: false,
+    channelQueries: false,
+    appLookup: false,
+    itemConverters: false,
+  },
 };
 
 let inputsOf: Record<string, string[]>;
@@ -45,7 +83,7 @@ beforeAll(async () => {
   );
 });
 
-describe('each HTTP API route Lambda bundles only what its route calls', () => {
+describe('each route Lambda bundles only what its route calls', () => {
   it.each(Object.entries(ROUTES))('%s (%s)', (name, kind) => {
     const inputs = inputsOf[name]!;
     const has = (pattern: RegExp) => inputs.some((input) => pattern.test(input));
@@ -56,6 +94,10 @@ describe('each HTTP API route Lambda bundles only what its route calls', () => {
       publishing: has(/^src\/publish\/(publish|fan-out|fan-out-worker)\.ts$/),
       terminate: has(/^src\/publish\/terminate\.ts$/),
       channelQueries: has(/^src\/publish\/channel-queries\.ts$/),
+      // The resolver, its store, cache and item parser; the model's constants and the DynamoDB client
+      // factory are shared with the state table.
+      appLookup: has(/^src\/apps\/(?!(app|client)\.ts$)/),
+      itemConverters: has(/@aws-sdk\/util-dynamodb\//),
     }).toEqual(EXPECTED[kind]);
   });
 });

@@ -21,6 +21,9 @@ beforeAll(async () => {
     // soketi's documented item stores Enabled as bytes; this one says false and must be read so.
     appItem('app-off', { Enabled: bytes('false') }),
     appItem('app-cold'),
+    appItem('app-limited', { MaxConnections: { N: '5' } }),
+    // soketi reads MaxConnections 0 as unlimited.
+    appItem('app-zero', { MaxConnections: { N: '0' } }),
   );
   proxy = await startDynamoDbProxy(dynamodbEndpoint());
   ({ handler } = await coldStart(() => import('../../../handlers/ws-connect-authorizer.js'), {
@@ -58,10 +61,22 @@ describe('WebSocket $connect authorizer handler', () => {
     expect(result).toEqual({
       principalId: 'app-1-key',
       policyDocument: policy(event, 'Allow'),
-      context: { appId: 'app-1', appKey: 'app-1-key' },
+      context: { appId: 'app-1', appKey: 'app-1-key', maxConnections: -1 },
     });
     expect(JSON.stringify(result)).not.toContain('app-1-secret');
   });
+
+  it.each([
+    { key: 'app-limited-key', maxConnections: 5 },
+    { key: 'app-zero-key', maxConnections: -1 },
+    { key: 'app-1-key', maxConnections: -1 },
+  ])(
+    'hands $connect the MaxConnections of $key as $maxConnections (-1: unlimited), so it need not read the app',
+    async ({ key, maxConnections }) => {
+      const { context } = await invoke(connect(key));
+      expect(context?.maxConnections).toBe(maxConnections);
+    },
+  );
 
   it('allows a client that leaves out the protocol version', async () => {
     await expect(invoke(connect('app-1-key', { protocol: undefined }))).resolves.toMatchObject({

@@ -6,6 +6,7 @@ import { appItem, bytes } from '../../fixtures/apps/items.js';
 import { GREETER_FUNCTION_NAME, WsHarness } from '../../fixtures/gateway/ws-harness.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
+import { newConnectionId, wsProxyEvent } from '../../support/events.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 
 let proxy: DynamoDbProxy;
@@ -20,6 +21,7 @@ beforeAll(async () => {
       appItem('app-off', { Enabled: bytes('false') }),
       appItem('app-quota', { MaxConnections: { N: '1' } }),
       appItem('app-cold'),
+      appItem('app-unlimited'),
     ],
     { dynamodbEndpoint: proxy.endpoint },
   );
@@ -145,6 +147,67 @@ describe('WebSocket $connect and the greeter', () => {
     expect(gateway.lambdaApi.invocations.length).toBe(before);
     proxy.setFault(undefined);
     await expect(gateway.connect('app-cold-key')).resolves.toMatchObject({ socketId: /^\d+\.\d+$/ });
+  });
+});
+
+describe('$connect takes the app from the authorizer context', () => {
+  /** A `$connect` event as API Gateway builds it from this authorizer context (values stringified). */
+  function connectEvent(connectionId: string, context?: Record<string, string | number>) {
+    return wsProxyEvent({
+      routeKey: '$connect',
+      connectionId,
+      ...(context && { authorizer: { principalId: 'some-key', ...context } }),
+    });
+  }
+
+  it('makes no apps-table call, even cold: an unlimited app costs one PutItem', async () => {
+    const container = await gateway.loadContainer();
+    const connectionId = newConnectionId();
+    gateway.connectionsApi.open(connectionId);
+    proxy.resetCounts();
+
+    const context = { appId: 'app-1', appKey: 'app-1-key', maxConnections: -1 };
+    const result = await container.connect(connectEvent(connectionId, context), lambdaContext('ws-connect'));
+    await gateway.lambdaApi.settled();
+
+    expect(result.statusCode).toBe(200);
+    expect([proxy.count(), proxy.count('PutItem')]).toEqual([1, 1]);
+    expect(gateway.connectionsApi.framesOf(connectionId)[0]?.event).toBe('pusher:connection_established');
+  });
+
+  it("enforces the context's MaxConnections, whatever the apps table holds", async () => {
+    // Unlimited in the table: only the context limits it here.
+    const context = { appId: 'app-unlimited', appKey: 'app-unlimited-key', maxConnections: 1 };
+    const [first, second] = [newConnectionId(), newConnectionId()];
+    for (const connectionId of [first, second]) {
+      gateway.connectionsApi.open(connectionId);
+      await gateway.handlers.connect(connectEvent(connectionId, context), lambdaContext('ws-connect'));
+      await gateway.lambdaApi.settled();
+    }
+
+    expect(gateway.connectionsApi.framesOf(first!)[0]?.event).toBe('pusher:connection_established');
+    expect(gateway.connectionsApi.framesOf(second!)).toEqual([
+      { event: 'pusher:error', data: { code: 4004, message: 'Application is over connection quota' } },
+    ]);
+  });
+
+  it.each<{ why: string; context: Record<string, string | number> | undefined }>([
+    { why: 'no context of the $connect authorizer', context: undefined },
+    { why: 'an older authorizer (no maxConnections)', context: { appId: 'app-1', appKey: 'app-1-key' } },
+    {
+      why: 'a maxConnections it never writes',
+      context: { appId: 'app-1', appKey: 'app-1-key', maxConnections: 'unlimited' },
+    },
+    { why: 'no appId', context: { appKey: 'app-1-key', maxConnections: -1 } },
+  ])('fails the upgrade (500) on $why, admitting nobody without a limit', async ({ context }) => {
+    const before = gateway.lambdaApi.invocations.length;
+    const connectionId = newConnectionId();
+
+    await expect(
+      gateway.handlers.connect(connectEvent(connectionId, context), lambdaContext('ws-connect')),
+    ).rejects.toMatchObject({ name: 'AuthorizerContextError', status: 500 });
+    expect(gateway.lambdaApi.invocations.length).toBe(before);
+    expect(await record(connectionId)).toBeUndefined();
   });
 });
 
