@@ -29,6 +29,11 @@ export type {
   HttpAuthorizerDeps,
 } from './authorizers/http-api.js';
 export { authorizeHttpApiRequest } from './authorizers/http-api.js';
+export {
+  decodeMaxConnections,
+  encodeMaxConnections,
+  UNLIMITED_MAX_CONNECTIONS_IN_CONTEXT,
+} from './authorizers/max-connections-context.js';
 export type {
   ConnectAuthorizerContext,
   ConnectDecision,
@@ -47,6 +52,7 @@ export {
   AppDisabledError,
   AppNotFoundError,
   AuthenticationError,
+  AuthorizerContextError,
   BadRequestError,
   ConfigError,
   DuplicateAppKeyError,

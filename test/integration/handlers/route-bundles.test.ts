@@ -11,50 +11,42 @@ const ROUTES = {
   'http-channel-users': 'read',
   'http-terminate-user-connections': 'terminate',
   'ws-connect': 'connect',
+  'ws-default': 'message',
+  'ws-greeter': 'greeter',
+  'ws-disconnect': 'cleanup',
+  'fan-out-worker': 'fan-out',
+  'ws-connect-authorizer': 'authorizer',
+  'http-authorizer': 'authorizer',
 } as const;
 
+const COLUMNS = [
+  'connections',
+  'lambda',
+  'publishing',
+  'terminate',
+  'channelQueries',
+  'appLookup',
+  'rateLimiter',
+  'itemConverters',
+] as const;
+
 /**
- * What each route kind may bundle: the clients and modules of what it calls, nothing of other routes. The HTTP
+ * What each Lambda may bundle: the clients and modules of what it calls, nothing of other routes. The HTTP
  * routes look their app up by id; `$connect` finds it in the authorizer context and never posts (the greeter
- * it invokes does).
+ * it invokes does); only the Lambdas that enforce rates hold the limiter; none holds the SDK's item converters.
  */
-const EXPECTED = {
-  publish: {
-    connections: true,
-    lambda: true,
-    publishing: true,
-    terminate: false,
-    channelQueries: false,
-    appLookup: true,
-    itemConverters: true,
-  },
-  read: {
-    connections: false,
-    lambda: false,
-    publishing: false,
-    terminate: false,
-    channelQueries: true,
-    appLookup: true,
-    itemConverters: true,
-  },
-  terminate: {
-    connections: true,
-    lambda: false,
-    publishing: false,
-    terminate: true,
-    channelQueries: false,
-    appLookup: true,
-    itemConverters: true,
-  },
-  connect: {
-    connections: false,
-    lambda: true,
-    publishing: false,
-    terminate: false,
-    channelQueries: false,
-    appLookup: false,
-    itemConverters: false,
-  },
+// biome-ignore format: one row per kind, one column per entry of COLUMNS
+const EXPECTED: Record<(typeof ROUTES)[keyof typeof ROUTES], readonly boolean[]> = {
+  //           connections lambda publishing terminate channelQueries appLookup rateLimiter itemConverters
+  publish:    [true,       true,  true,      false,    false,         true,     true,       false],
+  read:       [false,      false, false,     false,    true,          true,     true,       false],
+  terminate:  [true,       false, false,     true,     false,         true,     true,       false],
+  connect:    [false,      true,  false,     false,    false,         false,    false,      false],
+  message:    [true,       false, true,      false,    false,         true,     true,       false],
+  greeter:    [true,       false, false,     false,    false,         false,    false,      false],
+  cleanup:    [true,       false, false,     false,    false,         false,    false,      false],
+  'fan-out':  [true,       false, true,      false,    false,         false,    false,      false],
+  authorizer: [false,      false, false,     false,    false,         true,     false,      false],
 };
 
 let inputsOf: Record<string, string[]>;
@@ -83,7 +75,7 @@ beforeAll(async () => {
   );
 });
 
-describe('each route Lambda bundles only what its route calls', () => {
+describe('each Lambda bundles only what it calls', () => {
   it.each(Object.entries(ROUTES))('%s (%s)', (name, kind) => {
     const inputs = inputsOf[name]!;
     const has = (pattern: RegExp) => inputs.some((input) => pattern.test(input));
@@ -97,7 +89,8 @@ describe('each route Lambda bundles only what its route calls', () => {
       // The resolver, its store, cache and item parser; the model's constants and the DynamoDB client
       // factory are shared with the state table.
       appLookup: has(/^src\/apps\/(?!(app|client)\.ts$)/),
+      rateLimiter: has(/^src\/limits\/rate-limiter\.ts$/),
       itemConverters: has(/@aws-sdk\/util-dynamodb\//),
-    }).toEqual(EXPECTED[kind]);
+    }).toEqual(Object.fromEntries(COLUMNS.map((column, index) => [column, EXPECTED[kind][index]])));
   });
 });
