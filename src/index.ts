@@ -72,7 +72,7 @@ export { cleanUpConnections, leaveChannel } from './gateway/cleanup.js';
 export { CLIENT_EVENT_REJECTED } from './gateway/client-events.js';
 export type { GatewayConfig } from './gateway/config.js';
 export { connectionsEndpointOf, loadGatewayConfig } from './gateway/config.js';
-export type { GatewayContext, MessageContext } from './gateway/context.js';
+export type { GatewayContext } from './gateway/context.js';
 export type {
   HttpAuthorizerEvent,
   HttpProxyEventWithAuthorizer,

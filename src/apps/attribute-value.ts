@@ -4,8 +4,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
  * The plain JavaScript value of a DynamoDB attribute, for the one place an item holds a document: a
  * `Webhooks` native list. It reads as `convertToNative` of `@aws-sdk/util-dynamodb` does, without bundling
  * that package into every Lambda that resolves apps, except that sets, which have no JSON form, are refused.
- * Throws a `RangeError` for a number JavaScript cannot hold exactly, and a `TypeError` for a set or an
- * attribute of no known type.
+ * Throws a `RangeError` for an integer beyond 2^53 or a number that is not finite, and a `TypeError` for a set
+ * or an attribute of no known type. Messages never quote the value: a webhook header may hold a credential.
  */
 export function nativeValueOf(value: AttributeValue): unknown {
   if (value.S !== undefined) return value.S;
@@ -26,10 +26,10 @@ export function nativeValueOf(value: AttributeValue): unknown {
 function numberOf(text: string): number {
   const number = Number(text);
   if (text.trim() === '' || !Number.isFinite(number)) {
-    throw new RangeError(`${text.slice(0, 40)} is not a number JavaScript can hold`);
+    throw new RangeError('a number that is not finite');
   }
   if (Number.isInteger(number) && !Number.isSafeInteger(number)) {
-    throw new RangeError(`${text.slice(0, 40)} is beyond Number.MAX_SAFE_INTEGER and would lose precision`);
+    throw new RangeError('an integer beyond 2^53, which would lose precision');
   }
   return number;
 }

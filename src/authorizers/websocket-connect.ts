@@ -30,7 +30,7 @@ export type ConnectDecision =
  * API Gateway passes values on) that the greeter will send it before closing the connection.
  */
 export type ConnectAuthorizerContext =
-  | { readonly appId: string; readonly appKey: string; readonly maxConnections: number }
+  | { readonly appId: string; readonly appKey: string; readonly maxConnections: string }
   | { readonly refusal: `${RefusalCode}`; readonly appKey: string };
 
 /** The Pusher code each refusal reaches pusher-js with; a missing key has none (see `connectAuthorizerResult`). */

@@ -1,5 +1,6 @@
 import { decodeMaxConnections } from '../authorizers/max-connections-context.js';
 import { AuthorizerContextError } from '../errors.js';
+import { quoteForMessage } from '../format.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import { admitConnection, releaseConnection } from '../state/connection-counter.js';
 import { deleteConnection, putConnection } from '../state/connections.js';
@@ -91,9 +92,17 @@ async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOut
 function admittedAppOf(authorizer: WsAuthorizerContext | undefined): { id: string; maxConnections: number } {
   const id = authorizer?.appId;
   const maxConnections = decodeMaxConnections(authorizer?.maxConnections);
-  if (!id || maxConnections === undefined) {
+  if (!id) {
     throw new AuthorizerContextError(
-      '$connect without appId and maxConnections in the authorizer context: is the current $connect authorizer configured on the route?',
+      '$connect without appId in the authorizer context: is the $connect authorizer configured on the route?',
+    );
+  }
+  if (maxConnections === undefined) {
+    const received = authorizer?.maxConnections;
+    throw new AuthorizerContextError(
+      `$connect for app ${quoteForMessage(id)} without a valid maxConnections in the authorizer context ` +
+        `(got ${received === undefined ? 'none' : quoteForMessage(String(received))}): ` +
+        "an authorizer older than this $connect, or not this project's.",
     );
   }
   return { id, maxConnections };

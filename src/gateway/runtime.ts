@@ -7,7 +7,7 @@ import { createStateRuntime, type StateRuntime } from './state-runtime.js';
 /**
  * What every WebSocket handler module builds once, at cold start, and shares across invocations (and, on
  * Lambda Managed Instances, across concurrent ones): configuration, logger, state table client. Nothing in it
- * belongs to one request. The handlers that read apps (`$connect`, `$default`) add an app resolver.
+ * belongs to one request. The handler that reads apps (`$default`) adds an app resolver.
  */
 export interface GatewayRuntime extends StateRuntime {
   /** The context of one invocation, posting through the `@connections` API at `endpoint`. */

@@ -146,8 +146,9 @@ const NOT_POSTING = [
 
 /**
  * What each function may do on the apps table: the authorizers resolve keys (Query on AppKeyIndex) and ids;
- * $default only ids (the authorizer context names the app); $connect (the context also carries
- * MaxConnections), the greeter and $disconnect never read it. Functions not listed get soketi's documented pair.
+ * $default and the HTTP API routes only ids (the authorizer context or the path names the app); $connect (the
+ * context also carries MaxConnections), the greeter, $disconnect and the fan-out worker never read it.
+ * Functions not listed get soketi's documented pair.
  */
 const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
   WsConnectLambdaFunction: [],

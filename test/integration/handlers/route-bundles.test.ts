@@ -1,9 +1,11 @@
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const ROUTES = {
+/** Every Lambda (`handlers/<name>.ts`) and the kind of work it does. */
+const LAMBDAS = {
   'http-events': 'publish',
   'http-batch-events': 'publish',
   'http-channels': 'read',
@@ -36,7 +38,7 @@ const COLUMNS = [
  * it invokes does); only the Lambdas that enforce rates hold the limiter; none holds the SDK's item converters.
  */
 // biome-ignore format: one row per kind, one column per entry of COLUMNS
-const EXPECTED: Record<(typeof ROUTES)[keyof typeof ROUTES], readonly boolean[]> = {
+const EXPECTED: Record<(typeof LAMBDAS)[keyof typeof LAMBDAS], readonly boolean[]> = {
   //           connections lambda publishing terminate channelQueries appLookup rateLimiter itemConverters
   publish:    [true,       true,  true,      false,    false,         true,     true,       false],
   read:       [false,      false, false,     false,    true,          true,     true,       false],
@@ -55,7 +57,7 @@ beforeAll(async () => {
   // The bundler's own view of what each route Lambda imports, resolved as scripts/build.ts resolves it.
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: Object.fromEntries(Object.keys(ROUTES).map((name) => [name, `handlers/${name}.ts`])),
+    entryPoints: Object.fromEntries(Object.keys(LAMBDAS).map((name) => [name, `handlers/${name}.ts`])),
     outdir: 'dist-route-bundles-test',
     bundle: true,
     platform: 'node',
@@ -76,7 +78,12 @@ beforeAll(async () => {
 });
 
 describe('each Lambda bundles only what it calls', () => {
-  it.each(Object.entries(ROUTES))('%s (%s)', (name, kind) => {
+  it('covers every handler', async () => {
+    const handlers = (await readdir(`${ROOT}handlers`)).filter((file) => file.endsWith('.ts'));
+    expect(Object.keys(LAMBDAS).sort()).toEqual(handlers.map((file) => file.replace(/\.ts$/, '')).sort());
+  });
+
+  it.each(Object.entries(LAMBDAS))('%s (%s)', (name, kind) => {
     const inputs = inputsOf[name]!;
     const has = (pattern: RegExp) => inputs.some((input) => pattern.test(input));
 

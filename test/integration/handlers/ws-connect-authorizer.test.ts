@@ -24,6 +24,8 @@ beforeAll(async () => {
     appItem('app-limited', { MaxConnections: { N: '5' } }),
     // soketi reads MaxConnections 0 as unlimited.
     appItem('app-zero', { MaxConnections: { N: '0' } }),
+    // A limit no count reaches, beyond what a context value can carry exactly.
+    appItem('app-huge', { MaxConnections: { N: '1e17' } }),
   );
   proxy = await startDynamoDbProxy(dynamodbEndpoint());
   ({ handler } = await coldStart(() => import('../../../handlers/ws-connect-authorizer.js'), {
@@ -61,17 +63,17 @@ describe('WebSocket $connect authorizer handler', () => {
     expect(result).toEqual({
       principalId: 'app-1-key',
       policyDocument: policy(event, 'Allow'),
-      context: { appId: 'app-1', appKey: 'app-1-key', maxConnections: -1 },
+      context: { appId: 'app-1', appKey: 'app-1-key', maxConnections: '-1' },
     });
     expect(JSON.stringify(result)).not.toContain('app-1-secret');
   });
 
   it.each([
-    { key: 'app-limited-key', maxConnections: 5 },
-    { key: 'app-zero-key', maxConnections: -1 },
-    { key: 'app-1-key', maxConnections: -1 },
+    { key: 'app-limited-key', maxConnections: '5' },
+    { key: 'app-zero-key', maxConnections: '-1' },
+    { key: 'app-huge-key', maxConnections: '-1' },
   ])(
-    'hands $connect the MaxConnections of $key as $maxConnections (-1: unlimited), so it need not read the app',
+    'hands the connect route the MaxConnections of $key as $maxConnections (-1: unlimited), so it need not read the app',
     async ({ key, maxConnections }) => {
       const { context } = await invoke(connect(key));
       expect(context?.maxConnections).toBe(maxConnections);

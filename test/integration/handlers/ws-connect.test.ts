@@ -191,21 +191,30 @@ describe('$connect takes the app from the authorizer context', () => {
     ]);
   });
 
-  it.each<{ why: string; context: Record<string, string | number> | undefined }>([
-    { why: 'no context of the $connect authorizer', context: undefined },
-    { why: 'an older authorizer (no maxConnections)', context: { appId: 'app-1', appKey: 'app-1-key' } },
+  it.each<{ why: string; context: Record<string, string | number> | undefined; message: RegExp }>([
+    { why: 'no context of the $connect authorizer', context: undefined, message: /without appId/ },
+    {
+      why: 'an older authorizer (no maxConnections)',
+      context: { appId: 'app-1', appKey: 'app-1-key' },
+      message: /app "app-1" without a valid maxConnections .*\(got none\)/,
+    },
     {
       why: 'a maxConnections it never writes',
       context: { appId: 'app-1', appKey: 'app-1-key', maxConnections: 'unlimited' },
+      message: /\(got "unlimited"\)/,
     },
-    { why: 'no appId', context: { appKey: 'app-1-key', maxConnections: -1 } },
-  ])('fails the upgrade (500) on $why, admitting nobody without a limit', async ({ context }) => {
+    { why: 'no appId', context: { appKey: 'app-1-key', maxConnections: '-1' }, message: /without appId/ },
+  ])('fails the upgrade (500) on $why, admitting nobody without a limit', async ({ context, message }) => {
     const before = gateway.lambdaApi.invocations.length;
     const connectionId = newConnectionId();
 
     await expect(
       gateway.handlers.connect(connectEvent(connectionId, context), lambdaContext('ws-connect')),
-    ).rejects.toMatchObject({ name: 'AuthorizerContextError', status: 500 });
+    ).rejects.toMatchObject({
+      name: 'AuthorizerContextError',
+      status: 500,
+      message: expect.stringMatching(message),
+    });
     expect(gateway.lambdaApi.invocations.length).toBe(before);
     expect(await record(connectionId)).toBeUndefined();
   });

@@ -290,6 +290,18 @@ describe('parseAppItem', () => {
       expect(app.webhooks).toEqual([{ url: 'https://a.example', eventTypes: ['cache_miss'] }]);
     });
 
+    it('names a native list it cannot read without quoting the value (a header may hold a credential)', () => {
+      const token = { N: '98765432109876543210123' };
+      const problems = problemsOf(
+        appItem('w', {
+          Webhooks: { L: [{ M: { url: { S: 'https://a.example' }, headers: { M: { 'X-Token': token } } } }] },
+        }),
+      );
+      expect(problems).toEqual([
+        'Webhooks: holds a value that cannot be read: an integer beyond 2^53, which would lose precision',
+      ]);
+    });
+
     it('is empty when absent or NULL', () => {
       expect(parseAppItem(appItem('w')).webhooks).toEqual([]);
       expect(parseAppItem(appItem('w', { Webhooks: { NULL: true } })).webhooks).toEqual([]);
