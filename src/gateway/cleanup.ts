@@ -5,7 +5,7 @@ import { deleteConnection } from '../state/connections.js';
 import { deleteUserConnection } from '../state/users.js';
 import { forEachLimited } from './concurrency.js';
 import type { GatewayContext } from './context.js';
-import { memberRemoved } from './frames.js';
+import { memberAdded, memberOf, memberRemoved } from './frames.js';
 import { postToAll } from './management-api.js';
 
 /** A connection found gone (410), and the channel it was found in when that is known. */
@@ -54,13 +54,28 @@ export async function leaveChannel(
   }
   if (!userLeft) return [];
   const { subscriberConnectionIds } = await readChannel(state, appId, channel, context.now());
-  const { gone } = await postToAll(
+  const removed = await postToAll(
     context.connections,
     subscriberConnectionIds,
     memberRemoved(channel, userId),
     context.logger,
   );
-  return gone.map((id) => ({ connectionId: id, subscription: { appId, channel } }));
+  // The user may have joined again from another connection meanwhile (a page reload) and been announced
+  // before this removal arrived: then the others' rosters would end without them. Tell them again.
+  const now = await readChannel(state, appId, channel, context.now());
+  const back = now.members.find((member) => member.userId === userId);
+  const added = back
+    ? await postToAll(
+        context.connections,
+        now.subscriberConnectionIds,
+        memberAdded(channel, memberOf(back)),
+        context.logger,
+      )
+    : { gone: [] };
+  return [...removed.gone, ...added.gone].map((id) => ({
+    connectionId: id,
+    subscription: { appId, channel },
+  }));
 }
 
 /**

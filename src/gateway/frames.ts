@@ -1,6 +1,8 @@
 // The frames the server sends, as pusher-js 8 reads them (src/core/connection/protocol/protocol.ts,
 // channels/*.ts, user.ts). Where Pusher sends `data` as a JSON string, so do these.
 
+import type { StoredMember } from '../state/channels.js';
+
 /**
  * Seconds of silence after which pusher-js pings (it uses the smaller of this and its own option, 120 by
  * default). 120 keeps an idle client pinging five times inside API Gateway's 10-minute idle timeout, and
@@ -116,6 +118,14 @@ export function presenceSubscriptionSucceeded(channel: string, members: readonly
     data: JSON.stringify({
       presence: { ids, hash: Object.fromEntries(ids.map((id) => [id, byId.get(id)])), count: ids.length },
     }),
+  };
+}
+
+/** A member as the state table stores it, as frames carry it. */
+export function memberOf(member: StoredMember): Member {
+  return {
+    userId: member.userId,
+    userInfo: member.userInfoJson === undefined ? undefined : JSON.parse(member.userInfoJson),
   };
 }
 

@@ -29,6 +29,7 @@ import {
   type Frame,
   type Member,
   memberAdded,
+  memberOf,
   memberRemoved,
   presenceSubscriptionSucceeded,
   subscriptionError,
@@ -250,7 +251,7 @@ async function joinPresenceChannel(
   // member_added or member_removed another Lambda posts meanwhile would reach pusher-js first, and the
   // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
   const snapshot = await readChannel(state, app.id, channel, context.now());
-  const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(toMember));
+  const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(memberOf));
   if ((await context.connections.post(connectionId, roster)) === 'gone') {
     // Gone before it could be announced: its `$disconnect` may have run before the member was written.
     const found = await leaveChannel(context, app.id, channel, connectionId, member.userId);
@@ -262,7 +263,7 @@ async function joinPresenceChannel(
     const added = await postToAll(
       context.connections,
       others,
-      memberAdded(channel, toMember(member)),
+      memberAdded(channel, memberOf(member)),
       context.logger,
     );
     gone.push(...added.gone.map((id) => ({ connectionId: id, subscription })));
@@ -298,7 +299,7 @@ function rosterChanges(
       .map(({ userId }) => memberRemoved(channel, userId)),
     ...after
       .filter(({ userId }) => !beforeIds.has(userId))
-      .map((member) => memberAdded(channel, toMember(member))),
+      .map((member) => memberAdded(channel, memberOf(member))),
   ];
 }
 
@@ -325,14 +326,7 @@ async function announceIfGone(
 }
 
 async function roster(context: GatewayContext, appId: string, channel: string): Promise<Member[]> {
-  return (await readChannel(context.state, appId, channel, context.now())).members.map(toMember);
-}
-
-function toMember(member: StoredMember): Member {
-  return {
-    userId: member.userId,
-    userInfo: member.userInfoJson === undefined ? undefined : JSON.parse(member.userInfoJson),
-  };
+  return (await readChannel(context.state, appId, channel, context.now())).members.map(memberOf);
 }
 
 function unmetReason(channel: string, requirement: SubscriptionRequirement): string {

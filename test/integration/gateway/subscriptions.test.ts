@@ -322,3 +322,34 @@ describe('the roster a new presence member receives', () => {
     },
   );
 });
+
+describe('a user who leaves and comes back at once (a page reload)', () => {
+  it.each(['unsubscribe', '$disconnect'] as const)(
+    "stays in the others' rosters when the leave (%s) is announced after the return",
+    async (leave) => {
+      const appId = `app-${randomUUID()}`;
+      const app = testApp(appId);
+      const ann = await connected(appId);
+      await subscribeAs(other, appId, ann, 'ann', app);
+      const oldTab = await connected(appId);
+      await subscribeAs(other, appId, oldTab, 'bob', app);
+      const posts = holdingPosts(other.connections);
+      const leaving = { ...other, connections: posts.api };
+
+      // The leave has taken bob off the channel and is about to post member_removed when bob's new tab joins.
+      const armed = posts.hold.arm(1);
+      const left =
+        leave === 'unsubscribe'
+          ? unsubscribe(leaving, appId, oldTab, CHANNEL)
+          : cleanUpConnections(leaving, [{ connectionId: oldTab }]);
+      expect(await armed.reached(left)).toBe(true);
+      await subscribeAs(other, appId, await connected(appId), 'bob', app);
+      posts.hold.release();
+      await left;
+
+      expect(await memberIds(appId)).toEqual(['ann', 'bob']);
+      expect(announcementsTo(ann)).toEqual(['added:bob', 'added:bob', 'removed:bob', 'added:bob']);
+      expect(membersShown(standIn.framesOf(ann))).toEqual(['ann', 'bob']);
+    },
+  );
+});

@@ -463,6 +463,17 @@ describe('$default: DynamoDB calls per message (the README table)', () => {
     });
   });
 
+  it("presence unsubscribe of a user's last connection: three writes, the member deleted, two Queries (announce, then check the user is not back)", async () => {
+    await joinPresence('app-1', 'presence-leaving', { user_id: 'stays' });
+    const { connectionId } = await joinPresence('app-1', 'presence-leaving', { user_id: 'goes' });
+
+    expect(
+      await callsOf(() =>
+        gateway.send(connectionId, { event: 'pusher:unsubscribe', data: { channel: 'presence-leaving' } }),
+      ),
+    ).toEqual({ UpdateItem: 2, DeleteItem: 2, Query: 2 });
+  });
+
   it('signin: one UpdateItem and one PutItem', async () => {
     const { connectionId, socketId } = await gateway.connect('app-1-key');
     const signed = backend('app-1').authenticateUser(socketId, { id: 'cheap' });
