@@ -104,15 +104,22 @@ export async function subscribe(
   return subscribeTo(context, app, connectionId, channel, { kind: 'none' }, member);
 }
 
-/** `pusher:unsubscribe`: undoes a subscription; a channel the connection is not subscribed to is ignored. */
+/**
+ * `pusher:unsubscribe`: undoes a subscription; a channel the connection is not subscribed to is ignored.
+ * `presenceUserId` names the member when the subscriber item may not have been written.
+ */
 export async function unsubscribe(
   context: GatewayContext,
   appId: string,
   connectionId: string,
   channel: string,
+  presenceUserId?: string,
 ): Promise<Outcome> {
   if (!(await removeChannel(context.state, connectionId, channel))) return NO_REPLY;
-  return { reply: undefined, gone: await leaveChannel(context, appId, channel, connectionId) };
+  return {
+    reply: undefined,
+    gone: await leaveChannel(context, appId, channel, connectionId, presenceUserId),
+  };
 }
 
 /** Why the subscription's auth is refused, or undefined when it is the app's signature for this socket. */
@@ -155,15 +162,22 @@ async function subscribeTo(
           userId: added.connection.user!.userId,
           userInfoJson: added.connection.user!.userInfoJson,
         });
-  if (member === undefined) {
+  try {
+    if (member !== undefined) return await joinPresenceChannel(context, app, connectionId, channel, member);
     // Counted before the subscriber item is written: whoever deletes that item takes the count back.
     const change = { subscriptions: 1, users: 0, maxUsers: UNLIMITED } as const;
     await countSubscription(state, app.id, channel, change, context.now());
     await putSubscriber(state, app.id, channel, connectionId, undefined, context.now());
     const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, undefined);
     return undone ?? replyWith(subscriptionSucceeded(channel));
+  } catch (error) {
+    // Left in the connection's set, the channel would answer the client's next try "already subscribed"
+    // with nothing behind it: take back what was written, so that a retry subscribes anew.
+    await unsubscribe(context, app.id, connectionId, channel, member?.userId).catch((undoError: unknown) =>
+      context.logger.error('undoing a failed subscribe failed', { connectionId, error: String(undoError) }),
+    );
+    throw error;
   }
-  return joinPresenceChannel(context, app, connectionId, channel, member);
 }
 
 /**

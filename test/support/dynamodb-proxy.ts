@@ -31,8 +31,14 @@ export interface DynamoDbProxy {
   /** Requests received (forwarded or not), for one operation (`GetItem`, `Query`, ...) or all. */
   count(operation?: string): number;
   resetCounts(): void;
-  /** Applies a fault to every following request; `undefined` forwards again. */
-  setFault(fault: DynamoDbFault | undefined): void;
+  /**
+   * Applies a fault to every following request; `undefined` forwards again. With a `window`, only to the
+   * `times` requests after the next `after` ones (to fail an operation halfway through).
+   */
+  setFault(
+    fault: DynamoDbFault | undefined,
+    window?: { readonly after: number; readonly times: number },
+  ): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +51,20 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
   const target = new URL(upstream);
   const counts = new Map<string, number>();
   let fault: DynamoDbFault | undefined;
+  /** Requests still to forward before the fault applies, and how many it then applies to. */
+  let faultWindow: { after: number; times: number } | undefined;
+  const faultFor = (): DynamoDbFault | undefined => {
+    if (faultWindow === undefined) return fault;
+    if (faultWindow.after > 0) {
+      faultWindow.after--;
+      return undefined;
+    }
+    if (faultWindow.times > 0) {
+      faultWindow.times--;
+      return fault;
+    }
+    return undefined;
+  };
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const upstreamRequest = request(
@@ -70,7 +90,7 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
         .split('.')
         .pop() || 'unknown';
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    const current = fault;
+    const current = faultFor();
     switch (current?.kind) {
       case undefined:
         return forward(incoming, outgoing);
@@ -111,8 +131,9 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
         ? [...counts.values()].reduce((sum, n) => sum + n, 0)
         : (counts.get(operation) ?? 0),
     resetCounts: () => counts.clear(),
-    setFault: (next) => {
+    setFault: (next, window) => {
       fault = next;
+      faultWindow = window && { ...window };
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import Pusher from 'pusher';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sharedSecretForEncryptedChannel, signChannel, signUser } from '../../../src/protocol/index.js';
-import { listChannels } from '../../../src/state/channels.js';
+import { listChannels, readChannel } from '../../../src/state/channels.js';
 import { getConnection } from '../../../src/state/connections.js';
 import { userConnectionIds } from '../../../src/state/users.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
@@ -557,6 +557,33 @@ describe('$default: bad messages and failures', () => {
     });
     expect(gateway.connectionsApi.deleted).toContain(connectionId);
   });
+
+  it.each(['halfway', 'presence-halfway'])(
+    'takes back a subscription to %s that failed halfway, so that trying again subscribes for real',
+    async (channel) => {
+      const { connectionId, socketId } = await gateway.connect('app-1-key');
+      const authorization = channel.startsWith('presence-')
+        ? backend('app-1').authorizeChannel(socketId, channel, { user_id: 'retrier' })
+        : {};
+      // The app lookup and the connection's set pass; the next write fails, both tries of it.
+      proxy.setFault(DYNAMODB_FAULTS.internalError, { after: 2, times: 2 });
+
+      await expect(
+        gateway.send(connectionId, subscribeMessage(channel, authorization)),
+      ).resolves.toMatchObject({
+        event: 'pusher:subscription_error',
+        data: { type: 'ServerError', status: 503 },
+      });
+      const retried = await gateway.exchange(connectionId, subscribeMessage(channel, authorization));
+
+      expect(retried.map((frame) => frame.event)).toEqual(['pusher_internal:subscription_succeeded']);
+      const snapshot = await readChannel(gateway.state, 'app-1', channel, Date.now());
+      expect(snapshot.subscriberConnectionIds).toEqual([connectionId]);
+      expect(snapshot.members.map((member) => member.userId)).toEqual(
+        channel.startsWith('presence-') ? ['retrier'] : [],
+      );
+    },
+  );
 
   it('answers a subscription DynamoDB cannot record with ServerError 503, without failing the invocation', async () => {
     const { connectionId } = await gateway.connect('app-1-key');
