@@ -20,6 +20,9 @@ export interface GoneConnection {
  */
 export const MAX_CLEANUPS_PER_INVOCATION = 20;
 
+/** Re-reads after announcing a departure, each answering a join or leave of the user that raced it. */
+const PRESENCE_SETTLE_ROUNDS = 3;
+
 /** Channels of one connection left at once when it goes. */
 const CHANNEL_CONCURRENCY = 8;
 
@@ -53,29 +56,39 @@ export async function leaveChannel(
     );
   }
   if (!userLeft) return [];
-  const { subscriberConnectionIds } = await readChannel(state, appId, channel, context.now());
-  const removed = await postToAll(
-    context.connections,
-    subscriberConnectionIds,
-    memberRemoved(channel, userId),
-    context.logger,
-  );
-  // The user may have joined again from another connection meanwhile (a page reload) and been announced
-  // before this removal arrived: then the others' rosters would end without them. Tell them again.
-  const now = await readChannel(state, appId, channel, context.now());
-  const back = now.members.find((member) => member.userId === userId);
-  const added = back
-    ? await postToAll(
-        context.connections,
-        now.subscriberConnectionIds,
-        memberAdded(channel, memberOf(back)),
-        context.logger,
-      )
-    : { gone: [] };
-  return [...removed.gone, ...added.gone].map((id) => ({
-    connectionId: id,
-    subscription: { appId, channel },
-  }));
+  const gone = await announceDeparture(context, appId, channel, userId);
+  return gone.map((id) => ({ connectionId: id, subscription: { appId, channel } }));
+}
+
+/**
+ * Announcements of one user's presence after a departure: `member_removed`, then, for as long as the user's
+ * presence changed while the last announcement was being posted (a page reload: the new connection's join
+ * announced before this removal arrived), the new state, so that the others' rosters end on what the
+ * channel holds. Bounded: each round answers a join or leave that raced the previous one.
+ */
+async function announceDeparture(
+  context: GatewayContext,
+  appId: string,
+  channel: string,
+  userId: string,
+): Promise<string[]> {
+  const gone: string[] = [];
+  let snapshot = await readChannel(context.state, appId, channel, context.now());
+  let frame = memberRemoved(channel, userId);
+  let recipients = snapshot.subscriberConnectionIds;
+  let announcedPresent = false;
+  for (let round = 0; ; round++) {
+    gone.push(...(await postToAll(context.connections, recipients, frame, context.logger)).gone);
+    if (round === PRESENCE_SETTLE_ROUNDS) return gone;
+    snapshot = await readChannel(context.state, appId, channel, context.now());
+    const member = snapshot.members.find((present) => present.userId === userId);
+    if ((member !== undefined) === announcedPresent) return gone;
+    announcedPresent = member !== undefined;
+    frame = member ? memberAdded(channel, memberOf(member)) : memberRemoved(channel, userId);
+    // A member is never told of itself: pusher-js would report it as joining.
+    const own = new Set(member?.connectionIds);
+    recipients = snapshot.subscriberConnectionIds.filter((id) => !own.has(id));
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   verifyChannelAuth,
 } from '../protocol/index.js';
 import {
+  type ChannelSnapshot,
   countSubscription,
   joinPresence,
   joinPresentMember,
@@ -104,22 +105,15 @@ export async function subscribe(
   return subscribeTo(context, app, connectionId, channel, { kind: 'none' }, member);
 }
 
-/**
- * `pusher:unsubscribe`: undoes a subscription; a channel the connection is not subscribed to is ignored.
- * `presenceUserId` names the member when the subscriber item may not have been written.
- */
+/** `pusher:unsubscribe`: undoes a subscription; a channel the connection is not subscribed to is ignored. */
 export async function unsubscribe(
   context: GatewayContext,
   appId: string,
   connectionId: string,
   channel: string,
-  presenceUserId?: string,
 ): Promise<Outcome> {
   if (!(await removeChannel(context.state, connectionId, channel))) return NO_REPLY;
-  return {
-    reply: undefined,
-    gone: await leaveChannel(context, appId, channel, connectionId, presenceUserId),
-  };
+  return { reply: undefined, gone: await leaveChannel(context, appId, channel, connectionId) };
 }
 
 /** Why the subscription's auth is refused, or undefined when it is the app's signature for this socket. */
@@ -162,8 +156,8 @@ async function subscribeTo(
           userId: added.connection.user!.userId,
           userInfoJson: added.connection.user!.userInfoJson,
         });
+  if (member !== undefined) return joinPresenceChannel(context, app, connectionId, channel, member);
   try {
-    if (member !== undefined) return await joinPresenceChannel(context, app, connectionId, channel, member);
     // Counted before the subscriber item is written: whoever deletes that item takes the count back.
     const change = { subscriptions: 1, users: 0, maxUsers: UNLIMITED } as const;
     await countSubscription(state, app.id, channel, change, context.now());
@@ -171,12 +165,30 @@ async function subscribeTo(
     const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, undefined);
     return undone ?? replyWith(subscriptionSucceeded(channel));
   } catch (error) {
-    // Left in the connection's set, the channel would answer the client's next try "already subscribed"
-    // with nothing behind it: take back what was written, so that a retry subscribes anew.
-    await unsubscribe(context, app.id, connectionId, channel, member?.userId).catch((undoError: unknown) =>
-      context.logger.error('undoing a failed subscribe failed', { connectionId, error: String(undoError) }),
-    );
+    await takeBackFailedSubscribe(context, app.id, connectionId, channel, undefined);
     throw error;
+  }
+}
+
+/**
+ * Undoes a subscribe that failed before the client was told it succeeded. Left in the connection's set, the
+ * channel would answer the client's next try "already subscribed" with nothing behind it; taken back, the
+ * next try (pusher-js sends one when it reconnects) subscribes anew. Whoever deletes an item takes its count
+ * back (`leaveChannel`), so nothing is given back twice; a count whose item was never written stays, as
+ * with any failed write. Failures here are logged: the subscribe's own error is the one answered.
+ */
+async function takeBackFailedSubscribe(
+  context: GatewayContext,
+  appId: string,
+  connectionId: string,
+  channel: string,
+  presenceUserId: string | undefined,
+): Promise<void> {
+  try {
+    await removeChannel(context.state, connectionId, channel);
+    await leaveChannel(context, appId, channel, connectionId, presenceUserId);
+  } catch (error) {
+    context.logger.error('taking back a failed subscribe failed', { connectionId, error: String(error) });
   }
 }
 
@@ -254,23 +266,58 @@ async function joinPresenceChannel(
   member: StoredMember,
 ): Promise<Outcome> {
   const { state } = context;
-  const admitted = await admitMember(context, app, channel, member, connectionId);
-  if (admitted === undefined) {
-    await removeChannel(state, connectionId, channel);
-    const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
-    return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
+  let admitted: { readonly firstConnection: boolean } | undefined;
+  let snapshot: ChannelSnapshot;
+  try {
+    admitted = await admitMember(context, app, channel, member, connectionId);
+    if (admitted === undefined) {
+      await removeChannel(state, connectionId, channel);
+      const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
+      return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
+    }
+    // The roster is posted, not answered as the route response (sent only when the Lambda returns): a
+    // member_added or member_removed another Lambda posts meanwhile would reach pusher-js first, and the
+    // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
+    snapshot = await readChannel(state, app.id, channel, context.now());
+    const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(memberOf));
+    if ((await context.connections.post(connectionId, roster)) === 'gone') {
+      // Gone before it could be announced: its `$disconnect` may have run before the member was written.
+      const found = await leaveChannel(context, app.id, channel, connectionId, member.userId);
+      return {
+        reply: undefined,
+        gone: [...found, { connectionId, subscription: { appId: app.id, channel } }],
+      };
+    }
+  } catch (error) {
+    await takeBackFailedSubscribe(context, app.id, connectionId, channel, member.userId);
+    throw error;
   }
+  try {
+    return await announceJoin(context, app, connectionId, channel, member, admitted, snapshot);
+  } catch (error) {
+    // The client has its roster and takes itself as subscribed: an error frame now would contradict it, and
+    // taking the subscription back would leave it subscribed to nothing. Its records stay; what failed to
+    // be announced is logged.
+    context.logger.error('presence join announced only in part', { connectionId, error: String(error) });
+    return NO_REPLY;
+  }
+}
+
+/**
+ * After the new member's roster went out: `member_added` to the others for a new user, the check that the
+ * connection still holds the subscription, and what changed since the roster was read.
+ */
+async function announceJoin(
+  context: GatewayContext,
+  app: App,
+  connectionId: string,
+  channel: string,
+  member: StoredMember,
+  admitted: { readonly firstConnection: boolean },
+  snapshot: ChannelSnapshot,
+): Promise<Outcome> {
+  const { state } = context;
   const subscription = { appId: app.id, channel };
-  // The roster is posted, not answered as the route response (sent only when the Lambda returns): a
-  // member_added or member_removed another Lambda posts meanwhile would reach pusher-js first, and the
-  // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
-  const snapshot = await readChannel(state, app.id, channel, context.now());
-  const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(memberOf));
-  if ((await context.connections.post(connectionId, roster)) === 'gone') {
-    // Gone before it could be announced: its `$disconnect` may have run before the member was written.
-    const found = await leaveChannel(context, app.id, channel, connectionId, member.userId);
-    return { reply: undefined, gone: [...found, { connectionId, subscription }] };
-  }
   const gone: GoneConnection[] = [];
   if (admitted.firstConnection) {
     const others = snapshot.subscriberConnectionIds.filter((id) => id !== connectionId);

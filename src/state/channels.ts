@@ -20,7 +20,12 @@ export interface StoredMember {
 export interface ChannelSnapshot {
   readonly subscriberConnectionIds: readonly string[];
   /** Presence channels: the users with at least one connection. */
-  readonly members: readonly StoredMember[];
+  readonly members: readonly PresentMember[];
+}
+
+/** A presence member as a read finds it: with the connections it is present through. */
+export interface PresentMember extends StoredMember {
+  readonly connectionIds: readonly string[];
 }
 
 /** An entry of the app's channel index: what GET /channels reports. */
@@ -385,7 +390,7 @@ export async function readChannel(
   nowMs: number,
 ): Promise<ChannelSnapshot> {
   const subscriberConnectionIds: string[] = [];
-  const members: StoredMember[] = [];
+  const members: PresentMember[] = [];
   for await (const item of queryAll(table, nowMs, {
     KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: { ':pk': { S: stateKeys.channelPartition(appId, channel) } },
@@ -393,7 +398,11 @@ export async function readChannel(
     const sk = item.sk?.S ?? '';
     if (sk.startsWith(SUBSCRIBER_PREFIX)) subscriberConnectionIds.push(sk.slice(SUBSCRIBER_PREFIX.length));
     else if (sk.startsWith(MEMBER_PREFIX) && (item[CONNECTIONS]?.SS ?? []).length > 0) {
-      members.push({ userId: sk.slice(MEMBER_PREFIX.length), userInfoJson: item.userInfo?.S });
+      members.push({
+        userId: sk.slice(MEMBER_PREFIX.length),
+        userInfoJson: item.userInfo?.S,
+        connectionIds: item[CONNECTIONS]!.SS!,
+      });
     }
   }
   return { subscriberConnectionIds, members };

@@ -324,32 +324,66 @@ describe('the roster a new presence member receives', () => {
 });
 
 describe('a user who leaves and comes back at once (a page reload)', () => {
+  /** ann watching; bob present through `oldTab`; posts of the leave can be held (two of them, in order). */
+  async function reloadScene() {
+    const appId = `app-${randomUUID()}`;
+    const app = testApp(appId);
+    const ann = await connected(appId);
+    await subscribeAs(other, appId, ann, 'ann', app);
+    const oldTab = await connected(appId);
+    await subscribeAs(other, appId, oldTab, 'bob', app);
+    const firstPost = holdingPosts(other.connections);
+    const secondPost = holdingPosts(firstPost.api);
+    const leaving = { ...other, connections: secondPost.api };
+    const returns = async () => {
+      const newTab = await connected(appId);
+      await subscribeAs(other, appId, newTab, 'bob', app);
+      return newTab;
+    };
+    return { appId, ann, oldTab, firstPost, secondPost, leaving, returns };
+  }
+
   it.each(['unsubscribe', '$disconnect'] as const)(
     "stays in the others' rosters when the leave (%s) is announced after the return",
     async (leave) => {
-      const appId = `app-${randomUUID()}`;
-      const app = testApp(appId);
-      const ann = await connected(appId);
-      await subscribeAs(other, appId, ann, 'ann', app);
-      const oldTab = await connected(appId);
-      await subscribeAs(other, appId, oldTab, 'bob', app);
-      const posts = holdingPosts(other.connections);
-      const leaving = { ...other, connections: posts.api };
+      const { appId, ann, oldTab, firstPost, leaving, returns } = await reloadScene();
 
       // The leave has taken bob off the channel and is about to post member_removed when bob's new tab joins.
-      const armed = posts.hold.arm(1);
+      const armed = firstPost.hold.arm(1);
       const left =
         leave === 'unsubscribe'
           ? unsubscribe(leaving, appId, oldTab, CHANNEL)
           : cleanUpConnections(leaving, [{ connectionId: oldTab }]);
       expect(await armed.reached(left)).toBe(true);
-      await subscribeAs(other, appId, await connected(appId), 'bob', app);
-      posts.hold.release();
+      const newTab = await returns();
+      firstPost.hold.release();
       await left;
 
       expect(await memberIds(appId)).toEqual(['ann', 'bob']);
       expect(announcementsTo(ann)).toEqual(['added:bob', 'added:bob', 'removed:bob', 'added:bob']);
       expect(membersShown(standIn.framesOf(ann))).toEqual(['ann', 'bob']);
+      // bob's own tab has its roster and is never told of itself.
+      expect(announcementsTo(newTab)).toEqual([]);
+      expect(membersShown(standIn.framesOf(newTab))).toEqual(['ann', 'bob']);
     },
   );
+
+  it('ends without the user when the new tab leaves too while the return is being announced', async () => {
+    const { appId, ann, oldTab, firstPost, secondPost, leaving, returns } = await reloadScene();
+
+    const heldRemoval = firstPost.hold.arm(1);
+    const heldReturn = secondPost.hold.arm(2);
+    const left = unsubscribe(leaving, appId, oldTab, CHANNEL);
+    expect(await heldRemoval.reached(left)).toBe(true);
+    const newTab = await returns();
+    firstPost.hold.release();
+    expect(await heldReturn.reached(left)).toBe(true);
+    await unsubscribe(other, appId, newTab, CHANNEL);
+    secondPost.hold.release();
+    await left;
+
+    expect(await memberIds(appId)).toEqual(['ann']);
+    expect(announcementsTo(ann).at(-1)).toBe('removed:bob');
+    expect(membersShown(standIn.framesOf(ann))).toEqual(['ann']);
+  });
 });

@@ -558,15 +558,24 @@ describe('$default: bad messages and failures', () => {
     expect(gateway.connectionsApi.deleted).toContain(connectionId);
   });
 
-  it.each(['halfway', 'presence-halfway'])(
-    'takes back a subscription to %s that failed halfway, so that trying again subscribes for real',
-    async (channel) => {
+  // Calls of a subscribe here (no app cache): GetItem (app), UpdateItem (connection's set), UpdateItem
+  // (count), PutItem (subscriber), then for presence UpdateItem (member), Query (roster), roster post, ...
+  it.each([
+    ['halfway-count', 2],
+    ['halfway-subscriber', 3],
+    ['presence-halfway-count', 2],
+    ['presence-halfway-subscriber', 3],
+    ['presence-halfway-member', 4],
+    ['presence-halfway-roster', 5],
+  ])(
+    'takes back a subscription to %s that failed after %i calls, so that trying again subscribes for real',
+    async (channel, after) => {
       const { connectionId, socketId } = await gateway.connect('app-1-key');
-      const authorization = channel.startsWith('presence-')
-        ? backend('app-1').authorizeChannel(socketId, channel, { user_id: 'retrier' })
+      const presence = channel.startsWith('presence-');
+      const authorization = presence
+        ? backend('app-1').authorizeChannel(socketId, channel, { user_id: 'r' })
         : {};
-      // The app lookup and the connection's set pass; the next write fails, both tries of it.
-      proxy.setFault(DYNAMODB_FAULTS.internalError, { after: 2, times: 2 });
+      proxy.setFault(DYNAMODB_FAULTS.internalError, { after, times: 2 });
 
       await expect(
         gateway.send(connectionId, subscribeMessage(channel, authorization)),
@@ -579,11 +588,36 @@ describe('$default: bad messages and failures', () => {
       expect(retried.map((frame) => frame.event)).toEqual(['pusher_internal:subscription_succeeded']);
       const snapshot = await readChannel(gateway.state, 'app-1', channel, Date.now());
       expect(snapshot.subscriberConnectionIds).toEqual([connectionId]);
-      expect(snapshot.members.map((member) => member.userId)).toEqual(
-        channel.startsWith('presence-') ? ['retrier'] : [],
-      );
+      expect(snapshot.members.map((member) => member.userId)).toEqual(presence ? ['r'] : []);
+      const [counts] = await listChannels(gateway.state, 'app-1', channel, Date.now());
+      // A count whose item could not be written at all stays one too high, as with any failed write.
+      const leaked = channel.endsWith('-subscriber') && !presence ? 1 : 0;
+      expect(counts).toEqual({
+        channel,
+        subscriptionCount: 1 + leaked,
+        userCount: presence ? 1 : undefined,
+      });
     },
   );
+
+  it('keeps a presence subscription whose roster went out when a later step fails, and answers no error', async () => {
+    const { connectionId, socketId } = await gateway.connect('app-1-key');
+    const channel = 'presence-halfway-after-roster';
+    const authorization = backend('app-1').authorizeChannel(socketId, channel, { user_id: 'kept' });
+    // Everything up to the roster passes: the check that the connection still holds the channel fails.
+    proxy.resetCounts();
+    proxy.setFault(DYNAMODB_FAULTS.internalError, { after: 6, times: 2 });
+
+    const frames = await gateway.exchange(connectionId, subscribeMessage(channel, authorization));
+    proxy.setFault(undefined);
+
+    expect(proxy.count()).toBeGreaterThanOrEqual(8);
+
+    expect(frames.map((frame) => frame.event)).toEqual(['pusher_internal:subscription_succeeded']);
+    const snapshot = await readChannel(gateway.state, 'app-1', channel, Date.now());
+    expect(snapshot.subscriberConnectionIds).toEqual([connectionId]);
+    expect(snapshot.members.map((member) => member.userId)).toEqual(['kept']);
+  });
 
   it('answers a subscription DynamoDB cannot record with ServerError 503, without failing the invocation', async () => {
     const { connectionId } = await gateway.connect('app-1-key');
