@@ -20,8 +20,8 @@ export interface GoneConnection {
  */
 export const MAX_CLEANUPS_PER_INVOCATION = 20;
 
-/** Re-reads after announcing a departure, each answering a join or leave of the user that raced it. */
-const PRESENCE_SETTLE_ROUNDS = 3;
+/** Announcements after the first `member_removed`, each answering a join or leave of the user that raced it. */
+const PRESENCE_SETTLE_ROUNDS = 2;
 
 /** Channels of one connection left at once when it goes. */
 const CHANNEL_CONCURRENCY = 8;
@@ -73,22 +73,21 @@ async function announceDeparture(
   userId: string,
 ): Promise<string[]> {
   const gone: string[] = [];
-  let snapshot = await readChannel(context.state, appId, channel, context.now());
-  let frame = memberRemoved(channel, userId);
-  let recipients = snapshot.subscriberConnectionIds;
-  let announcedPresent = false;
-  for (let round = 0; ; round++) {
-    gone.push(...(await postToAll(context.connections, recipients, frame, context.logger)).gone);
-    if (round === PRESENCE_SETTLE_ROUNDS) return gone;
-    snapshot = await readChannel(context.state, appId, channel, context.now());
+  let announcedPresent = true;
+  for (let round = 0; round <= PRESENCE_SETTLE_ROUNDS; round++) {
+    const snapshot = await readChannel(context.state, appId, channel, context.now());
     const member = snapshot.members.find((present) => present.userId === userId);
     if ((member !== undefined) === announcedPresent) return gone;
     announcedPresent = member !== undefined;
-    frame = member ? memberAdded(channel, memberOf(member)) : memberRemoved(channel, userId);
-    // A member is never told of itself: pusher-js would report it as joining.
-    const own = new Set(member?.connectionIds);
-    recipients = snapshot.subscriberConnectionIds.filter((id) => !own.has(id));
+    const frame = member ? memberAdded(channel, memberOf(member)) : memberRemoved(channel, userId);
+    // A user's own connections are never told of it: pusher-js would drop itself from its roster, or count
+    // itself twice.
+    const recipients = snapshot.subscriberConnectionIds.filter(
+      (id) => snapshot.subscriberUserIds.get(id) !== userId,
+    );
+    gone.push(...(await postToAll(context.connections, recipients, frame, context.logger)).gone);
   }
+  return gone;
 }
 
 /**

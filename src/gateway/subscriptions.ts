@@ -159,9 +159,19 @@ async function subscribeTo(
   if (member !== undefined) return joinPresenceChannel(context, app, connectionId, channel, member);
   try {
     // Counted before the subscriber item is written: whoever deletes that item takes the count back.
-    const change = { subscriptions: 1, users: 0, maxUsers: UNLIMITED } as const;
-    await countSubscription(state, app.id, channel, change, context.now());
-    await putSubscriber(state, app.id, channel, connectionId, undefined, context.now());
+    const count = (subscriptions: 1 | -1) =>
+      countSubscription(
+        state,
+        app.id,
+        channel,
+        { subscriptions, users: 0, maxUsers: UNLIMITED },
+        context.now(),
+      );
+    await count(1);
+    await givingBackOnFailure(
+      putSubscriber(state, app.id, channel, connectionId, undefined, context.now()),
+      () => count(-1),
+    );
     const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, undefined);
     return undone ?? replyWith(subscriptionSucceeded(channel));
   } catch (error) {
@@ -171,11 +181,25 @@ async function subscribeTo(
 }
 
 /**
+ * Awaits the write of an item whose count was taken just before; when the write fails the count is given back
+ * here, since no one will delete an item that was never written. (A write that failed after it was applied
+ * is given back again by whoever deletes the item: a count one too low, as with any ambiguous write.)
+ */
+async function givingBackOnFailure(write: Promise<unknown>, giveBack: () => Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    await giveBack().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
  * Undoes a subscribe that failed before the client was told it succeeded. Left in the connection's set, the
  * channel would answer the client's next try "already subscribed" with nothing behind it; taken back, the
  * next try (pusher-js sends one when it reconnects) subscribes anew. Whoever deletes an item takes its count
- * back (`leaveChannel`), so nothing is given back twice; a count whose item was never written stays, as
- * with any failed write. Failures here are logged: the subscribe's own error is the one answered.
+ * back (`leaveChannel`); a count whose item was never written was given back by the failed write. Failures
+ * here are logged: the subscribe's own error is the one answered.
  */
 async function takeBackFailedSubscribe(
   context: GatewayContext,
@@ -242,7 +266,7 @@ async function admitMember(
     if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
       return undefined;
     await count(1, 0);
-    await subscribe();
+    await givingBackOnFailure(subscribe(), () => count(-1, 0));
     return { firstConnection: false };
   }
   let subscribed = false;

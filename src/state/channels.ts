@@ -19,13 +19,10 @@ export interface StoredMember {
 /** A channel's partition as one strongly consistent read sees it. */
 export interface ChannelSnapshot {
   readonly subscriberConnectionIds: readonly string[];
+  /** Presence channels: the user each subscriber joined as, by connection id. */
+  readonly subscriberUserIds: ReadonlyMap<string, string>;
   /** Presence channels: the users with at least one connection. */
-  readonly members: readonly PresentMember[];
-}
-
-/** A presence member as a read finds it: with the connections it is present through. */
-export interface PresentMember extends StoredMember {
-  readonly connectionIds: readonly string[];
+  readonly members: readonly StoredMember[];
 }
 
 /** An entry of the app's channel index: what GET /channels reports. */
@@ -390,22 +387,22 @@ export async function readChannel(
   nowMs: number,
 ): Promise<ChannelSnapshot> {
   const subscriberConnectionIds: string[] = [];
-  const members: PresentMember[] = [];
+  const subscriberUserIds = new Map<string, string>();
+  const members: StoredMember[] = [];
   for await (const item of queryAll(table, nowMs, {
     KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: { ':pk': { S: stateKeys.channelPartition(appId, channel) } },
   })) {
     const sk = item.sk?.S ?? '';
-    if (sk.startsWith(SUBSCRIBER_PREFIX)) subscriberConnectionIds.push(sk.slice(SUBSCRIBER_PREFIX.length));
-    else if (sk.startsWith(MEMBER_PREFIX) && (item[CONNECTIONS]?.SS ?? []).length > 0) {
-      members.push({
-        userId: sk.slice(MEMBER_PREFIX.length),
-        userInfoJson: item.userInfo?.S,
-        connectionIds: item[CONNECTIONS]!.SS!,
-      });
+    if (sk.startsWith(SUBSCRIBER_PREFIX)) {
+      const connectionId = sk.slice(SUBSCRIBER_PREFIX.length);
+      subscriberConnectionIds.push(connectionId);
+      if (item.userId?.S !== undefined) subscriberUserIds.set(connectionId, item.userId.S);
+    } else if (sk.startsWith(MEMBER_PREFIX) && (item[CONNECTIONS]?.SS ?? []).length > 0) {
+      members.push({ userId: sk.slice(MEMBER_PREFIX.length), userInfoJson: item.userInfo?.S });
     }
   }
-  return { subscriberConnectionIds, members };
+  return { subscriberConnectionIds, subscriberUserIds, members };
 }
 
 /** The app's channels whose names start with `prefix`, with their counts, in name order. */

@@ -368,6 +368,24 @@ describe('a user who leaves and comes back at once (a page reload)', () => {
     },
   );
 
+  it("keeps the user in their new tab's roster when the new tab joins before the leave reads the channel", async () => {
+    const { appId, ann, oldTab, returns } = await reloadScene();
+
+    // The leave's fifth call is its read of the channel: bob's member item is gone, the new tab joins.
+    const {
+      first: left,
+      second: newTab,
+      inside,
+    } = await interleave(5, () => unsubscribe(held, appId, oldTab, CHANNEL), returns);
+    expect(inside).toBe(true);
+    expect(left.reply).toBeUndefined();
+
+    expect(await memberIds(appId)).toEqual(['ann', 'bob']);
+    expect(membersShown(standIn.framesOf(newTab))).toEqual(['ann', 'bob']);
+    expect(announcementsTo(newTab)).toEqual([]);
+    expect(membersShown(standIn.framesOf(ann))).toEqual(['ann', 'bob']);
+  });
+
   it('ends without the user when the new tab leaves too while the return is being announced', async () => {
     const { appId, ann, oldTab, firstPost, secondPost, leaving, returns } = await reloadScene();
 

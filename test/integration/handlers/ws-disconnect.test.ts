@@ -54,7 +54,8 @@ describe('$disconnect', () => {
     expect(await getConnection(gateway.state, leaves.connectionId)).toBeUndefined();
     expect(await readChannel(gateway.state, 'app-1', 'presence-lobby', Date.now())).toEqual({
       subscriberConnectionIds: [stays.connectionId],
-      members: [{ userId: 'stays', userInfoJson: undefined, connectionIds: [stays.connectionId] }],
+      subscriberUserIds: new Map([[stays.connectionId, 'stays']]),
+      members: [{ userId: 'stays', userInfoJson: undefined }],
     });
     expect(await listChannels(gateway.state, 'app-1', '', Date.now())).toEqual(
       expect.not.arrayContaining([expect.objectContaining({ channel: 'public-news' })]),
