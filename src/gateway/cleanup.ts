@@ -61,12 +61,12 @@ export async function leaveChannel(
 }
 
 /**
- * Announcements of one user's presence after a departure: `member_removed`, then, for as long as the user's
- * presence changed while the last announcement was being posted (a page reload: the new connection's join
- * announced before this removal arrived), the new state, so that the others' rosters end on what the
- * channel holds. Bounded: each round answers a join or leave that raced the previous one.
+ * Announces to the channel where one user's presence now stands, after a departure or a withdrawn join: it
+ * reads the channel before each announcement and announces only what changed since the last one (nothing
+ * when the user is back already), so that a return or leave racing it (a page reload) does not leave the
+ * others' rosters wrong. At most `PRESENCE_SETTLE_ROUNDS + 1` announcements. Returns the connections found gone.
  */
-async function announceDeparture(
+export async function announceDeparture(
   context: GatewayContext,
   appId: string,
   channel: string,

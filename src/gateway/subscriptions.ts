@@ -24,7 +24,7 @@ import {
   type SubscriptionRequirement,
   stillSubscribed,
 } from '../state/connections.js';
-import { type GoneConnection, leaveChannel } from './cleanup.js';
+import { announceDeparture, type GoneConnection, leaveChannel } from './cleanup.js';
 import type { GatewayContext } from './context.js';
 import {
   type Frame,
@@ -169,6 +169,7 @@ async function subscribeTo(
       );
     await count(1);
     await givingBackOnFailure(
+      context,
       putSubscriber(state, app.id, channel, connectionId, undefined, context.now()),
       () => count(-1),
     );
@@ -185,11 +186,17 @@ async function subscribeTo(
  * here, since no one will delete an item that was never written. (A write that failed after it was applied
  * is given back again by whoever deletes the item: a count one too low, as with any ambiguous write.)
  */
-async function givingBackOnFailure(write: Promise<unknown>, giveBack: () => Promise<unknown>): Promise<void> {
+async function givingBackOnFailure(
+  context: GatewayContext,
+  write: Promise<unknown>,
+  giveBack: () => Promise<unknown>,
+): Promise<void> {
   try {
     await write;
   } catch (error) {
-    await giveBack().catch(() => undefined);
+    await giveBack().catch((giveBackError: unknown) =>
+      context.logger.error('giving a count back failed', { error: String(giveBackError) }),
+    );
     throw error;
   }
 }
@@ -266,7 +273,7 @@ async function admitMember(
     if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
       return undefined;
     await count(1, 0);
-    await givingBackOnFailure(subscribe(), () => count(-1, 0));
+    await givingBackOnFailure(context, subscribe(), () => count(-1, 0));
     return { firstConnection: false };
   }
   let subscribed = false;
@@ -344,7 +351,10 @@ async function announceJoin(
   const subscription = { appId: app.id, channel };
   const gone: GoneConnection[] = [];
   if (admitted.firstConnection) {
-    const others = snapshot.subscriberConnectionIds.filter((id) => id !== connectionId);
+    // Not the user's own connections (this one, and its other tabs): pusher-js would report itself joining.
+    const others = snapshot.subscriberConnectionIds.filter(
+      (id) => id !== connectionId && snapshot.subscriberUserIds.get(id) !== member.userId,
+    );
     const added = await postToAll(
       context.connections,
       others,
@@ -358,7 +368,11 @@ async function announceJoin(
   const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, member.userId);
   if (undone !== undefined) {
     gone.push(...undone.gone);
-    if (admitted.firstConnection) gone.push(...(await announceIfGone(context, app.id, channel, member)));
+    if (admitted.firstConnection) {
+      // The withdrawn member_added is answered as any departure is, whether or not a cleanup announced it.
+      const found = await announceDeparture(context, app.id, channel, member.userId);
+      gone.push(...found.map((id) => ({ connectionId: id, subscription })));
+    }
     return { reply: undefined, gone };
   }
   const now = await readChannel(state, app.id, channel, context.now());
@@ -386,28 +400,6 @@ function rosterChanges(
       .filter(({ userId }) => !beforeIds.has(userId))
       .map((member) => memberAdded(channel, memberOf(member))),
   ];
-}
-
-/**
- * Tells the channel's subscribers `member_removed` when the member has no connection left: after a withdrawn
- * `member_added`, whether or not a cleanup announced it already (pusher-js ignores a removal of a member it
- * does not know, so a repeat is harmless). Returns the connections found gone.
- */
-async function announceIfGone(
-  context: GatewayContext,
-  appId: string,
-  channel: string,
-  member: StoredMember,
-): Promise<GoneConnection[]> {
-  const snapshot = await readChannel(context.state, appId, channel, context.now());
-  if (snapshot.members.some(({ userId }) => userId === member.userId)) return [];
-  const removed = await postToAll(
-    context.connections,
-    snapshot.subscriberConnectionIds,
-    memberRemoved(channel, member.userId),
-    context.logger,
-  );
-  return removed.gone.map((id) => ({ connectionId: id, subscription: { appId, channel } }));
 }
 
 async function roster(context: GatewayContext, appId: string, channel: string): Promise<Member[]> {

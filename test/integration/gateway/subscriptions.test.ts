@@ -384,6 +384,30 @@ describe('a user who leaves and comes back at once (a page reload)', () => {
     expect(membersShown(standIn.framesOf(newTab))).toEqual(['ann', 'bob']);
     expect(announcementsTo(newTab)).toEqual([]);
     expect(membersShown(standIn.framesOf(ann))).toEqual(['ann', 'bob']);
+    // bob was back when the leave read the channel: it announced nothing.
+    expect(announcementsTo(ann)).toEqual(['added:bob', 'added:bob']);
+  });
+
+  it("never tells a user's other tab that the user joined (two tabs opening at once)", async () => {
+    const appId = `app-${randomUUID()}`;
+    const app = testApp(appId);
+    const ann = await connected(appId);
+    await subscribeAs(other, appId, ann, 'ann', app);
+    const [tabA, tabB] = [await connected(appId), await connected(appId)];
+
+    // Tab A is the user's first connection and is held before its roster read while tab B joins fully.
+    const { inside } = await interleave(
+      5,
+      () => subscribeAs(held, appId, tabA, 'bob', app),
+      () => subscribeAs(other, appId, tabB, 'bob', app),
+    );
+    expect(inside).toBe(true);
+
+    expect(await memberIds(appId)).toEqual(['ann', 'bob']);
+    expect(announcementsTo(tabA)).toEqual([]);
+    expect(announcementsTo(tabB)).toEqual([]);
+    expect(membersShown(standIn.framesOf(tabB))).toEqual(['ann', 'bob']);
+    expect(membersShown(standIn.framesOf(ann))).toEqual(['ann', 'bob']);
   });
 
   it('ends without the user when the new tab leaves too while the return is being announced', async () => {
