@@ -25,6 +25,12 @@ export const DYNAMODB_FAULTS = {
   hang: { kind: 'hang' },
 } as const satisfies Record<string, DynamoDbFault>;
 
+export interface FaultWindow {
+  readonly after: number;
+  readonly times: number;
+  readonly operation?: string;
+}
+
 export interface DynamoDbProxy {
   /** Point a DynamoDB client here instead of at dynalite. */
   readonly endpoint: string;
@@ -33,12 +39,10 @@ export interface DynamoDbProxy {
   resetCounts(): void;
   /**
    * Applies a fault to every following request; `undefined` forwards again. With a `window`, only to the
-   * `times` requests after the next `after` ones (to fail an operation halfway through).
+   * `times` requests after the next `after` ones (to fail an operation halfway through), counting only
+   * requests of `operation` when it is given.
    */
-  setFault(
-    fault: DynamoDbFault | undefined,
-    window?: { readonly after: number; readonly times: number },
-  ): void;
+  setFault(fault: DynamoDbFault | undefined, window?: FaultWindow): void;
   close(): Promise<void>;
 }
 
@@ -52,9 +56,10 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
   const counts = new Map<string, number>();
   let fault: DynamoDbFault | undefined;
   /** Requests still to forward before the fault applies, and how many it then applies to. */
-  let faultWindow: { after: number; times: number } | undefined;
-  const faultFor = (): DynamoDbFault | undefined => {
+  let faultWindow: { after: number; times: number; operation?: string } | undefined;
+  const faultFor = (operation: string): DynamoDbFault | undefined => {
     if (faultWindow === undefined) return fault;
+    if (faultWindow.operation !== undefined && faultWindow.operation !== operation) return undefined;
     if (faultWindow.after > 0) {
       faultWindow.after--;
       return undefined;
@@ -90,7 +95,7 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
         .split('.')
         .pop() || 'unknown';
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    const current = faultFor();
+    const current = faultFor(operation);
     switch (current?.kind) {
       case undefined:
         return forward(incoming, outgoing);

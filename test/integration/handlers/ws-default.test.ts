@@ -594,6 +594,43 @@ describe('$default: bad messages and failures', () => {
     },
   );
 
+  it("gives back the count of a present user's other connection whose subscriber write failed (channel full)", async () => {
+    const channel = 'presence-full-retry';
+    const join = async (userId: string) => {
+      const connection = await gateway.connect('app-small-key');
+      const authorization = backend('app-small').authorizeChannel(connection.socketId, channel, {
+        user_id: userId,
+      });
+      return { ...connection, authorization };
+    };
+    for (const userId of ['a', 'b']) {
+      const { connectionId, authorization } = await join(userId);
+      await gateway.send(connectionId, subscribeMessage(channel, authorization));
+    }
+    const full = await listChannels(gateway.state, 'app-small', channel, Date.now());
+    expect(full).toEqual([{ channel, subscriptionCount: 2, userCount: 2 }]);
+    const second = await join('b');
+    // Its first PutItem joins it to the present member b; the second, its subscriber item, fails.
+    proxy.setFault(DYNAMODB_FAULTS.internalError, { operation: 'PutItem', after: 1, times: 2 });
+
+    await expect(
+      gateway.send(second.connectionId, subscribeMessage(channel, second.authorization)),
+    ).resolves.toMatchObject({
+      event: 'pusher:subscription_error',
+      data: { type: 'ServerError', status: 503 },
+    });
+
+    expect(await listChannels(gateway.state, 'app-small', channel, Date.now())).toEqual(full);
+    const retried = await gateway.exchange(
+      second.connectionId,
+      subscribeMessage(channel, second.authorization),
+    );
+    expect(retried.map((frame) => frame.event)).toEqual(['pusher_internal:subscription_succeeded']);
+    expect(await listChannels(gateway.state, 'app-small', channel, Date.now())).toEqual([
+      { channel, subscriptionCount: 3, userCount: 2 },
+    ]);
+  });
+
   it('keeps a presence subscription whose roster went out when a later step fails, and answers no error', async () => {
     const { connectionId, socketId } = await gateway.connect('app-1-key');
     const channel = 'presence-halfway-after-roster';
