@@ -3,13 +3,13 @@ import { createAppResolver } from '../src/apps/resolver.js';
 import { handleMessage } from '../src/gateway/default-route.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { encodeFrame } from '../src/gateway/frames.js';
-import { createGatewayRuntime } from '../src/gateway/runtime.js';
+import { createGatewayRuntime, messageContexts } from '../src/gateway/runtime.js';
 import { createRateLimiter } from '../src/limits/index.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
 
 const runtime = createGatewayRuntime('pusher-ws-default');
 const resolver = createAppResolver({ config: runtime.config.base, logger: runtime.logger });
-const rateLimiter = createRateLimiter({ ...runtime.state, logger: runtime.logger });
+const contextAt = messageContexts(runtime, createRateLimiter({ ...runtime.state, logger: runtime.logger }));
 
 /**
  * WebSocket `$default` route: every client message (`pusher:ping`, `pusher:subscribe`, ...). The answer to
@@ -18,7 +18,6 @@ const rateLimiter = createRateLimiter({ ...runtime.state, logger: runtime.logger
 export const handler = middy<WsProxyEvent, { statusCode: 200; body?: string }>()
   .use(lambdaContextLogging(runtime.logger))
   .handler(async (event) => {
-    const context = { ...runtime.contextAt(runtime.endpointOf(event.requestContext)), rateLimiter };
-    const reply = await handleMessage(context, resolver, event);
+    const reply = await handleMessage(contextAt(runtime.endpointOf(event.requestContext)), resolver, event);
     return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: encodeFrame(reply) };
   });

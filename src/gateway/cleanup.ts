@@ -1,5 +1,11 @@
 import { UNLIMITED } from '../apps/app.js';
-import { countSubscription, deleteSubscriber, leavePresence, readChannel } from '../state/channels.js';
+import {
+  countSubscription,
+  deleteSubscriber,
+  leavePresence,
+  readChannel,
+  subscribersOtherThanUser,
+} from '../state/channels.js';
 import { releaseConnection } from '../state/connection-counter.js';
 import { deleteConnection } from '../state/connections.js';
 import { deleteUserConnection } from '../state/users.js';
@@ -56,8 +62,7 @@ export async function leaveChannel(
     );
   }
   if (!userLeft) return [];
-  const gone = await announceDeparture(context, appId, channel, userId);
-  return gone.map((id) => ({ connectionId: id, subscription: { appId, channel } }));
+  return announceDeparture(context, appId, channel, userId);
 }
 
 /**
@@ -71,8 +76,8 @@ export async function announceDeparture(
   appId: string,
   channel: string,
   userId: string,
-): Promise<string[]> {
-  const gone: string[] = [];
+): Promise<GoneConnection[]> {
+  const gone: GoneConnection[] = [];
   let announcedPresent = true;
   for (let round = 0; round <= PRESENCE_SETTLE_ROUNDS; round++) {
     const snapshot = await readChannel(context.state, appId, channel, context.now());
@@ -80,12 +85,9 @@ export async function announceDeparture(
     if ((member !== undefined) === announcedPresent) return gone;
     announcedPresent = member !== undefined;
     const frame = member ? memberAdded(channel, memberOf(member)) : memberRemoved(channel, userId);
-    // A user's own connections are never told of it: pusher-js would drop itself from its roster, or count
-    // itself twice.
-    const recipients = snapshot.subscriberConnectionIds.filter(
-      (id) => snapshot.subscriberUserIds.get(id) !== userId,
-    );
-    gone.push(...(await postToAll(context.connections, recipients, frame, context.logger)).gone);
+    const recipients = subscribersOtherThanUser(snapshot, userId);
+    const posted = await postToAll(context.connections, recipients, frame, context.logger);
+    gone.push(...posted.gone.map((id) => ({ connectionId: id, subscription: { appId, channel } })));
   }
   return gone;
 }

@@ -1,5 +1,6 @@
+import type { RateLimiter } from '../limits/index.js';
 import { connectionsEndpointOf } from './config.js';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext, MessageContext } from './context.js';
 import type { WsRequestContext } from './events.js';
 import { connectionsApi } from './management-api.js';
 import { createStateRuntime, type StateRuntime } from './state-runtime.js';
@@ -21,12 +22,36 @@ export function createGatewayRuntime(serviceName: string): GatewayRuntime {
   const { config, logger, state } = runtime;
   return {
     ...runtime,
-    contextAt: (endpoint) => ({
+    contextAt: oncePerEndpoint((endpoint) => ({
       state,
       connections: connectionsApi(endpoint, config.region),
       logger,
       now: () => Date.now(),
-    }),
+    })),
     endpointOf: (requestContext) => connectionsEndpointOf(requestContext, config),
+  };
+}
+
+/** `$default`'s context at each endpoint: the gateway context and the client-event rate limiter. */
+export function messageContexts(
+  runtime: GatewayRuntime,
+  rateLimiter: RateLimiter,
+): (endpoint: string) => MessageContext {
+  return oncePerEndpoint((endpoint) => ({ ...runtime.contextAt(endpoint), rateLimiter }));
+}
+
+/**
+ * Builds each endpoint's context once per container: a Lambda serves one stage, so invocations share it
+ * instead of building it anew (the SDK client behind it is shared either way).
+ */
+function oncePerEndpoint<Context>(build: (endpoint: string) => Context): (endpoint: string) => Context {
+  const built = new Map<string, Context>();
+  return (endpoint) => {
+    let context = built.get(endpoint);
+    if (context === undefined) {
+      context = build(endpoint);
+      built.set(endpoint, context);
+    }
+    return context;
   };
 }

@@ -17,6 +17,7 @@ import {
   readChannel,
   recountMembers,
   type StoredMember,
+  subscribersOtherThanUser,
 } from '../state/channels.js';
 import {
   addChannel,
@@ -351,10 +352,8 @@ async function announceJoin(
   const subscription = { appId: app.id, channel };
   const gone: GoneConnection[] = [];
   if (admitted.firstConnection) {
-    // Not the user's own connections (this one, and its other tabs): pusher-js would report itself joining.
-    const others = snapshot.subscriberConnectionIds.filter(
-      (id) => id !== connectionId && snapshot.subscriberUserIds.get(id) !== member.userId,
-    );
+    // Read after this connection's subscriber item was written: it is among the user's own, left out.
+    const others = subscribersOtherThanUser(snapshot, member.userId);
     const added = await postToAll(
       context.connections,
       others,
@@ -370,8 +369,7 @@ async function announceJoin(
     gone.push(...undone.gone);
     if (admitted.firstConnection) {
       // The withdrawn member_added is answered as any departure is, whether or not a cleanup announced it.
-      const found = await announceDeparture(context, app.id, channel, member.userId);
-      gone.push(...found.map((id) => ({ connectionId: id, subscription })));
+      gone.push(...(await announceDeparture(context, app.id, channel, member.userId)));
     }
     return { reply: undefined, gone };
   }

@@ -25,6 +25,14 @@ export interface ChannelSnapshot {
   readonly members: readonly StoredMember[];
 }
 
+/**
+ * The subscribers of a snapshot other than the connections of presence user `userId`: who hears of that
+ * user joining or leaving (pusher-js would drop itself from its own roster, or count itself twice).
+ */
+export function subscribersOtherThanUser(snapshot: ChannelSnapshot, userId: string): string[] {
+  return snapshot.subscriberConnectionIds.filter((id) => snapshot.subscriberUserIds.get(id) !== userId);
+}
+
 /** An entry of the app's channel index: what GET /channels reports. */
 export interface ChannelCounts {
   readonly channel: string;
