@@ -23,7 +23,7 @@ import {
   parseTriggerBody,
 } from './publish-request.js';
 import { errorResponse } from './responses.js';
-import { signedPath } from './signed-path.js';
+import { decodedPath, signedPath } from './signed-path.js';
 
 /** Which Pusher HTTP API endpoint a request is for, from its signed path. */
 export type PusherRoute =
@@ -154,9 +154,9 @@ export function pusherRequestMiddleware(
       if (!verdict.ok) throw rejection(verdict);
       if (!app.enabled) throw new AppDisabledError(app.id);
 
-      const route = routeOf(method, decodedPath(path));
-      if (route.kind === 'other' && !allowUnknownRoutes)
-        throw new UnknownEndpointError(method, decodedPath(path));
+      const routePath = decodedPath(path);
+      const route = routeOf(method, routePath);
+      if (route.kind === 'other' && !allowUnknownRoutes) throw new UnknownEndpointError(method, routePath);
       const body = route.kind === 'other' ? undefined : parseJson(rawBody);
       const events = eventsOf(route, body, app);
       const rateLimit = await consumeRate(route, events, app);
@@ -218,15 +218,6 @@ function eventsOf(route: PusherRoute, body: unknown, app: App): readonly Publish
 function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
   if (!event.body) return Buffer.alloc(0);
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-}
-
-/** The route path decoded, as the verifier decodes it; a malformed escape fails verification before this. */
-function decodedPath(path: string): string {
-  try {
-    return path.includes('%') ? decodeURIComponent(path) : path;
-  } catch {
-    return path;
-  }
 }
 
 function parseJson(body: Buffer): unknown {

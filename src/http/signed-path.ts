@@ -11,3 +11,15 @@ export function signedPath(rawPath: string, appId: string): string {
   }
   return start > 0 ? rawPath.slice(start) : rawPath;
 }
+
+/**
+ * A signed path percent-decoded, as the verifier decodes it (route matching, channel names). A malformed
+ * escape fails verification before any caller gets here; it is returned as is.
+ */
+export function decodedPath(path: string): string {
+  try {
+    return path.includes('%') ? decodeURIComponent(path) : path;
+  } catch {
+    return path;
+  }
+}

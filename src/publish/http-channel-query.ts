@@ -1,5 +1,5 @@
 import type { GatewayContext } from '../gateway/context.js';
-import { signedPath } from '../http/signed-path.js';
+import { decodedPath, signedPath } from '../http/signed-path.js';
 import { answerChannelQuery, channelQueryOf } from './channel-queries.js';
 import {
   type HttpApiHandler,
@@ -22,9 +22,4 @@ export function channelQueryAnswer(context: ChannelQueryContext): RouteAnswer<{ 
 /** The read routes' handler: `GET /apps/{appId}/channels[/{channel}[/users]]`. */
 export function channelQueryHandler(options: HttpRouteOptions<ChannelQueryContext>): HttpApiHandler {
   return httpRouteHandler(options, { read: channelQueryAnswer(options.context) });
-}
-
-/** The path as the middleware matched it: verified, so any escape in it decodes. */
-function decodedPath(path: string): string {
-  return path.includes('%') ? decodeURIComponent(path) : path;
 }
