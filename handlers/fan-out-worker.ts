@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../src/errors/errors.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
 import { fanOutInvocation } from '../src/publish/fan-out-worker.js';

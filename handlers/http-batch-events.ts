@@ -1,4 +1,4 @@
-import { publishHandlerFromEnv } from '../src/publish/http-publish-runtime.js';
+import { publishHandlerFromEnv } from '../src/http-api/runtime.js';
 
 /** Pusher HTTP API publishing route (see `publishHandler`). */
 export const handler = publishHandlerFromEnv('pusher-http-batch-events');

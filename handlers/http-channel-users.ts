@@ -1,4 +1,4 @@
-import { channelQueryHandlerFromEnv } from '../src/publish/http-channel-query-runtime.js';
+import { channelQueryHandlerFromEnv } from '../src/http-api/runtime.js';
 
 /** Pusher HTTP API read route (see `channelQueryHandler`): never posts, never invokes. */
 export const handler = channelQueryHandlerFromEnv('pusher-http-channel-users');

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
-import { type ConnectResult, connect } from '../src/gateway/connect.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
-import { configuredGreeterInvoker } from '../src/gateway/greeter.js';
 import { createStateRuntime } from '../src/gateway/state-runtime.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
+import { type ConnectResult, connect } from '../src/websocket/connect.js';
+import { configuredGreeterInvoker } from '../src/websocket/greeter.js';
 
 // `$connect` never posts (the greeter does) and reads no app (the authorizer context carries it).
 const runtime = createStateRuntime('pusher-ws-connect');

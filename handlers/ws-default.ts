@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import { createAppResolver } from '../src/apps/resolver.js';
-import { handleMessage } from '../src/gateway/default-route.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
-import { encodeFrame } from '../src/gateway/frames.js';
 import { createGatewayRuntime, messageContexts } from '../src/gateway/runtime.js';
-import { createRateLimiter } from '../src/limits/index.js';
+import { createRateLimiter } from '../src/limits/rate-limiter.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
+import { encodeFrame } from '../src/protocol/frames.js';
+import { handleMessage } from '../src/websocket/default-route.js';
 
 const runtime = createGatewayRuntime('pusher-ws-default');
 const resolver = createAppResolver({ config: runtime.config.base, logger: runtime.logger });

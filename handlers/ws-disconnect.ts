@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { cleanUpConnections } from '../src/gateway/cleanup.js';
+import { cleanUpConnections } from '../src/cleanup/cleanup.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';

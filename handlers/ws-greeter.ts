@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { type GreetingOutcome, greetInvocation } from '../src/gateway/greeter.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
+import { type GreetingOutcome, greetInvocation } from '../src/websocket/greeter.js';
 
 const runtime = createGatewayRuntime('pusher-ws-greeter');
 

@@ -1,13 +1,12 @@
 // Public API for users who write their own Lambdas; the README lists every export (API reference).
 export type {
   App,
-  AppLimitDefaults,
   LambdaWebhookOptions,
   Webhook,
   WebhookEventType,
   WebhookFilter,
 } from './apps/app.js';
-export { DEFAULT_APP_LIMITS, UNLIMITED } from './apps/app.js';
+export { UNLIMITED } from './apps/app.js';
 export type { AppCacheSettings, CachedAppStoreOptions } from './apps/cached-store.js';
 export { CachedAppStore } from './apps/cached-store.js';
 export type { AppStoreClientTimeouts } from './apps/client.js';
@@ -29,11 +28,6 @@ export type {
   HttpAuthorizerDeps,
 } from './authorizers/http-api.js';
 export { authorizeHttpApiRequest } from './authorizers/http-api.js';
-export {
-  decodeMaxConnections,
-  encodeMaxConnections,
-  UNLIMITED_MAX_CONNECTIONS_IN_CONTEXT,
-} from './authorizers/max-connections-context.js';
 export type {
   ConnectAuthorizerContext,
   ConnectDecision,
@@ -46,8 +40,10 @@ export {
   REFUSAL_CODE_OF,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from './authorizers/websocket-connect.js';
-export type { AppCacheConfig, AppStoreConfig, Config } from './config/config.js';
-export { loadConfig } from './config/config.js';
+export type { GoneConnection } from './cleanup/cleanup.js';
+export { cleanUpConnections, leaveChannel } from './cleanup/cleanup.js';
+export type { AppCacheConfig, AppLimitDefaults, AppStoreConfig, Config } from './config/config.js';
+export { DEFAULT_APP_LIMITS, loadConfig } from './config/config.js';
 export {
   AppDisabledError,
   AppNotFoundError,
@@ -66,10 +62,7 @@ export {
   RequestRejectedError,
   StoreUnavailableError,
   UnknownEndpointError,
-} from './errors.js';
-export type { GoneConnection } from './gateway/cleanup.js';
-export { cleanUpConnections, leaveChannel } from './gateway/cleanup.js';
-export { CLIENT_EVENT_REJECTED } from './gateway/client-events.js';
+} from './errors/errors.js';
 export type { GatewayConfig } from './gateway/config.js';
 export { connectionsEndpointOf, loadGatewayConfig } from './gateway/config.js';
 export type { GatewayContext } from './gateway/context.js';
@@ -81,29 +74,40 @@ export type {
   WsProxyEvent,
   WsRequestContext,
 } from './gateway/events.js';
-export type { Frame, Member, RefusalCode, SubscriptionErrorType } from './gateway/frames.js';
-export {
-  ACTIVITY_TIMEOUT_SECONDS,
-  encodeFrame,
-  pusherError,
-  REFUSAL_CODES,
-  refusal,
-} from './gateway/frames.js';
-export type { GreetingRequest } from './gateway/greeter.js';
 export type { ConnectionsApi, DeliveryOutcome } from './gateway/management-api.js';
 export { closeWithFrame, connectionsApi, FAN_OUT_CONCURRENCY, postToAll } from './gateway/management-api.js';
+export {
+  decodeMaxConnections,
+  encodeMaxConnections,
+  UNLIMITED_MAX_CONNECTIONS_IN_CONTEXT,
+} from './gateway/max-connections-context.js';
 export { connectionIdOf, socketIdOf } from './gateway/socket-id.js';
-export type { ChannelInfoAttribute, PublishEvent } from './http/publish-request.js';
-export { backendEventPoints, parseBatchBody, parseTriggerBody } from './http/publish-request.js';
+export type { ChannelQueryContext } from './http-api/channel-query-route.js';
+export { channelQueryAnswer, channelQueryHandler } from './http-api/channel-query-route.js';
+export type { HttpApiHandler, HttpApiOptions } from './http-api/http-api.js';
+export { httpApiHandler } from './http-api/http-api.js';
+export { backendEventPoints, parseBatchBody, parseTriggerBody } from './http-api/publish-request.js';
+export type { PublishHandlerOptions } from './http-api/publish-route.js';
+export { publishAnswer, publishHandler } from './http-api/publish-route.js';
 export type {
   PusherRequest,
   PusherRequestContext,
   PusherRequestOptions,
   PusherRoute,
-} from './http/pusher-request-middleware.js';
-export { pusherRequestMiddleware, routeOf } from './http/pusher-request-middleware.js';
-export { errorResponse, jsonResponse, textResponse } from './http/responses.js';
-export { signedPath } from './http/signed-path.js';
+} from './http-api/pusher-request-middleware.js';
+export { pusherRequestMiddleware, routeOf } from './http-api/pusher-request-middleware.js';
+export { errorResponse, jsonResponse, textResponse } from './http-api/responses.js';
+export type { HttpRouteKind, HttpRouteOptions, RouteAnswer, RouteAnswers } from './http-api/route.js';
+export { httpRouteHandler } from './http-api/route.js';
+export {
+  channelQueryHandlerFromEnv,
+  httpApiHandlerFromEnv,
+  publishHandlerFromEnv,
+  publishOptionsFromEnv,
+  terminateHandlerFromEnv,
+} from './http-api/runtime.js';
+export { terminateUserConnections } from './http-api/terminate.js';
+export { terminateAnswer, terminateHandler } from './http-api/terminate-route.js';
 export type {
   RateLimitDecision,
   RateLimiter,
@@ -111,12 +115,20 @@ export type {
   RateLimiterStats,
   RateLimiterTuning,
   RateLimitKind,
-} from './limits/index.js';
-export { createRateLimiter, RATE_LIMITER_DEFAULTS } from './limits/index.js';
+} from './limits/rate-limiter.js';
+export { createRateLimiter, RATE_LIMITER_DEFAULTS } from './limits/rate-limiter.js';
 export type { StructuredLogger } from './observability/logger.js';
 export { createLogger, lambdaContextLogging } from './observability/logger.js';
 export type { CounterMetricsOptions } from './observability/metrics.js';
 export { CounterMetrics, METRICS_NAMESPACE } from './observability/metrics.js';
+export type { Frame, Member, RefusalCode, SubscriptionErrorType } from './protocol/frames.js';
+export {
+  ACTIVITY_TIMEOUT_SECONDS,
+  encodeFrame,
+  pusherError,
+  REFUSAL_CODES,
+  refusal,
+} from './protocol/frames.js';
 export type {
   ChannelAuthorization,
   ChannelNameOptions,
@@ -170,31 +182,19 @@ export {
   verifyRequestBody,
   verifyUserAuth,
 } from './protocol/index.js';
+export { signedPath } from './protocol/signed-path.js';
 export type { Delivery, FanOutOptions } from './publish/fan-out.js';
 export { FAN_OUT_DEFAULTS, fanOut } from './publish/fan-out.js';
-export type { FanOutDispatcher, FanOutJob } from './publish/fan-out-worker.js';
-export {
-  fanOutInvocation,
-  lambdaFanOutDispatcher,
-  parseFanOutJob,
-  runFanOutJob,
-} from './publish/fan-out-worker.js';
-export type { HttpApiHandler, HttpApiOptions } from './publish/http-api.js';
-export { httpApiHandler } from './publish/http-api.js';
-export type { ChannelQueryContext } from './publish/http-channel-query.js';
-export { channelQueryAnswer, channelQueryHandler } from './publish/http-channel-query.js';
-export { channelQueryHandlerFromEnv } from './publish/http-channel-query-runtime.js';
-export type { PublishHandlerOptions } from './publish/http-publish.js';
-export { publishAnswer, publishHandler } from './publish/http-publish.js';
-export { publishHandlerFromEnv, publishOptionsFromEnv } from './publish/http-publish-runtime.js';
-export type { HttpRouteKind, HttpRouteOptions, RouteAnswer, RouteAnswers } from './publish/http-route.js';
-export { httpRouteHandler } from './publish/http-route.js';
-export { httpApiHandlerFromEnv } from './publish/http-runtime.js';
-export { terminateAnswer, terminateHandler } from './publish/http-terminate.js';
-export { terminateHandlerFromEnv } from './publish/http-terminate-runtime.js';
-export type { ChannelAttributes, PublishOutcome } from './publish/publish.js';
+export type { FanOutDispatcher, FanOutJob } from './publish/fan-out-job.js';
+export { lambdaFanOutDispatcher, parseFanOutJob } from './publish/fan-out-job.js';
+export { fanOutInvocation, runFanOutJob } from './publish/fan-out-worker.js';
+export type {
+  ChannelAttributes,
+  ChannelInfoAttribute,
+  PublishEvent,
+  PublishOutcome,
+} from './publish/publish.js';
 export { publishEvents } from './publish/publish.js';
-export { terminateUserConnections } from './publish/terminate.js';
 export type { ChannelCounts, ChannelSnapshot, StoredMember } from './state/channels.js';
 export { listChannels, MEMBER_RECOUNT_GRACE_MS, readChannel } from './state/channels.js';
 export type { Admission, ConnectionCounterSettings } from './state/connection-counter.js';
@@ -208,3 +208,5 @@ export { channelCounts, channelSubscribers, presenceMemberIds } from './state/su
 export type { StateTable } from './state/table.js';
 export { CONNECTION_STATE_TTL_SECONDS, createStateTableClient } from './state/table.js';
 export { userConnectionIds } from './state/users.js';
+export { CLIENT_EVENT_REJECTED } from './websocket/client-events.js';
+export type { GreetingRequest } from './websocket/greeter.js';

@@ -56,25 +56,3 @@ export interface App {
   readonly maxEventBatchSize: number;
   readonly webhooks: readonly Webhook[];
 }
-
-/** Server-level defaults for the seven per-app limit fields, applied when the item lacks them. */
-export interface AppLimitDefaults {
-  readonly maxPresenceMembersPerChannel: number;
-  readonly maxPresenceMemberSizeInKb: number;
-  readonly maxChannelNameLength: number;
-  readonly maxEventChannelsAtOnce: number;
-  readonly maxEventNameLength: number;
-  readonly maxEventPayloadInKb: number;
-  readonly maxEventBatchSize: number;
-}
-
-/** soketi's server defaults (the code's, where its docs disagree). */
-export const DEFAULT_APP_LIMITS: AppLimitDefaults = Object.freeze({
-  maxPresenceMembersPerChannel: 100,
-  maxPresenceMemberSizeInKb: 2,
-  maxChannelNameLength: 200,
-  maxEventChannelsAtOnce: 100,
-  maxEventNameLength: 200,
-  maxEventPayloadInKb: 100,
-  maxEventBatchSize: 10,
-});

@@ -1,6 +1,6 @@
 import type { AppCacheConfig } from '../config/config.js';
-import { ConfigError, StoreUnavailableError } from '../errors.js';
-import { describeError } from '../format.js';
+import { ConfigError, StoreUnavailableError } from '../errors/errors.js';
+import { describeError } from '../errors/format.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import type { App } from './app.js';
 import { isPossibleAppIdentifier } from './identifier.js';

@@ -1,8 +1,9 @@
 import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from '../errors.js';
+import type { AppLimitDefaults } from '../config/config.js';
+import { DEFAULT_APP_LIMITS } from '../config/config.js';
+import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from '../errors/errors.js';
 import type { StructuredLogger } from '../observability/logger.js';
-import type { App, AppLimitDefaults } from './app.js';
-import { DEFAULT_APP_LIMITS } from './app.js';
+import type { App } from './app.js';
 import { isPossibleAppIdentifier } from './identifier.js';
 import { type AppItem, parseAppItem } from './parse-item.js';
 import type { AppStore } from './store.js';

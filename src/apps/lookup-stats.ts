@@ -1,4 +1,4 @@
-import { DuplicateAppKeyError, InvalidAppItemError } from '../errors.js';
+import { DuplicateAppKeyError, InvalidAppItemError } from '../errors/errors.js';
 
 /** Counters of one resolver since it was created, as a plain snapshot (the handlers log them). */
 export interface AppLookupStats {

@@ -1,10 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type FieldProblem, InvalidAppItemError } from '../errors.js';
-import { quoteForMessage } from '../format.js';
+import { type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../config/config.js';
+import { type FieldProblem, InvalidAppItemError } from '../errors/errors.js';
+import { quoteForMessage } from '../errors/format.js';
 import {
   type App,
-  type AppLimitDefaults,
-  DEFAULT_APP_LIMITS,
   type LambdaWebhookOptions,
   UNLIMITED,
   type Webhook,

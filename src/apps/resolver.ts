@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AppLimitDefaults } from '../config/config.js';
 import { type AppCacheConfig, type Config, loadConfig } from '../config/config.js';
 import { createLogger, DEFAULT_SERVICE_NAME, type StructuredLogger } from '../observability/logger.js';
-import type { App, AppLimitDefaults } from './app.js';
+import type { App } from './app.js';
 import { CachedAppStore } from './cached-store.js';
 import { createAppStoreClient } from './client.js';
 import { DynamoDbAppStore } from './dynamodb-store.js';

@@ -1,7 +1,7 @@
 import type { AppResolver } from '../apps/index.js';
 import type { HttpAuthorizerEvent } from '../gateway/events.js';
-import { signedPath } from '../http/signed-path.js';
 import { type VerifyFailureReason, verifyRawRequest } from '../protocol/index.js';
+import { signedPath } from '../protocol/signed-path.js';
 
 /** Flat context handed to the route Lambda at `requestContext.authorizer.lambda`. */
 export interface HttpAuthorizerContext {

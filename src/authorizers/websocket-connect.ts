@@ -3,8 +3,8 @@ import type { App } from '../apps/app.js';
 import { MAX_APP_IDENTIFIER_LENGTH } from '../apps/identifier.js';
 import type { AppResolver } from '../apps/index.js';
 import type { WsConnectAuthorizerEvent } from '../gateway/events.js';
-import { REFUSAL_CODES, type RefusalCode } from '../gateway/frames.js';
-import { encodeMaxConnections } from './max-connections-context.js';
+import { encodeMaxConnections } from '../gateway/max-connections-context.js';
+import { REFUSAL_CODES, type RefusalCode } from '../protocol/frames.js';
 
 /** The protocol version this server speaks (pusher-js sends `protocol=7`). */
 export const PUSHER_PROTOCOL_VERSION = '7';

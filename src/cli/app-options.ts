@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { FieldProblem } from '../errors.js';
-import { UsageError } from '../errors.js';
+import type { FieldProblem } from '../errors/errors.js';
+import { UsageError } from '../errors/errors.js';
 import type { AppFields } from './app-record.js';
 import type { CommandContext } from './context.js';
 import {

@@ -1,8 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type App, type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../apps/app.js';
+import type { App } from '../apps/app.js';
 import { isPossibleAppIdentifier } from '../apps/identifier.js';
 import { type AppItem, isAbsent, parseAppItem, toAppItem } from '../apps/parse-item.js';
-import { type FieldProblem, InvalidAppItemError } from '../errors.js';
+import { type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../config/config.js';
+import { type FieldProblem, InvalidAppItemError } from '../errors/errors.js';
 import {
   APP_MEMBERS,
   type AppMember,

@@ -14,7 +14,7 @@ import {
 import { isPossibleAppIdentifier } from '../apps/identifier.js';
 import type { AppItem } from '../apps/parse-item.js';
 import { APP_KEY_INDEX, appsTableDefinition } from '../apps/table-schema.js';
-import { AppAlreadyExistsError } from '../errors.js';
+import { AppAlreadyExistsError } from '../errors/errors.js';
 
 export interface ItemChange {
   readonly set: AppItem;

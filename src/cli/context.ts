@@ -1,4 +1,4 @@
-import type { AppLimitDefaults } from '../apps/app.js';
+import type { AppLimitDefaults } from '../config/config.js';
 import type { AppsTable } from './apps-table.js';
 import type { RandomBytes } from './credentials.js';
 import type { InputStream, OutputStream } from './io.js';

@@ -1,4 +1,4 @@
-import type { AppLimitDefaults } from '../apps/app.js';
+import type { AppLimitDefaults } from '../config/config.js';
 import type { AppRecord } from './app-record.js';
 import {
   APP_MEMBERS,

@@ -4,7 +4,7 @@ import {
   DuplicateAppKeyError,
   InvalidAppItemError,
   PusherLambdaError,
-} from '../errors.js';
+} from '../errors/errors.js';
 import { describeTarget, type TableTarget } from './target.js';
 
 /** DynamoDB operations a command calls, for the IAM advice on AccessDeniedException. */

@@ -1,4 +1,5 @@
-import type { App, AppLimitDefaults } from '../apps/app.js';
+import type { App } from '../apps/app.js';
+import type { AppLimitDefaults } from '../config/config.js';
 
 /** The DynamoDB attribute behind each `App` property (soketi's PascalCase names). */
 export const ATTRIBUTES = {

@@ -3,7 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/config.js';
 import type { Env } from '../config/env.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors/errors.js';
 import { type AppOptionValues, addAppOptions, appFieldsFromOptions } from './app-options.js';
 import { AppsTable } from './apps-table.js';
 import { rotateSecret, setEnabled, updateApp } from './commands/change.js';

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isHttpUrl } from '../apps/parse-item.js';
 import type { AppStoreConfig } from '../config/config.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../errors/errors.js';
 
 /** The table a command works on, and how to reach it. */
 export interface TableTarget {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,6 +1,6 @@
 import { type Config, loadConfig } from '../config/config.js';
 import { type Env, readUrl, readVariable } from '../config/env.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/errors.js';
 
 /** What the WebSocket handlers read from the environment, besides the apps settings. */
 export interface GatewayConfig {

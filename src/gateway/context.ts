@@ -1,4 +1,4 @@
-import type { RateLimiter } from '../limits/index.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import type { StateTable } from '../state/table.js';
 import type { ConnectionsApi } from './management-api.js';

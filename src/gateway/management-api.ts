@@ -4,8 +4,8 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { StructuredLogger } from '../observability/logger.js';
+import { encodeFrame, type Frame } from '../protocol/frames.js';
 import { forEachLimited } from './concurrency.js';
-import { encodeFrame, type Frame } from './frames.js';
 
 /** `gone`: API Gateway answered 410, the connection no longer exists (or does not exist yet). */
 export type DeliveryOutcome = 'delivered' | 'gone';

@@ -1,4 +1,4 @@
-import type { RateLimiter } from '../limits/index.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
 import { connectionsEndpointOf } from './config.js';
 import type { GatewayContext, MessageContext } from './context.js';
 import type { WsRequestContext } from './events.js';

@@ -1,4 +1,4 @@
-import { describeError } from '../format.js';
+import { describeError } from '../errors/format.js';
 import type { StructuredLogger } from '../observability/logger.js';
 
 /**

@@ -8,9 +8,9 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import type { AppLimitDefaults } from '../apps/app.js';
 import { parseAppItem, toAppItem } from '../apps/parse-item.js';
 import { appsTableDefinition } from '../apps/table-schema.js';
+import type { AppLimitDefaults } from '../config/config.js';
 import { stateTableDefinition } from '../state/table-schema.js';
 import { listen } from './net.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { App } from '../apps/app.js';
-import { InvalidEncryptionMasterKeyError } from '../errors.js';
+import { InvalidEncryptionMasterKeyError } from '../errors/errors.js';
 import { signAuth, verifyAuth } from './hmac.js';
 
 export interface SignChannelInput {

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { App } from '../apps/app.js';
-import { InvalidQueryStringError, InvalidRequestToSignError } from '../errors.js';
-import { quoteForMessage } from '../format.js';
+import { InvalidQueryStringError, InvalidRequestToSignError } from '../errors/errors.js';
+import { quoteForMessage } from '../errors/format.js';
 import { hexSignatureEquals, hmacSha256Hex } from './hmac.js';
 import { decodeQueryPairs } from './query.js';
 

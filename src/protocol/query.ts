@@ -1,5 +1,5 @@
-import { InvalidQueryStringError } from '../errors.js';
-import { quoteForMessage } from '../format.js';
+import { InvalidQueryStringError } from '../errors/errors.js';
+import { quoteForMessage } from '../errors/format.js';
 
 /**
  * Decoded query parameters. A key given more than once holds an array in the order received, and so does a

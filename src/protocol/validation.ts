@@ -1,4 +1,4 @@
-import { quoteForMessage } from '../format.js';
+import { quoteForMessage } from '../errors/format.js';
 import { parseJsonObject } from './json.js';
 
 export type ValidationResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };

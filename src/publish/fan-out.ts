@@ -1,9 +1,9 @@
-import type { GoneConnection } from '../gateway/cleanup.js';
+import type { GoneConnection } from '../cleanup/cleanup.js';
 import type { GatewayContext } from '../gateway/context.js';
-import type { Frame } from '../gateway/frames.js';
 import { postToAll } from '../gateway/management-api.js';
+import type { Frame } from '../protocol/frames.js';
 import { channelSubscribers } from '../state/subscribers.js';
-import type { FanOutDispatcher, FanOutJob } from './fan-out-worker.js';
+import type { FanOutDispatcher, FanOutJob } from './fan-out-job.js';
 
 /** What one channel's fan-out did: how many connections it posted to, and which answered 410 Gone. */
 export interface Delivery {

@@ -1,15 +1,27 @@
 import type { App } from '../apps/app.js';
-import { cleanUpConnections, type GoneConnection } from '../gateway/cleanup.js';
+import { cleanUpConnections, type GoneConnection } from '../cleanup/cleanup.js';
 import { forEachLimited } from '../gateway/concurrency.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { connectionIdOf } from '../gateway/socket-id.js';
-import type { ChannelInfoAttribute, PublishEvent } from '../http/publish-request.js';
 import { channelType } from '../protocol/index.js';
 import { channelCounts } from '../state/subscribers.js';
 import { FAN_OUT_DEFAULTS, type FanOutOptions, fanOut } from './fan-out.js';
 
 /** Channels of one event fanned out at once (each with its own bounded posts): at most 100 per event. */
 const CHANNEL_CONCURRENCY = 4;
+
+/** One event to publish, as checked against the app's limits. */
+export interface PublishEvent {
+  readonly name: string;
+  readonly data: string;
+  readonly channels: readonly string[];
+  /** Connection to leave out of delivery (the sender). */
+  readonly socketId?: string;
+  /** Channel attributes the caller asked for in the answer (`user_count`, `subscription_count`). */
+  readonly info: readonly ChannelInfoAttribute[];
+}
+
+export type ChannelInfoAttribute = 'user_count' | 'subscription_count';
 
 /** Channel attributes as the HTTP API reports them. */
 export interface ChannelAttributes {
@@ -54,25 +66,6 @@ export async function publishEvents(
   if (gone.length > 0) await cleanUpConnections(context, gone);
   const info = await Promise.all(events.map((event) => channelAttributes(context, app.id, event)));
   return { recipients, gone: gone.length, info };
-}
-
-/** The trigger answer: `{}`, or `{"channels":{…}}` when `info` was asked for. */
-export function triggerAnswer(event: PublishEvent, outcome: PublishOutcome): object {
-  return event.info.length === 0 ? {} : { channels: outcome.info[0] ?? {} };
-}
-
-/** The batch answer: `{}`, or `{"batch":[…]}` aligned with the events when any asked for `info`. */
-export function batchAnswer(events: readonly PublishEvent[], outcome: PublishOutcome): object {
-  if (events.every((event) => event.info.length === 0)) return {};
-  return { batch: events.map((event, index) => firstChannelOf(event, outcome.info[index])) };
-}
-
-function firstChannelOf(
-  event: PublishEvent,
-  info: Readonly<Record<string, ChannelAttributes>> | undefined,
-): ChannelAttributes {
-  const channel = event.channels[0];
-  return (channel !== undefined && info?.[channel]) || {};
 }
 
 async function channelAttributes(

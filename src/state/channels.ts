@@ -6,6 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
+import type { Member } from '../protocol/frames.js';
 import { type ItemKey, MEMBER_PREFIX, SUBSCRIBER_PREFIX, stateKeys } from './keys.js';
 import { expiresAt, queryAll, type StateTable, unlessConditionFails } from './table.js';
 
@@ -14,6 +15,14 @@ export interface StoredMember {
   readonly userId: string;
   /** `user_info` as JSON text; undefined when the member has none. */
   readonly userInfoJson: string | undefined;
+}
+
+/** A member as the state table stores it, as frames carry it. */
+export function memberOf(member: StoredMember): Member {
+  return {
+    userId: member.userId,
+    userInfo: member.userInfoJson === undefined ? undefined : JSON.parse(member.userInfoJson),
+  };
 }
 
 /** A channel's partition as one strongly consistent read sees it. */

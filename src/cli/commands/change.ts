@@ -1,5 +1,5 @@
 import type { AppItem } from '../../apps/parse-item.js';
-import { AppKeyInUseError, AppNotFoundError, InvalidAppItemError, UsageError } from '../../errors.js';
+import { AppKeyInUseError, AppNotFoundError, InvalidAppItemError, UsageError } from '../../errors/errors.js';
 import { invalidOptionsError } from '../app-options.js';
 import { type AppFields, appRecordFromItem, buildAppItem } from '../app-record.js';
 import { type CommandContext, cacheNote } from '../context.js';

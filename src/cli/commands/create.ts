@@ -1,4 +1,4 @@
-import { AppAlreadyExistsError, AppKeyInUseError } from '../../errors.js';
+import { AppAlreadyExistsError, AppKeyInUseError } from '../../errors/errors.js';
 import { invalidOptionsError } from '../app-options.js';
 import { type AppFields, appRecordFromItem, buildAppItem, withNewAppDefaults } from '../app-record.js';
 import type { CommandContext } from '../context.js';

@@ -1,4 +1,4 @@
-import { AppNotFoundError, UsageError } from '../../errors.js';
+import { AppNotFoundError, UsageError } from '../../errors/errors.js';
 import { type CommandContext, cacheNote } from '../context.js';
 import { EXIT_USAGE } from '../exit-codes.js';
 import { readFirstLine } from '../io.js';

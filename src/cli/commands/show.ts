@@ -1,5 +1,10 @@
 import type { AppItem } from '../../apps/parse-item.js';
-import { AppNotFoundError, DuplicateAppKeyError, InvalidAppItemError, UsageError } from '../../errors.js';
+import {
+  AppNotFoundError,
+  DuplicateAppKeyError,
+  InvalidAppItemError,
+  UsageError,
+} from '../../errors/errors.js';
 import { appRecordFromItem } from '../app-record.js';
 import type { CommandContext } from '../context.js';
 import { describeLimit, formatDetails, shownRecord, TableWriter } from '../display.js';

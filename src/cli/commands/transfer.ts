@@ -3,7 +3,7 @@ import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { AppItem } from '../../apps/parse-item.js';
-import { AppAlreadyExistsError, type FieldProblem, InvalidAppItemError, UsageError } from '../../errors.js';
+import { AppAlreadyExistsError, type FieldProblem, InvalidAppItemError, UsageError } from '../../errors/errors.js';
 import { appFieldsFromJson, appRecordFromItem, buildAppItem, withNewAppDefaults } from '../app-record.js';
 import type { CommandContext } from '../context.js';
 import { memberPath } from '../fields.js';

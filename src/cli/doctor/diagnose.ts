@@ -1,8 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type App, type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../../apps/app.js';
+import type { App } from '../../apps/app.js';
 import { nativeValueOf } from '../../apps/attribute-value.js';
 import { type AppItem, isAbsent, isRecord, parseAppItem } from '../../apps/parse-item.js';
-import { InvalidAppItemError } from '../../errors.js';
+import { type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../../config/config.js';
+import { InvalidAppItemError } from '../../errors/errors.js';
 import { canonicalAppItem } from '../app-record.js';
 import type { ItemChange } from '../apps-table.js';
 import { describeLimit } from '../display.js';

@@ -1,10 +1,14 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_APP_LIMITS, UNLIMITED } from '../../../src/apps/app.js';
+import { UNLIMITED } from '../../../src/apps/app.js';
 import { createAppStoreClient } from '../../../src/apps/client.js';
 import { DynamoDbAppStore } from '../../../src/apps/dynamodb-store.js';
-import { loadConfig } from '../../../src/config/config.js';
-import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors.js';
+import { DEFAULT_APP_LIMITS, loadConfig } from '../../../src/config/config.js';
+import {
+  DuplicateAppKeyError,
+  InvalidAppItemError,
+  StoreUnavailableError,
+} from '../../../src/errors/errors.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, bytes, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';

@@ -2,7 +2,11 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppResolver, createAppResolver } from '../../../src/apps/resolver.js';
 import { type AppCacheConfig, loadConfig } from '../../../src/config/config.js';
-import { DuplicateAppKeyError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors.js';
+import {
+  DuplicateAppKeyError,
+  InvalidAppItemError,
+  StoreUnavailableError,
+} from '../../../src/errors/errors.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, DEFAULT_APP_LIMITS, UNLIMITED } from '../../../src/apps/app.js';
+import { type App, UNLIMITED } from '../../../src/apps/app.js';
 import { type AppItem, parseAppItem } from '../../../src/apps/parse-item.js';
+import { DEFAULT_APP_LIMITS } from '../../../src/config/config.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, SEED_EXAMPLE_APP } from '../../fixtures/apps/items.js';
 import { runCli } from '../../fixtures/cli/run-cli.js';

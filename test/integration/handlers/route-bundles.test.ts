@@ -90,9 +90,9 @@ describe('each Lambda bundles only what it calls', () => {
     expect({
       connections: has(/@aws-sdk\/client-apigatewaymanagementapi\//),
       lambda: has(/@aws-sdk\/client-lambda\//),
-      publishing: has(/^src\/publish\/(publish|fan-out|fan-out-worker)\.ts$/),
-      terminate: has(/^src\/publish\/terminate\.ts$/),
-      channelQueries: has(/^src\/publish\/channel-queries\.ts$/),
+      publishing: has(/^src\/publish\/(publish|fan-out|fan-out-job|fan-out-worker)\.ts$/),
+      terminate: has(/^src\/http-api\/terminate\.ts$/),
+      channelQueries: has(/^src\/http-api\/channel-queries\.ts$/),
       // The resolver, its store, cache and item parser; the model's constants and the DynamoDB client
       // factory are shared with the state table.
       appLookup: has(/^src\/apps\/(?!(app|client)\.ts$)/),

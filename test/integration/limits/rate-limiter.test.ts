@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from '../../../src/limits/index.js';
+import {
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from '../../../src/limits/rate-limiter.js';
 import { windowItemKey } from '../../../src/limits/token-lease.js';
 import { stateTableDefinition } from '../../../src/state/table-schema.js';
 import {

@@ -1,7 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRateLimiter, type RateLimiter, type RateLimiterStats } from '../../../src/limits/index.js';
+import {
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterStats,
+} from '../../../src/limits/rate-limiter.js';
 import {
   type CallCounter,
   countCalls,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_APP_LIMITS } from '../../../src/apps/app.js';
 import { parseAppItem } from '../../../src/apps/parse-item.js';
 import { appsTableDefinition } from '../../../src/apps/table-schema.js';
+import { DEFAULT_APP_LIMITS } from '../../../src/config/config.js';
 import { ensureTables, seedDemoApp, startDynamo } from '../../../src/local/dynamodb.js';
 import { stateTableDefinition } from '../../../src/state/table-schema.js';
 import { dynamodbEndpoint, testClient } from '../../support/dynamodb.js';

@@ -5,7 +5,7 @@ import {
   STORE_FAILURE_BACKOFF_MS,
 } from '../../../src/apps/cached-store.js';
 import { UncachedAppStore } from '../../../src/apps/uncached-store.js';
-import { ConfigError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors.js';
+import { ConfigError, InvalidAppItemError, StoreUnavailableError } from '../../../src/errors/errors.js';
 import { testApp } from '../../fixtures/apps/items.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';
 import { recordingLogger } from '../../support/recording-logger.js';

@@ -1,6 +1,6 @@
 import type { App } from '../../../src/apps/app.js';
 import type { AppStore } from '../../../src/apps/store.js';
-import { DuplicateAppKeyError } from '../../../src/errors.js';
+import { DuplicateAppKeyError } from '../../../src/errors/errors.js';
 
 /**
  * An in-memory `AppStore` for cache logic: apps by id, calls counted, and switches for the outcomes

@@ -1,16 +1,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  type AppLimitDefaults,
-  DEFAULT_APP_LIMITS,
-  UNLIMITED,
-  type Webhook,
-  type WebhookEventType,
-} from '../../../src/apps/app.js';
+import { type App, UNLIMITED, type Webhook, type WebhookEventType } from '../../../src/apps/app.js';
 import { type AppItem, parseAppItem, toAppItem } from '../../../src/apps/parse-item.js';
-import { InvalidAppItemError } from '../../../src/errors.js';
+import { type AppLimitDefaults, DEFAULT_APP_LIMITS } from '../../../src/config/config.js';
+import { InvalidAppItemError } from '../../../src/errors/errors.js';
 import { appItem, bytes, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 
 /** The problems an item has, as `field: problem` lines; fails the test if the item parses. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_APP_LIMITS } from '../../../src/apps/app.js';
 import { appRecordFromItem } from '../../../src/cli/app-record.js';
 import { formatDetails, HIDDEN, shownRecord } from '../../../src/cli/display.js';
+import { DEFAULT_APP_LIMITS } from '../../../src/config/config.js';
 import { appItem } from '../../fixtures/apps/items.js';
 
 const record = appRecordFromItem(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainFailure } from '../../../src/cli/failures.js';
 import type { TableTarget } from '../../../src/cli/target.js';
-import { InvalidAppItemError } from '../../../src/errors.js';
+import { InvalidAppItemError } from '../../../src/errors/errors.js';
 
 const ON_AWS: TableTarget = { table: 'apps', region: 'eu-west-1', endpoint: undefined, profile: undefined };
 

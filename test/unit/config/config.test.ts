@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
-import { ConfigError } from '../../../src/errors.js';
+import { ConfigError } from '../../../src/errors/errors.js';
 
 describe('loadConfig', () => {
   it('applies soketi-compatible defaults to an empty environment', () => {

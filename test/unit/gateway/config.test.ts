@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.js';
+import { ConfigError } from '../../../src/errors/errors.js';
 import { connectionsEndpointOf, loadGatewayConfig } from '../../../src/gateway/config.js';
 
 describe('loadGatewayConfig', () => {

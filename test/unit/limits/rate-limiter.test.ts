@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../../src/apps/app.js';
-import { createRateLimiter, type RateLimiterOptions } from '../../../src/limits/index.js';
+import { createRateLimiter, type RateLimiterOptions } from '../../../src/limits/rate-limiter.js';
 import { countCalls, testClient } from '../../support/dynamodb.js';
 import { closedPortEndpoint } from '../../support/dynamodb-proxy.js';
 

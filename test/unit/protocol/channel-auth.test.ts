@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { InvalidEncryptionMasterKeyError } from '../../../src/errors.js';
+import { InvalidEncryptionMasterKeyError } from '../../../src/errors/errors.js';
 import {
   sharedSecretForEncryptedChannel,
   signChannel,

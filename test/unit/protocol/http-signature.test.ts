@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestToSignError } from '../../../src/errors.js';
+import { InvalidRequestToSignError } from '../../../src/errors/errors.js';
 import {
   EMPTY_BODY_MD5,
   type RequestParams,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidQueryStringError } from '../../../src/errors.js';
+import { InvalidQueryStringError } from '../../../src/errors/errors.js';
 import { parseQueryString } from '../../../src/protocol/index.js';
 import { decodeQueryPairs } from '../../../src/protocol/query.js';
 

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GatewayContext } from '../../../src/gateway/context.js';
-import { fanOutInvocation, parseFanOutJob } from '../../../src/publish/fan-out-worker.js';
-import { recordingLogger } from '../../support/recording-logger.js';
+import { parseFanOutJob } from '../../../src/publish/fan-out-job.js';
 
 const job = {
   appId: 'app',
@@ -23,14 +21,5 @@ describe('parseFanOutJob', () => {
     { why: 'data that is not a string', payload: { ...job, frame: { ...job.frame, data: { a: 1 } } } },
   ])('refuses $why', ({ payload }) => {
     expect(parseFanOutJob(payload)).toBeUndefined();
-  });
-});
-
-describe('fanOutInvocation', () => {
-  it('answers an invalid job with "invalid" and a log line, never an exception Lambda would retry', async () => {
-    const logger = recordingLogger();
-    const context = { logger } as unknown as GatewayContext;
-    await expect(fanOutInvocation(context, { appId: 'app' })).resolves.toBe('invalid');
-    expect(logger.records).toMatchObject([{ level: 'error', message: 'invalid fan-out job' }]);
   });
 });

@@ -1,0 +1,115 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { createAppResolver } from '../apps/resolver.js';
+import { readNumber, readVariable } from '../config/env.js';
+import { ConfigError } from '../errors/errors.js';
+import type { GatewayContext } from '../gateway/context.js';
+import { createGatewayRuntime, type GatewayRuntime } from '../gateway/runtime.js';
+import { createStateRuntime, type StateRuntime } from '../gateway/state-runtime.js';
+import { createRateLimiter } from '../limits/rate-limiter.js';
+import { CounterMetrics } from '../observability/metrics.js';
+import { FAN_OUT_DEFAULTS, type FanOutOptions } from '../publish/fan-out.js';
+import { lambdaFanOutDispatcher } from '../publish/fan-out-job.js';
+import { channelQueryHandler } from './channel-query-route.js';
+import { httpApiHandler } from './http-api.js';
+import { type PublishHandlerOptions, publishHandler } from './publish-route.js';
+import type { HttpApiHandler } from './route.js';
+import { terminateHandler } from './terminate-route.js';
+
+// The composition of the HTTP API's Lambdas: each builder runs once per container, at cold start. Each route
+// Lambda calls only its own builder, so its bundle keeps only the clients that builder creates.
+
+/**
+ * The handler of a publishing route Lambda (`POST /events`, `POST /batch_events`), built from the environment
+ * serverless.yml gives it (see `publishOptionsFromEnv`).
+ */
+export function publishHandlerFromEnv(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): HttpApiHandler {
+  return publishHandler(publishOptionsFromEnv(serviceName, env));
+}
+
+/**
+ * The handler of a read route Lambda (`GET /channels[/{channel}[/users]]`), built from `STATE_TABLE`. It never
+ * posts, so it neither needs `WEBSOCKET_API_ENDPOINT` nor bundles the API Gateway Management client.
+ */
+export function channelQueryHandlerFromEnv(serviceName: string): HttpApiHandler {
+  const runtime = createStateRuntime(serviceName);
+  return channelQueryHandler({
+    ...routeOptionsOf(serviceName, runtime),
+    context: { state: runtime.state, logger: runtime.logger, now: () => Date.now() },
+  });
+}
+
+/**
+ * The handler of the terminate route Lambda (`POST /users/{userId}/terminate_connections`), built from
+ * `STATE_TABLE` and `WEBSOCKET_API_ENDPOINT`. It never invokes the fan-out worker.
+ */
+export function terminateHandlerFromEnv(serviceName: string): HttpApiHandler {
+  const runtime = createGatewayRuntime(serviceName);
+  return terminateHandler({ ...routeOptionsOf(serviceName, runtime), context: postingContextOf(runtime) });
+}
+
+/**
+ * The whole HTTP API in one handler (see `httpApiHandler`), built from the environment `publishOptionsFromEnv`
+ * reads. The deployed route Lambdas use their route's builder instead, which bundles only what the route calls.
+ */
+export function httpApiHandlerFromEnv(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): HttpApiHandler {
+  return httpApiHandler(publishOptionsFromEnv(serviceName, env));
+}
+
+/**
+ * What a route that publishes is built with: `STATE_TABLE`, `WEBSOCKET_API_ENDPOINT`,
+ * `FAN_OUT_FUNCTION_NAME` (the fan-out worker; unset, every post is made by the route itself),
+ * `FAN_OUT_INLINE_LIMIT` (recipients per channel posted by the route before the worker takes over) and
+ * `FAN_OUT_JOB_SIZE` (recipients per worker job).
+ */
+export function publishOptionsFromEnv(serviceName: string, env: NodeJS.ProcessEnv): PublishHandlerOptions {
+  const runtime = createGatewayRuntime(serviceName);
+  return {
+    ...routeOptionsOf(serviceName, runtime),
+    context: postingContextOf(runtime),
+    fanOut: fanOutOptions(env, runtime.config.region),
+  };
+}
+
+/** What every route Lambda builds: app resolver, shared rates, metrics. */
+function routeOptionsOf(serviceName: string, runtime: StateRuntime) {
+  return {
+    resolver: createAppResolver({ config: runtime.config.base, logger: runtime.logger }),
+    rateLimiter: createRateLimiter({ ...runtime.state, logger: runtime.logger }),
+    metrics: new CounterMetrics(serviceName),
+  };
+}
+
+/**
+ * The context of a route that posts, through the WebSocket stage's `@connections` API at
+ * `WEBSOCKET_API_ENDPOINT` (an HTTP API event cannot name it).
+ */
+function postingContextOf(runtime: GatewayRuntime): GatewayContext {
+  const endpoint = runtime.config.connectionsEndpoint;
+  if (endpoint === undefined) {
+    throw new ConfigError('WEBSOCKET_API_ENDPOINT', 'required by the HTTP API routes that post');
+  }
+  return runtime.contextAt(endpoint);
+}
+
+function fanOutOptions(env: NodeJS.ProcessEnv, region: string): FanOutOptions {
+  const inlineLimit = readNumber(env, 'FAN_OUT_INLINE_LIMIT', FAN_OUT_DEFAULTS.inlineLimit, {
+    integer: true,
+    min: 0,
+  });
+  const jobSize = readNumber(env, 'FAN_OUT_JOB_SIZE', FAN_OUT_DEFAULTS.jobSize, { integer: true, min: 1 });
+  const functionName = readVariable(env, 'FAN_OUT_FUNCTION_NAME')?.value;
+  if (functionName === undefined) return { inlineLimit, jobSize };
+  // The endpoint comes from the SDK's sources: AWS_ENDPOINT_URL_LAMBDA points it at serverless-offline locally.
+  const lambda = new LambdaClient({
+    region,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+  });
+  return { inlineLimit, jobSize, dispatcher: lambdaFanOutDispatcher(lambda, functionName) };
+}

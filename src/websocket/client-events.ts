@@ -1,0 +1,78 @@
+import type { App } from '../apps/app.js';
+import { quoteForMessage } from '../errors/format.js';
+import type { MessageContext } from '../gateway/context.js';
+import { type Frame, pusherError } from '../protocol/frames.js';
+import { channelType, validateEventName } from '../protocol/index.js';
+import { deliver } from '../publish/fan-out.js';
+import { channelSubscribers } from '../state/subscribers.js';
+import { NO_REPLY, type Outcome, replyWith } from './outcome.js';
+
+export interface ClientEventRequest {
+  readonly event: string;
+  readonly channel: string | undefined;
+  readonly data: unknown;
+}
+
+/** Pusher's code for a refused client event: over the rate, and (as soketi) every other client-event limit. */
+export const CLIENT_EVENT_REJECTED = 4301;
+
+/**
+ * A `client-` event from a connection: delivered to the other subscribers of the channel, never back to
+ * the sender, with `user_id` on presence channels, when the app enables client messages, the channel is a
+ * private or presence channel the sender has joined, the name and data are within the app's limits, and
+ * the connection is within `MaxClientEventsPerSecond` (counted across containers). Otherwise the sender gets `pusher:error` and the
+ * connection stays open. Costs one Query of the channel's subscribers (which also proves the sender joined).
+ */
+export async function clientEvent(
+  context: MessageContext,
+  app: App,
+  connectionId: string,
+  request: ClientEventRequest,
+): Promise<Outcome> {
+  const { event, channel, data } = request;
+  const refused = (message: string, code: number | null = CLIENT_EVENT_REJECTED) =>
+    replyWith(pusherError(message, code));
+  if (!app.enableClientMessages) return refused('The app does not have client messaging enabled.');
+  if (channel === undefined || channel === '') return refused('A client event needs a channel.', null);
+  const type = channelType(channel);
+  if (type !== 'private' && type !== 'private-encrypted' && type !== 'presence') {
+    return refused(
+      `Client events are only allowed on private and presence channels, not on ${quoteForMessage(channel)}.`,
+    );
+  }
+  const name = validateEventName(event, app.maxEventNameLength);
+  if (!name.ok) return refused(`Event name: ${name.reason}`);
+  const dataBytes = Buffer.byteLength(JSON.stringify(data ?? null), 'utf8');
+  const maxBytes = app.maxEventPayloadInKb * 1024;
+  if (dataBytes > maxBytes) {
+    return refused(
+      `The data content of this event is ${dataBytes} bytes, over the allowed maximum of ${maxBytes} bytes (MaxEventPayloadInKb ${app.maxEventPayloadInKb}).`,
+    );
+  }
+  // Shared across containers: API Gateway spreads one connection's messages over as many containers as are
+  // busy, so a count per container would let a burst through n times. An app without the limit (the default)
+  // costs no DynamoDB call; with it, token leases keep it to about one write per few events.
+  const admitted = await context.rateLimiter.consume(
+    `${app.id}#${connectionId}`,
+    'client-events',
+    1,
+    app.maxClientEventsPerSecond,
+  );
+  if (!admitted.allowed) {
+    return refused(
+      `Client event rejected due to rate limit: MaxClientEventsPerSecond is ${app.maxClientEventsPerSecond}.`,
+    );
+  }
+  const subscribers = await channelSubscribers(context.state, app.id, channel, context.now());
+  const sender = subscribers.find((subscriber) => subscriber.connectionId === connectionId);
+  if (sender === undefined) {
+    return refused(`Subscribe to ${quoteForMessage(channel)} before sending client events on it.`);
+  }
+  const frame: Frame & { user_id?: string } =
+    type === 'presence' && sender.userId !== undefined
+      ? { event, channel, data, user_id: sender.userId }
+      : { event, channel, data };
+  const recipients = subscribers.flatMap((s) => (s.connectionId === connectionId ? [] : [s.connectionId]));
+  const { gone } = await deliver(context, app.id, channel, recipients, frame);
+  return { ...NO_REPLY, gone };
+}

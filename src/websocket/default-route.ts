@@ -1,0 +1,107 @@
+import type { App } from '../apps/app.js';
+import type { AppResolver } from '../apps/resolver.js';
+import { cleanUpConnections } from '../cleanup/cleanup.js';
+import type { GatewayContext, MessageContext } from '../gateway/context.js';
+import type { WsProxyEvent } from '../gateway/events.js';
+import { closeWithFrame } from '../gateway/management-api.js';
+import {
+  type Frame,
+  pong,
+  pusherError,
+  REFUSAL_CODES,
+  refusal,
+  subscriptionError,
+} from '../protocol/frames.js';
+import { getConnection } from '../state/connections.js';
+import { clientEvent } from './client-events.js';
+import { type ClientMessage, parseClientMessage } from './messages.js';
+import { NO_REPLY, type Outcome, UNKNOWN_CONNECTION } from './outcome.js';
+import { signin } from './signin.js';
+import { subscribe, unsubscribe } from './subscriptions.js';
+
+/**
+ * `$default`: one client message, routed on its `event`. Returns the frame that answers the sender (the
+ * route response) or undefined. Never throws: a bad message or a failing dependency becomes an error frame.
+ * `pusher:ping` touches nothing but the message.
+ */
+export async function handleMessage(
+  context: MessageContext,
+  resolver: AppResolver,
+  event: WsProxyEvent,
+): Promise<Frame | undefined> {
+  const message = parseClientMessage(event.body);
+  if (message.kind === 'ping') return pong();
+  if (message.kind === 'invalid') return pusherError(message.reason, null);
+  const { connectionId, authorizer } = event.requestContext;
+  // Refused at $connect: the greeter is closing it.
+  if (authorizer?.refusal !== undefined) return undefined;
+  try {
+    const outcome = await route(context, resolver, connectionId, authorizer?.appId, message);
+    if (outcome.unknownConnection) await context.connections.disconnect(connectionId);
+    if (outcome.gone.length > 0) await cleanUpConnections(context, outcome.gone);
+    logRefusal(context, connectionId, outcome.reply);
+    return outcome.reply;
+  } catch (error) {
+    context.logger.error('message failed', { connectionId, event: message.kind, error: String(error) });
+    return message.kind === 'subscribe'
+      ? subscriptionError(
+          message.channel,
+          'ServerError',
+          'The subscription could not be recorded; try again',
+          503,
+        )
+      : pusherError('The server could not handle the message; try again', null);
+  }
+}
+
+async function route(
+  context: MessageContext,
+  resolver: AppResolver,
+  connectionId: string,
+  authorizedAppId: string | undefined,
+  message: Exclude<ClientMessage, { kind: 'ping' | 'invalid' }>,
+): Promise<Outcome> {
+  // The authorizer context names the app; where a deployment does not pass it on, the record does.
+  const appId = authorizedAppId ?? (await getConnection(context.state, connectionId))?.appId;
+  if (appId === undefined) return UNKNOWN_CONNECTION;
+  if (message.kind === 'unsubscribe') return unsubscribe(context, appId, connectionId, message.channel);
+  const app = await usableApp(context, resolver, connectionId, appId);
+  if (app === undefined) return NO_REPLY;
+  switch (message.kind) {
+    case 'subscribe':
+      return subscribe(context, app, connectionId, message);
+    case 'signin':
+      return signin(context, app, connectionId, message);
+    case 'client-event':
+      return clientEvent(context, app, connectionId, message);
+  }
+}
+
+/** The app, or undefined after closing the connection of an app deleted or disabled since it connected. */
+async function usableApp(
+  context: GatewayContext,
+  resolver: AppResolver,
+  connectionId: string,
+  appId: string,
+): Promise<App | undefined> {
+  const app = await resolver.byId(appId);
+  if (app?.enabled) return app;
+  const code = app === undefined ? REFUSAL_CODES.unknownApp : REFUSAL_CODES.appDisabled;
+  context.logger.info('connection closed: app gone or disabled', { connectionId, appId, code });
+  await closeWithFrame(context.connections, connectionId, refusal(code));
+  return undefined;
+}
+
+/** Refused subscriptions and signins, for operators: the reason's type and code, never an auth value. */
+function logRefusal(context: GatewayContext, connectionId: string, reply: Frame | undefined): void {
+  if (reply?.event !== 'pusher:error' && reply?.event !== 'pusher:subscription_error') return;
+  const { type, status, code } = reply.data as { type?: string; status?: number; code?: number | null };
+  context.logger.info('message refused', {
+    connectionId,
+    reply: reply.event,
+    channel: reply.channel,
+    type,
+    status,
+    code,
+  });
+}

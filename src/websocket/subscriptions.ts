@@ -1,0 +1,411 @@
+import { type App, UNLIMITED } from '../apps/app.js';
+import { announceDeparture, type GoneConnection, leaveChannel } from '../cleanup/cleanup.js';
+import { quoteForMessage } from '../errors/format.js';
+import type { GatewayContext } from '../gateway/context.js';
+import { postToAll } from '../gateway/management-api.js';
+import { socketIdOf } from '../gateway/socket-id.js';
+import {
+  type Frame,
+  type Member,
+  memberAdded,
+  memberRemoved,
+  presenceSubscriptionSucceeded,
+  subscriptionError,
+  subscriptionSucceeded,
+} from '../protocol/frames.js';
+import {
+  channelType,
+  MAX_USER_ID_LENGTH,
+  parsePresenceChannelData,
+  SERVER_TO_USER_PREFIX,
+  validateChannelName,
+  verifyChannelAuth,
+} from '../protocol/index.js';
+import {
+  type ChannelSnapshot,
+  countSubscription,
+  joinPresence,
+  joinPresentMember,
+  memberOf,
+  putSubscriber,
+  readChannel,
+  recountMembers,
+  type StoredMember,
+  subscribersOtherThanUser,
+} from '../state/channels.js';
+import {
+  addChannel,
+  removeChannel,
+  type SubscriptionRequirement,
+  stillSubscribed,
+} from '../state/connections.js';
+import { NO_REPLY, type Outcome, replyWith, UNKNOWN_CONNECTION } from './outcome.js';
+
+/**
+ * The longest channel name stored whatever the app allows: names are part of DynamoDB keys (a sort key
+ * holds at most 1024 bytes), and Pusher's own limit is 200 (SDKs) or 164 (docs).
+ */
+export const MAX_STORABLE_CHANNEL_NAME_LENGTH = 500;
+
+export interface SubscribeRequest {
+  readonly channel: string;
+  readonly auth: string | undefined;
+  readonly channelData: string | undefined;
+}
+
+/**
+ * `pusher:subscribe`: checks the channel name against the app's limit, the auth signature against the app
+ * secret for this connection's socket id, presence `channel_data` and the member limits, then records the
+ * subscription (connection set, channel partition, channel index) and answers
+ * `pusher_internal:subscription_succeeded`, with the roster on presence channels, where a new user is
+ * announced to the other members.
+ */
+export async function subscribe(
+  context: GatewayContext,
+  app: App,
+  connectionId: string,
+  request: SubscribeRequest,
+): Promise<Outcome> {
+  const { channel } = request;
+  const maxLength = Math.min(app.maxChannelNameLength, MAX_STORABLE_CHANNEL_NAME_LENGTH);
+  const name = validateChannelName(channel, maxLength, { allowServerToUser: true });
+  if (!name.ok) {
+    return replyWith(
+      subscriptionError(
+        channel,
+        channel.length > maxLength ? 'LimitReached' : 'InvalidChannel',
+        name.reason,
+        4009,
+      ),
+    );
+  }
+  const type = channelType(channel);
+  if (type === 'public') return subscribeTo(context, app, connectionId, channel, { kind: 'none' });
+  if (type === 'server-to-user') {
+    const userId = channel.slice(SERVER_TO_USER_PREFIX.length);
+    return subscribeTo(context, app, connectionId, channel, { kind: 'user', userId });
+  }
+  const authProblem = checkAuth(app, connectionId, request);
+  if (authProblem !== undefined) return replyWith(subscriptionError(channel, 'AuthError', authProblem, 401));
+  if (type !== 'presence') return subscribeTo(context, app, connectionId, channel, { kind: 'none' });
+  if (request.channelData === undefined) {
+    return subscribeTo(context, app, connectionId, channel, { kind: 'signed-in' });
+  }
+  const parsed = parsePresenceChannelData(request.channelData, app.maxPresenceMemberSizeInKb);
+  if (!parsed.ok) {
+    return parsed.problem === 'too-large'
+      ? replyWith(subscriptionError(channel, 'LimitReached', parsed.reason, 4301))
+      : replyWith(subscriptionError(channel, 'InvalidChannelData', parsed.reason, 400));
+  }
+  const { userId, userInfo } = parsed.member;
+  if (userId.length > MAX_USER_ID_LENGTH) {
+    const reason = `channel_data.user_id is ${userId.length} characters; the limit is ${MAX_USER_ID_LENGTH}`;
+    return replyWith(subscriptionError(channel, 'InvalidChannelData', reason, 400));
+  }
+  const member = { userId, userInfoJson: userInfo === undefined ? undefined : JSON.stringify(userInfo) };
+  return subscribeTo(context, app, connectionId, channel, { kind: 'none' }, member);
+}
+
+/** `pusher:unsubscribe`: undoes a subscription; a channel the connection is not subscribed to is ignored. */
+export async function unsubscribe(
+  context: GatewayContext,
+  appId: string,
+  connectionId: string,
+  channel: string,
+): Promise<Outcome> {
+  if (!(await removeChannel(context.state, connectionId, channel))) return NO_REPLY;
+  return { reply: undefined, gone: await leaveChannel(context, appId, channel, connectionId) };
+}
+
+/** Why the subscription's auth is refused, or undefined when it is the app's signature for this socket. */
+function checkAuth(app: App, connectionId: string, request: SubscribeRequest): string | undefined {
+  const { channel, auth, channelData } = request;
+  if (auth === undefined) return `Auth info required to subscribe to ${quoteForMessage(channel)}`;
+  const socketId = socketIdOf(connectionId);
+  if (verifyChannelAuth({ app, socketId, channel, channelData, auth })) return undefined;
+  const signed = channelData === undefined ? 'socket_id:channel_name' : 'socket_id:channel_name:channel_data';
+  return `Invalid signature for ${quoteForMessage(channel)}: auth must be "<app key>:<hex HMAC-SHA256 of ${signed}>" signed with the app's secret`;
+}
+
+async function subscribeTo(
+  context: GatewayContext,
+  app: App,
+  connectionId: string,
+  channel: string,
+  requirement: SubscriptionRequirement,
+  presenceMember?: StoredMember,
+): Promise<Outcome> {
+  const { state } = context;
+  const added = await addChannel(state, connectionId, channel, requirement, context.now());
+  switch (added.kind) {
+    case 'no-connection':
+      return UNKNOWN_CONNECTION;
+    case 'requirement-unmet':
+      return replyWith(subscriptionError(channel, 'AuthError', unmetReason(channel, requirement), 401));
+    case 'already-subscribed':
+      return replyWith(
+        channelType(channel) === 'presence'
+          ? presenceSubscriptionSucceeded(channel, await roster(context, app.id, channel))
+          : subscriptionSucceeded(channel),
+      );
+  }
+  const member: StoredMember | undefined =
+    channelType(channel) !== 'presence'
+      ? undefined
+      : (presenceMember ?? {
+          // The signed-in user (the `signed-in` requirement held).
+          userId: added.connection.user!.userId,
+          userInfoJson: added.connection.user!.userInfoJson,
+        });
+  if (member !== undefined) return joinPresenceChannel(context, app, connectionId, channel, member);
+  try {
+    // Counted before the subscriber item is written: whoever deletes that item takes the count back.
+    const count = (subscriptions: 1 | -1) =>
+      countSubscription(
+        state,
+        app.id,
+        channel,
+        { subscriptions, users: 0, maxUsers: UNLIMITED },
+        context.now(),
+      );
+    await count(1);
+    await givingBackOnFailure(
+      context,
+      putSubscriber(state, app.id, channel, connectionId, undefined, context.now()),
+      () => count(-1),
+    );
+    const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, undefined);
+    return undone ?? replyWith(subscriptionSucceeded(channel));
+  } catch (error) {
+    await takeBackFailedSubscribe(context, app.id, connectionId, channel, undefined);
+    throw error;
+  }
+}
+
+/**
+ * Awaits the write of an item whose count was taken just before; when the write fails the count is given back
+ * here, since no one will delete an item that was never written. (A write that failed after it was applied
+ * is given back again by whoever deletes the item: a count one too low, as with any ambiguous write.)
+ */
+async function givingBackOnFailure(
+  context: GatewayContext,
+  write: Promise<unknown>,
+  giveBack: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    await giveBack().catch((giveBackError: unknown) =>
+      context.logger.error('giving a count back failed', { error: String(giveBackError) }),
+    );
+    throw error;
+  }
+}
+
+/**
+ * Undoes a subscribe that failed before the client was told it succeeded. Left in the connection's set, the
+ * channel would answer the client's next try "already subscribed" with nothing behind it; taken back, the
+ * next try (pusher-js sends one when it reconnects) subscribes anew. Whoever deletes an item takes its count
+ * back (`leaveChannel`); a count whose item was never written was given back by the failed write. Failures
+ * here are logged: the subscribe's own error is the one answered.
+ */
+async function takeBackFailedSubscribe(
+  context: GatewayContext,
+  appId: string,
+  connectionId: string,
+  channel: string,
+  presenceUserId: string | undefined,
+): Promise<void> {
+  try {
+    await removeChannel(context.state, connectionId, channel);
+    await leaveChannel(context, appId, channel, connectionId, presenceUserId);
+  } catch (error) {
+    context.logger.error('taking back a failed subscribe failed', { connectionId, error: String(error) });
+  }
+}
+
+/**
+ * After a subscribe's last write: undefined while the connection still holds the subscription, else the
+ * outcome of undoing what the subscribe wrote (a `$disconnect` or unsubscribe ran meanwhile and found
+ * nothing yet to clean up). `leaveChannel` is idempotent, so a cleanup that did see it does no harm.
+ */
+async function undoUnlessStillSubscribed(
+  context: GatewayContext,
+  appId: string,
+  connectionId: string,
+  channel: string,
+  presenceUserId: string | undefined,
+): Promise<Outcome | undefined> {
+  if (await stillSubscribed(context.state, connectionId, channel)) return undefined;
+  return {
+    reply: undefined,
+    gone: await leaveChannel(context, appId, channel, connectionId, presenceUserId),
+  };
+}
+
+/**
+ * Makes the connection one of the member's and records it as a subscriber: a new member takes room under
+ * the member limit before it is written (so no roster lists a member that is then refused), another
+ * connection of a present user needs none. A full channel is recounted once (a leaked count must not block
+ * it). Counts come before the items they belong to: whoever deletes an item takes its count back. Returns
+ * whether the user is new to the channel, or undefined when the channel is full.
+ */
+async function admitMember(
+  context: GatewayContext,
+  app: App,
+  channel: string,
+  member: StoredMember,
+  connectionId: string,
+): Promise<{ readonly firstConnection: boolean } | undefined> {
+  const { state } = context;
+  const count = (subscriptions: 1 | 0 | -1, users: 1 | 0 | -1) =>
+    countSubscription(
+      state,
+      app.id,
+      channel,
+      { subscriptions, users, maxUsers: app.maxPresenceMembersPerChannel },
+      context.now(),
+    );
+  const subscribe = () => putSubscriber(state, app.id, channel, connectionId, member.userId, context.now());
+  const reserved =
+    (await count(1, 1)) ||
+    ((await recountMembers(state, app.id, channel, context.now())) && (await count(1, 1)));
+  if (!reserved) {
+    if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
+      return undefined;
+    await count(1, 0);
+    await givingBackOnFailure(context, subscribe(), () => count(-1, 0));
+    return { firstConnection: false };
+  }
+  let subscribed = false;
+  try {
+    await subscribe();
+    subscribed = true;
+    const joined = await joinPresence(state, app.id, channel, member, connectionId, context.now());
+    if (!joined.firstConnection) await count(0, -1);
+    return joined;
+  } catch (error) {
+    await count(subscribed ? 0 : -1, -1);
+    throw error;
+  }
+}
+
+async function joinPresenceChannel(
+  context: GatewayContext,
+  app: App,
+  connectionId: string,
+  channel: string,
+  member: StoredMember,
+): Promise<Outcome> {
+  const { state } = context;
+  let admitted: { readonly firstConnection: boolean } | undefined;
+  let snapshot: ChannelSnapshot;
+  try {
+    admitted = await admitMember(context, app, channel, member, connectionId);
+    if (admitted === undefined) {
+      await removeChannel(state, connectionId, channel);
+      const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
+      return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
+    }
+    // The roster is posted, not answered as the route response (sent only when the Lambda returns): a
+    // member_added or member_removed another Lambda posts meanwhile would reach pusher-js first, and the
+    // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
+    snapshot = await readChannel(state, app.id, channel, context.now());
+    const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(memberOf));
+    if ((await context.connections.post(connectionId, roster)) === 'gone') {
+      // Gone before it could be announced: its `$disconnect` may have run before the member was written.
+      const found = await leaveChannel(context, app.id, channel, connectionId, member.userId);
+      return {
+        reply: undefined,
+        gone: [...found, { connectionId, subscription: { appId: app.id, channel } }],
+      };
+    }
+  } catch (error) {
+    await takeBackFailedSubscribe(context, app.id, connectionId, channel, member.userId);
+    throw error;
+  }
+  try {
+    return await announceJoin(context, app, connectionId, channel, member, admitted, snapshot);
+  } catch (error) {
+    // The client has its roster and takes itself as subscribed: an error frame now would contradict it, and
+    // taking the subscription back would leave it subscribed to nothing. Its records stay; what failed to
+    // be announced is logged.
+    context.logger.error('presence join announced only in part', { connectionId, error: String(error) });
+    return NO_REPLY;
+  }
+}
+
+/**
+ * After the new member's roster went out: `member_added` to the others for a new user, the check that the
+ * connection still holds the subscription, and what changed since the roster was read.
+ */
+async function announceJoin(
+  context: GatewayContext,
+  app: App,
+  connectionId: string,
+  channel: string,
+  member: StoredMember,
+  admitted: { readonly firstConnection: boolean },
+  snapshot: ChannelSnapshot,
+): Promise<Outcome> {
+  const { state } = context;
+  const subscription = { appId: app.id, channel };
+  const gone: GoneConnection[] = [];
+  if (admitted.firstConnection) {
+    // Read after this connection's subscriber item was written: it is among the user's own, left out.
+    const others = subscribersOtherThanUser(snapshot, member.userId);
+    const added = await postToAll(
+      context.connections,
+      others,
+      memberAdded(channel, memberOf(member)),
+      context.logger,
+    );
+    gone.push(...added.gone.map((id) => ({ connectionId: id, subscription })));
+  }
+  // Checked after member_added went out: a `$disconnect` that cleaned up before it may have announced the
+  // removal first, which the others' rosters must not end on.
+  const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, member.userId);
+  if (undone !== undefined) {
+    gone.push(...undone.gone);
+    if (admitted.firstConnection) {
+      // The withdrawn member_added is answered as any departure is, whether or not a cleanup announced it.
+      gone.push(...(await announceDeparture(context, app.id, channel, member.userId)));
+    }
+    return { reply: undefined, gone };
+  }
+  const now = await readChannel(state, app.id, channel, context.now());
+  for (const frame of rosterChanges(channel, snapshot.members, now.members)) {
+    if ((await context.connections.post(connectionId, frame)) === 'gone') {
+      return { reply: undefined, gone: [...gone, { connectionId, subscription }] };
+    }
+  }
+  return { reply: undefined, gone };
+}
+
+/** The frames that bring a roster read as `before` up to `after`: removals, then additions. */
+function rosterChanges(
+  channel: string,
+  before: readonly StoredMember[],
+  after: readonly StoredMember[],
+): Frame[] {
+  const beforeIds = new Set(before.map((member) => member.userId));
+  const afterIds = new Set(after.map((member) => member.userId));
+  return [
+    ...before
+      .filter(({ userId }) => !afterIds.has(userId))
+      .map(({ userId }) => memberRemoved(channel, userId)),
+    ...after
+      .filter(({ userId }) => !beforeIds.has(userId))
+      .map((member) => memberAdded(channel, memberOf(member))),
+  ];
+}
+
+async function roster(context: GatewayContext, appId: string, channel: string): Promise<Member[]> {
+  return (await readChannel(context.state, appId, channel, context.now())).members.map(memberOf);
+}
+
+function unmetReason(channel: string, requirement: SubscriptionRequirement): string {
+  return requirement.kind === 'user'
+    ? `Only a connection signed in as user ${quoteForMessage(requirement.userId)} may subscribe to ${quoteForMessage(channel)}`
+    : `Subscribing to ${quoteForMessage(channel)} without channel_data needs a signed-in connection (pusher:signin)`;
+}
