@@ -5,6 +5,7 @@ import type { FieldProblem } from '../errors/errors.js';
 import { UsageError } from '../errors/errors.js';
 import type { AppFields } from './app-record.js';
 import type { CommandContext } from './context.js';
+import { weakSecretWarning } from './credentials.js';
 import {
   DESCRIPTIONS,
   flagOf,
@@ -98,24 +99,21 @@ function limitParser(serverDefault: boolean): (text: string) => number | typeof 
   };
 }
 
-const MIN_SECRET_LENGTH = 32;
-
-/** The secret from `--secret`: at least 32 characters without whitespace, so it signs like a generated one. */
+/**
+ * The secret from `--secret`, or from the first line of standard input with `--secret -`, taken as it is: the
+ * item parser's rule (a non-empty string) is the only one, so that a soketi or Pusher secret can be copied.
+ * A short one is stored with a warning.
+ */
 async function readSecret(value: string, context: CommandContext): Promise<string> {
   let secret = value;
   if (value === '-') {
     const line = await readFirstLine(context.stdin);
     if (line === undefined)
       throw new UsageError('--secret -: standard input ended before a line with the secret');
-    secret = line.trim();
+    secret = line;
   }
-  const advice =
-    'Leave --secret out to generate one, or pass it on standard input with --secret - (not on the ' +
-    'command line, where other users and the shell history can see it).';
-  if (secret.length < MIN_SECRET_LENGTH)
-    throw new UsageError(`--secret: use a secret of at least ${MIN_SECRET_LENGTH} characters. ${advice}`);
-  if (/\s/u.test(secret))
-    throw new UsageError(`--secret: use a secret without spaces or line breaks. ${advice}`);
+  const warning = weakSecretWarning(secret);
+  if (warning !== undefined) context.stderr.write(`warning: ${warning}\n`);
   return secret;
 }
 

@@ -24,3 +24,15 @@ export function generateAppKey(randomBytes: RandomBytes): string {
 export function generateAppSecret(randomBytes: RandomBytes): string {
   return Buffer.from(randomBytes(SECRET_BYTES)).toString('hex');
 }
+
+/** Below this many characters a secret is stored with a warning (hosted Pusher issues 20 hex digits). */
+export const RECOMMENDED_SECRET_LENGTH = 32;
+
+/** What is weak about a secret the item parser accepts, in words that never quote it; undefined if nothing. */
+export function weakSecretWarning(secret: string): string | undefined {
+  if (secret.length === 0 || secret.length >= RECOMMENDED_SECRET_LENGTH) return undefined;
+  return (
+    `the secret is ${secret.length} characters, under the ${RECOMMENDED_SECRET_LENGTH} recommended; ` +
+    'stored as given ("apps rotate-secret" replaces it with 64 random hex digits)'
+  );
+}

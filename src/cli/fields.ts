@@ -85,7 +85,7 @@ export const DESCRIPTIONS: Readonly<Record<AppMember, string>> = {
   id: 'app id (default: 10 random digits)',
   key: 'app key, the public half (default: 20 random hex digits)',
   secret:
-    'app secret, at least 32 characters without spaces; prefer "-", which reads it from standard input (default: 64 random hex digits)',
+    'app secret, any non-empty text (under 32 characters: stored with a warning); prefer "-", which reads it from standard input (default: 64 random hex digits)',
   enabled: 'whether the app may connect and publish',
   enableClientMessages: 'let clients send client-* events',
   enableUserAuthentication: 'require pusher:signin on every connection',

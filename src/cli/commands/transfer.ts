@@ -3,9 +3,15 @@ import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { AppItem } from '../../apps/parse-item.js';
-import { AppAlreadyExistsError, type FieldProblem, InvalidAppItemError, UsageError } from '../../errors/errors.js';
+import {
+  AppAlreadyExistsError,
+  type FieldProblem,
+  InvalidAppItemError,
+  UsageError,
+} from '../../errors/errors.js';
 import { appFieldsFromJson, appRecordFromItem, buildAppItem, withNewAppDefaults } from '../app-record.js';
 import type { CommandContext } from '../context.js';
+import { RECOMMENDED_SECRET_LENGTH, weakSecretWarning } from '../credentials.js';
 import { memberPath } from '../fields.js';
 import { type OutputStream, readAll, writeAndDrain } from '../io.js';
 import { startProgress } from '../progress.js';
@@ -65,6 +71,10 @@ export async function importApps(context: CommandContext, options: ImportOptions
     keyLines.set(key, keyLines.get(key) ?? line);
   });
   for (const failure of failures) context.stderr.write(`${failure}\n`);
+  const weakSecrets = candidates.filter(
+    ({ item }) => weakSecretWarning(item.AppSecret?.S ?? '') !== undefined,
+  );
+  if (weakSecrets.length > 0) context.stderr.write(`warning: ${weakSecretsNote(weakSecrets)}\n`);
 
   const progress = startProgress(
     context.stderr,
@@ -138,6 +148,19 @@ function listIds(candidates: readonly Candidate[]): string {
   const ids = candidates.map(({ id }) => id).sort();
   if (ids.length <= LISTED_IDS) return ids.join(', ');
   return `${ids.slice(0, LISTED_IDS).join(', ')} and ${ids.length - LISTED_IDS} more (named above)`;
+}
+
+/** One line for every app whose secret is short: imported as given, as soketi and Pusher issue them. */
+function weakSecretsNote(candidates: readonly Candidate[]): string {
+  const ids = candidates.map(({ id }) => id).sort();
+  const listed =
+    ids.length <= LISTED_IDS
+      ? ids.join(', ')
+      : `${ids.slice(0, LISTED_IDS).join(', ')} and ${ids.length - LISTED_IDS} more`;
+  return (
+    `${ids.length === 1 ? 'app' : 'apps'} ${listed}: secret under ${RECOMMENDED_SECRET_LENGTH} characters, ` +
+    'stored as given ("apps rotate-secret ID" replaces one with 64 random hex digits)'
+  );
 }
 
 /** `line 4` or `lines 1-3, 5, 7-12`. */

@@ -101,16 +101,40 @@ describe('apps create', () => {
     });
   });
 
-  it.each([
-    ['short', 'a secret of at least 32 characters'],
-    ['0123456789abcdef 0123456789abcdef', 'without spaces'],
-  ])('refuses a weak --secret %j with a usage error that steers to --secret -', async (secret, problem) => {
-    const run = await apps('create', '--id=weak', '--secret', secret);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain(problem);
-    expect(run.stderr).toContain('--secret -');
+  it('creates the app of a hosted Pusher secret (20 hex digits) read from standard input, with a warning', async () => {
+    const secret = '7ad3773142a6692b25b8';
+    const run = await runCli(
+      table.name,
+      ['create', '--id', '123', '--key', '278d425bdf160c739803', '--secret', '-'],
+      {
+        stdin: `${secret}\n`,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.split('\n').filter((line) => line.startsWith('warning:'))).toEqual([
+      'warning: the secret is 20 characters, under the 32 recommended; stored as given ("apps rotate-secret" replaces it with 64 random hex digits)',
+    ]);
     expect(run.stderr).not.toContain(secret);
-    expect(await stored('weak')).toBeUndefined();
+    const app = parseAppItem((await stored('123'))!);
+    expect(app).toMatchObject({ id: '123', key: '278d425bdf160c739803', secret });
+  });
+
+  it.each([
+    ["soketi's default", 'app-secret'],
+    ['one with spaces', '0123456789abcdef 0123456789abcdef'],
+  ])('stores %s secret as given, warning only when it is short', async (_what, secret) => {
+    const id = `odd-${secret.length}`;
+    const run = await apps('create', `--id=${id}`, '--secret', secret);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.includes('warning: the secret is')).toBe(secret.length < 32);
+    expect(parseAppItem((await stored(id))!).secret).toBe(secret);
+  });
+
+  it('refuses an empty --secret by the item rule, naming the flag', async () => {
+    const run = await apps('create', '--id=empty-secret', '--secret=');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--secret must not be empty');
+    expect(await stored('empty-secret')).toBeUndefined();
   });
 
   it('reads --secret - from standard input and --webhooks @FILE from a file', async () => {

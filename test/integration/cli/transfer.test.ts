@@ -13,8 +13,9 @@ let target: AppsTestTable;
 let directory: string;
 
 const line = (fields: Record<string, unknown>) => JSON.stringify(fields);
+// Secrets of 32 characters and more: a shorter one is imported with a warning (tested on its own).
 const minimal = (id: string, extra: Record<string, unknown> = {}) =>
-  line({ id, key: `${id}-key`, secret: `${id}-secret`, ...extra });
+  line({ id, key: `${id}-key`, secret: `${id}-secret-0123456789abcdef0123456789`, ...extra });
 
 async function itemsOf(table: AppsTestTable) {
   const output = await table.client.send(new ScanCommand({ TableName: table.name }));
@@ -101,6 +102,23 @@ describe('apps import', () => {
       maxEventBatchSize: 20,
     });
     expect((await itemsOf(target)).map((item) => item.AppId!.S)).toEqual(['existing', 'good-1', 'good-2']);
+  });
+
+  it('imports the short secrets soketi and Pusher issue as given, with one warning line naming the apps', async () => {
+    const path = await file('short-secrets.jsonl', [
+      line({ id: 'pusher-style', key: 'pusher-style-key', secret: '7ad3773142a6692b25b8' }),
+      line({ id: 'soketi-style', key: 'soketi-style-key', secret: 'app-secret' }),
+      minimal('long-secret'),
+    ]);
+    const run = await runCli(target.name, ['import', path]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe(
+      'warning: apps pusher-style, soketi-style: secret under 32 characters, stored as given ("apps rotate-secret ID" replaces one with 64 random hex digits)\n',
+    );
+    const secrets = Object.fromEntries(
+      (await itemsOf(target)).map((item) => [item.AppId!.S, item.AppSecret!.S]),
+    );
+    expect(secrets).toMatchObject({ 'pusher-style': '7ad3773142a6692b25b8', 'soketi-style': 'app-secret' });
   });
 
   it('--dry-run checks every line against the table and writes nothing', async () => {
