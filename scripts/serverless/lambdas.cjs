@@ -1,16 +1,9 @@
 // The Lambdas of serverless.yml: each handler, its routes and its least-privilege IAM role, in one table.
-//
-// A function is declared only when handlers/<handler>.ts exists, and only when every function it
-// `requires` is declared too (a $connect route without its authorizer would let anyone in), so
-// `serverless package` keeps working while the handlers land one by one. Each function gets its own
-// role: CloudWatch Logs for its own log group, and the `access` listed below, nothing else.
-//
-// The local stack (`--param localStack=true`, never deployed) declares every planned function instead:
-// serverless offline loads a handler only when it is invoked, so every route and authorizer is wired and
-// a handler still to come fails when called (502 on $connect) rather than its route not existing.
+// Each function gets its own role: CloudWatch Logs for its own log group, and the `access` listed below,
+// nothing else.
 //
 // Loaded by serverless.yml through `${file(...)}` (osls requires CommonJS here).
-const { existsSync, readFileSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..');
@@ -90,9 +83,8 @@ const publishingEnvironment = (resources) => ({
 const READ_ACCESS = [readAppsById, useState('GetItem', 'UpdateItem', 'Query')];
 
 /**
- * Every planned Lambda. `handler` names handlers/<handler>.ts; state-table actions follow what each
- * concern needs (connection records, counters, subscriptions, rate-limit windows): trim them to what the
- * code calls when it lands.
+ * Every Lambda. `handler` names handlers/<handler>.ts; state-table actions are what each handler's code
+ * calls (connection records, counters, subscriptions, rate-limit windows).
  */
 const CATALOG = {
   wsConnectAuthorizer: { handler: 'ws-connect-authorizer', access: [readApps] },
@@ -100,7 +92,6 @@ const CATALOG = {
   // State-table actions below are exactly what src/state calls on each path (see the README's calls table).
   wsConnect: {
     handler: 'ws-connect',
-    requires: ['wsConnectAuthorizer', 'wsGreeter'],
     events: [{ websocket: { route: '$connect', authorizer: WS_CONNECT_AUTHORIZER } }],
     environment: ({ functionNamePrefix }) => ({ GREETER_FUNCTION_NAME: `${functionNamePrefix}wsGreeter` }),
     // Never reads the apps table: the authorizer context carries the app id and MaxConnections. Counter
@@ -119,7 +110,6 @@ const CATALOG = {
   },
   wsDefault: {
     handler: 'ws-default',
-    requires: ['wsConnect'],
     // With a $default route response, what the handler returns (pusher:pong, ...) goes back to the sender.
     events: [{ websocket: { route: '$default', routeResponseSelectionExpression: '$default' } }],
     environment: postingEnvironment,
@@ -132,14 +122,13 @@ const CATALOG = {
   // Cleanup only: the connection record says which app, channels and user; member_removed is posted.
   wsDisconnect: {
     handler: 'ws-disconnect',
-    requires: ['wsConnect'],
     events: [{ websocket: { route: '$disconnect' } }],
     environment: postingEnvironment,
     access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
   },
-  // The Pusher HTTP API: one Lambda per route, each bundling only its route's handler (src/publish/http-route.ts
-  // with http-publish.ts, http-channel-query.ts or http-terminate.ts), so that each role holds only what its
-  // route calls. Every route resolves its app by id (the path names it) and consumes its rate window
+  // The Pusher HTTP API: one Lambda per route, each bundling only its route's handler (src/http-api/route.ts
+  // with publish-route.ts, channel-query-route.ts or terminate-route.ts), so that each role holds only what
+  // its route calls. Every route resolves its app by id (the path names it) and consumes its rate window
   // (UpdateItem); publishing reads subscribers (Query) and counts (GetItem, for `info`), posts, and cleans up
   // connections found gone (UpdateItem, DeleteItem, Query, POST for member_removed).
   httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events', PUBLISH_ACCESS, publishingEnvironment),
@@ -154,7 +143,6 @@ const CATALOG = {
   // 10 s default: a share of 500 posts through a slow or throttling @connections API must not be cut short.
   fanOutWorker: {
     handler: 'fan-out-worker',
-    requires: ['wsConnect'],
     environment: postingEnvironment,
     settings: { maximumRetryAttempts: 0, maximumEventAge: 60, timeout: 60 },
     access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
@@ -183,7 +171,6 @@ function httpRoute(handler, route, access, environment = postingEnvironment) {
   const [method, path] = route.split(' ');
   return {
     handler,
-    requires: ['httpAuthorizer', 'wsConnect'],
     events: [{ httpApi: { method, path, authorizer: { name: 'httpAuthorizer' } } }],
     environment,
     access,
@@ -205,30 +192,6 @@ function lambdaLogicalId(functionKey) {
 
 function roleLogicalId(functionKey) {
   return `${normalized(functionKey)}Role`;
-}
-
-/** The catalog entries to declare: all of them for the local stack, else those whose handlers exist. */
-async function declaredFunctions(resolveVariable) {
-  if ((await resolveVariable('param:localStack, "false"')) === 'true') return Object.keys(CATALOG);
-  return presentFunctions();
-}
-
-/** The catalog entries whose handlers exist, with everything they require. */
-function presentFunctions() {
-  const present = new Set(
-    Object.keys(CATALOG).filter((key) => existsSync(join(ROOT, 'handlers', `${CATALOG[key].handler}.ts`))),
-  );
-  // Drop entries whose requirements are missing until nothing changes (requirements can chain).
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const key of present) {
-      if ((CATALOG[key].requires ?? []).some((required) => !present.has(required))) {
-        present.delete(key);
-        changed = true;
-      }
-    }
-  }
-  return [...present];
 }
 
 async function resourcesOf(resolveVariable) {
@@ -258,7 +221,7 @@ async function resourcesOf(resolveVariable) {
 async function functions({ resolveVariable }) {
   const resources = await resourcesOf(resolveVariable);
   return Object.fromEntries(
-    (await declaredFunctions(resolveVariable)).map((key) => {
+    Object.keys(CATALOG).map((key) => {
       const spec = CATALOG[key];
       const bundle = `dist/${spec.handler}/index`;
       return [
@@ -276,15 +239,12 @@ async function functions({ resolveVariable }) {
   );
 }
 
-/** serverless.yml `resources` entry: one role per declared function. */
+/** serverless.yml `resources` entry: one role per function. */
 async function roles({ resolveVariable }) {
   const resources = await resourcesOf(resolveVariable);
-  const cloudFront = await resolveVariable('param:cloudFront, "false"');
-  const present = await declaredFunctions(resolveVariable);
-  if (cloudFront === 'true') requireBothApis(present);
   return {
     Resources: Object.fromEntries(
-      present.map((key) => [
+      Object.keys(CATALOG).map((key) => [
         roleLogicalId(key),
         {
           Type: 'AWS::IAM::Role',
@@ -318,29 +278,15 @@ async function roles({ resolveVariable }) {
   };
 }
 
-/** The CloudFront distribution fronts both APIs; without their handlers it would point at nothing. */
-function requireBothApis(present) {
-  const hasWebSocket = present.some((key) => CATALOG[key].events?.some((event) => event.websocket));
-  const hasHttp = present.some((key) => CATALOG[key].events?.some((event) => event.httpApi));
-  if (!hasWebSocket || !hasHttp) {
-    throw new Error(
-      'cloudFront=true needs both the WebSocket API and the HTTP API routes; their handlers are missing',
-    );
-  }
-}
-
-/** serverless.yml `provider.httpApi.authorizers`: serverless refuses one whose function is not declared. */
-async function httpApiAuthorizers({ resolveVariable }) {
-  const declared = await declaredFunctions(resolveVariable);
-  return declared.includes('httpAuthorizer') ? { httpAuthorizer: HTTP_AUTHORIZER } : {};
-}
+/** serverless.yml `provider.httpApi.authorizers`. */
+const httpApiAuthorizers = { httpAuthorizer: HTTP_AUTHORIZER };
 
 /** The CloudFront Function's source, verbatim (a `${file()}` of a .js file would require() it instead). */
 function edgeFunctionCode() {
   return readFileSync(join(ROOT, 'edge', 'rewrite-app-path.js'), 'utf8');
 }
 
-/** Every planned handler's file name, for tests that package the whole catalog. */
-const plannedHandlers = Object.values(CATALOG).map((spec) => spec.handler);
+/** Every handler's file name (handlers/<name>.ts), for the tests that check the catalog against them. */
+const handlerNames = Object.values(CATALOG).map((spec) => spec.handler);
 
-module.exports = { functions, roles, httpApiAuthorizers, edgeFunctionCode, plannedHandlers };
+module.exports = { functions, roles, httpApiAuthorizers, edgeFunctionCode, handlerNames };

@@ -104,7 +104,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host,
       ports,
       params: {
-        localStack: 'true',
         existingAppsTable: tables.apps,
         appsTableRegion: region,
         stateTable: tables.state,

@@ -1,7 +1,5 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -13,18 +11,13 @@ interface Catalog {
     resolveVariable: Resolve;
   }): Promise<Record<string, { environment?: Record<string, unknown> }>>;
   roles(context: { resolveVariable: Resolve }): Promise<{ Resources: Record<string, unknown> }>;
-  httpApiAuthorizers(context: { resolveVariable: Resolve }): Promise<Record<string, unknown>>;
+  httpApiAuthorizers: Record<string, unknown>;
+  handlerNames: readonly string[];
 }
 
-/** The catalog as serverless.yml loads it, in a service directory holding only the given handlers. */
-function catalogWith(handlers: readonly string[]): Catalog {
-  const dir = mkdtempSync(join(tmpdir(), 'catalog-'));
-  mkdirSync(join(dir, 'scripts', 'serverless'), { recursive: true });
-  cpSync(CATALOG_FILE, join(dir, 'scripts', 'serverless', 'lambdas.cjs'));
-  mkdirSync(join(dir, 'handlers'));
-  for (const handler of handlers) writeFileSync(join(dir, 'handlers', `${handler}.ts`), '');
-  return createRequire(import.meta.url)(join(dir, 'scripts', 'serverless', 'lambdas.cjs')) as Catalog;
-}
+/** The catalog as serverless.yml loads it. */
+const catalog = createRequire(import.meta.url)(CATALOG_FILE) as Catalog;
+const HANDLERS_DIR = fileURLToPath(new URL('../../../handlers', import.meta.url));
 
 function resolver(params: Record<string, string> = {}): Resolve {
   const values: Record<string, unknown> = {
@@ -33,8 +26,6 @@ function resolver(params: Record<string, string> = {}): Resolve {
     'self:custom.appsTableName': 'apps',
     'self:custom.appsTableRegion': 'us-east-1',
     'param:websocketApiEndpoint, null': params.websocketApiEndpoint ?? null,
-    'param:cloudFront, "false"': params.cloudFront ?? 'false',
-    'param:localStack, "false"': params.localStack ?? 'false',
   };
   return async (variable) => {
     if (!(variable in values)) throw new Error(`unexpected variable ${variable}`);
@@ -42,41 +33,16 @@ function resolver(params: Record<string, string> = {}): Resolve {
   };
 }
 
-const WEBSOCKET = ['ws-connect-authorizer', 'ws-connect', 'ws-greeter', 'ws-default', 'ws-disconnect'];
-
 describe('scripts/serverless/lambdas.cjs', () => {
-  it('declares nothing while no handler exists', async () => {
-    const catalog = catalogWith([]);
+  it('declares one function for each handler in handlers/, and none without one', async () => {
+    const files = readdirSync(HANDLERS_DIR).map((file) => file.replace(/\.ts$/, ''));
+    const functions = await catalog.functions({ resolveVariable: resolver() });
 
-    expect(await catalog.functions({ resolveVariable: resolver() })).toEqual({});
-    expect((await catalog.roles({ resolveVariable: resolver() })).Resources).toEqual({});
-    expect(await catalog.httpApiAuthorizers({ resolveVariable: resolver() })).toEqual({});
+    expect([...catalog.handlerNames].sort()).toEqual(files.sort());
+    expect(Object.keys(functions)).toHaveLength(files.length);
   });
 
-  it('holds back $connect until its authorizer and the greeter exist', async () => {
-    const withoutAuthorizer = catalogWith(['ws-connect', 'ws-greeter']);
-    const complete = catalogWith(['ws-connect', 'ws-greeter', 'ws-connect-authorizer']);
-
-    expect(Object.keys(await withoutAuthorizer.functions({ resolveVariable: resolver() }))).toEqual([
-      'wsGreeter',
-    ]);
-    expect(Object.keys(await complete.functions({ resolveVariable: resolver() })).sort()).toEqual([
-      'wsConnect',
-      'wsConnectAuthorizer',
-      'wsGreeter',
-    ]);
-  });
-
-  it('drops what depends on a dropped function, down the chain', async () => {
-    const catalog = catalogWith(['ws-connect-authorizer', 'ws-connect', 'ws-default', 'ws-disconnect']);
-
-    expect(Object.keys(await catalog.functions({ resolveVariable: resolver() }))).toEqual([
-      'wsConnectAuthorizer',
-    ]);
-  });
-
-  it('gives every declared function a role, and no role to an undeclared one', async () => {
-    const catalog = catalogWith(['http-authorizer', 'http-events', ...WEBSOCKET]);
+  it('gives every function a role of its own, and no other role', async () => {
     const functions = Object.keys(await catalog.functions({ resolveVariable: resolver() }));
     const roles = Object.keys((await catalog.roles({ resolveVariable: resolver() })).Resources);
 
@@ -86,10 +52,8 @@ describe('scripts/serverless/lambdas.cjs', () => {
     );
   });
 
-  it('configures the HTTP authorizer only when its handler exists', async () => {
-    expect(
-      await catalogWith(['http-authorizer']).httpApiAuthorizers({ resolveVariable: resolver() }),
-    ).toEqual({
+  it('configures the HTTP authorizer: payload 2.0, simple responses, no cache, the signature as source', () => {
+    expect(catalog.httpApiAuthorizers).toEqual({
       httpAuthorizer: expect.objectContaining({
         type: 'request',
         functionName: 'httpAuthorizer',
@@ -102,7 +66,6 @@ describe('scripts/serverless/lambdas.cjs', () => {
   });
 
   it('points the posting functions at the WebSocket API, or at the endpoint the local stack names', async () => {
-    const catalog = catalogWith(['http-authorizer', 'http-events', ...WEBSOCKET]);
     const deployed = await catalog.functions({ resolveVariable: resolver() });
     const local = await catalog.functions({
       resolveVariable: resolver({ websocketApiEndpoint: 'http://127.0.0.1:4001' }),
@@ -124,30 +87,5 @@ describe('scripts/serverless/lambdas.cjs', () => {
     expect(deployed.wsConnect?.environment).toEqual({
       GREETER_FUNCTION_NAME: 'pusher-authorizer-dev-wsGreeter',
     });
-  });
-
-  it('declares every planned function for the local stack, present or not, with the HTTP authorizer', async () => {
-    const catalog = catalogWith(['ws-connect-authorizer']);
-    const local = resolver({ localStack: 'true' });
-    const functions = Object.keys(await catalog.functions({ resolveVariable: local }));
-
-    expect(functions).toEqual(
-      expect.arrayContaining(['wsConnect', 'wsGreeter', 'httpAuthorizer', 'httpEvents']),
-    );
-    expect(Object.keys((await catalog.roles({ resolveVariable: local })).Resources)).toHaveLength(
-      functions.length,
-    );
-    expect(Object.keys(await catalog.httpApiAuthorizers({ resolveVariable: local }))).toEqual([
-      'httpAuthorizer',
-    ]);
-  });
-
-  it('refuses cloudFront=true before both APIs have their handlers', async () => {
-    const websocketOnly = catalogWith(WEBSOCKET);
-
-    await expect(websocketOnly.roles({ resolveVariable: resolver({ cloudFront: 'true' }) })).rejects.toThrow(
-      /cloudFront=true needs both the WebSocket API and the HTTP API/,
-    );
-    await expect(websocketOnly.roles({ resolveVariable: resolver() })).resolves.toBeDefined();
   });
 });
