@@ -1,6 +1,19 @@
 // The rooms of src/ and which may import which (docs/architecture.md explains each). Dependencies point one
 // way, down toward protocol, apps, config and errors: a room may import only the rooms listed for it. Type-only
 // imports count (tsPreCompilationDeps), since a type import is a dependency a reader has to follow too.
+const BELOW_FRONT_DOORS = [
+  'errors',
+  'config',
+  'observability',
+  'apps',
+  'protocol',
+  'state',
+  'limits',
+  'gateway',
+  'cleanup',
+  'publish',
+];
+
 const ROOMS = {
   errors: [],
   config: ['errors'],
@@ -12,30 +25,9 @@ const ROOMS = {
   gateway: ['errors', 'config', 'observability', 'apps', 'protocol', 'state', 'limits'],
   cleanup: ['errors', 'config', 'observability', 'apps', 'protocol', 'state', 'gateway'],
   publish: ['errors', 'config', 'observability', 'apps', 'protocol', 'state', 'gateway', 'cleanup'],
-  websocket: [
-    'errors',
-    'config',
-    'observability',
-    'apps',
-    'protocol',
-    'state',
-    'limits',
-    'gateway',
-    'cleanup',
-    'publish',
-  ],
-  'http-api': [
-    'errors',
-    'config',
-    'observability',
-    'apps',
-    'protocol',
-    'state',
-    'limits',
-    'gateway',
-    'cleanup',
-    'publish',
-  ],
+  // The two front doors stand on publishing: the WebSocket routes for client events, the HTTP API for events.
+  websocket: [...BELOW_FRONT_DOORS],
+  'http-api': [...BELOW_FRONT_DOORS],
   authorizers: ['errors', 'config', 'observability', 'apps', 'protocol', 'gateway'],
   cli: ['errors', 'config', 'observability', 'apps', 'protocol'],
   local: ['errors', 'config', 'observability', 'apps', 'protocol', 'state'],

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors/errors.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { connectionsEndpointOf } from './config.js';
 import type { GatewayContext, MessageContext } from './context.js';
@@ -15,20 +16,32 @@ export interface GatewayRuntime extends StateRuntime {
   contextAt(endpoint: string): GatewayContext;
   /** The `@connections` endpoint of the stage an event came through. */
   endpointOf(requestContext: Pick<WsRequestContext, 'apiId' | 'stage'>): string;
+  /**
+   * The context of a function that posts without a WebSocket event to name the stage (the HTTP API routes,
+   * the fan-out worker): through `WEBSOCKET_API_ENDPOINT`, which `requiredBy` must be given.
+   */
+  configuredContext(requiredBy: string): GatewayContext;
 }
 
 export function createGatewayRuntime(serviceName: string): GatewayRuntime {
   const runtime = createStateRuntime(serviceName);
   const { config, logger, state } = runtime;
+  const contextAt = oncePerEndpoint<GatewayContext>((endpoint) => ({
+    state,
+    connections: connectionsApi(endpoint, config.region),
+    logger,
+    now: () => Date.now(),
+  }));
   return {
     ...runtime,
-    contextAt: oncePerEndpoint((endpoint) => ({
-      state,
-      connections: connectionsApi(endpoint, config.region),
-      logger,
-      now: () => Date.now(),
-    })),
+    contextAt,
     endpointOf: (requestContext) => connectionsEndpointOf(requestContext, config),
+    configuredContext: (requiredBy) => {
+      if (config.connectionsEndpoint === undefined) {
+        throw new ConfigError('WEBSOCKET_API_ENDPOINT', `required by ${requiredBy}`);
+      }
+      return contextAt(config.connectionsEndpoint);
+    },
   };
 }
 

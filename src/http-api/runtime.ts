@@ -1,9 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createAppResolver } from '../apps/resolver.js';
 import { readNumber, readVariable } from '../config/env.js';
-import { ConfigError } from '../errors/errors.js';
-import type { GatewayContext } from '../gateway/context.js';
-import { createGatewayRuntime, type GatewayRuntime } from '../gateway/runtime.js';
+import { createGatewayRuntime } from '../gateway/runtime.js';
 import { createStateRuntime, type StateRuntime } from '../gateway/state-runtime.js';
 import { createRateLimiter } from '../limits/rate-limiter.js';
 import { CounterMetrics } from '../observability/metrics.js';
@@ -47,7 +45,10 @@ export function channelQueryHandlerFromEnv(serviceName: string): HttpApiHandler 
  */
 export function terminateHandlerFromEnv(serviceName: string): HttpApiHandler {
   const runtime = createGatewayRuntime(serviceName);
-  return terminateHandler({ ...routeOptionsOf(serviceName, runtime), context: postingContextOf(runtime) });
+  return terminateHandler({
+    ...routeOptionsOf(serviceName, runtime),
+    context: runtime.configuredContext('the HTTP API routes that post'),
+  });
 }
 
 /**
@@ -71,7 +72,7 @@ export function publishOptionsFromEnv(serviceName: string, env: NodeJS.ProcessEn
   const runtime = createGatewayRuntime(serviceName);
   return {
     ...routeOptionsOf(serviceName, runtime),
-    context: postingContextOf(runtime),
+    context: runtime.configuredContext('the HTTP API routes that post'),
     fanOut: fanOutOptions(env, runtime.config.region),
   };
 }
@@ -83,18 +84,6 @@ function routeOptionsOf(serviceName: string, runtime: StateRuntime) {
     rateLimiter: createRateLimiter({ ...runtime.state, logger: runtime.logger }),
     metrics: new CounterMetrics(serviceName),
   };
-}
-
-/**
- * The context of a route that posts, through the WebSocket stage's `@connections` API at
- * `WEBSOCKET_API_ENDPOINT` (an HTTP API event cannot name it).
- */
-function postingContextOf(runtime: GatewayRuntime): GatewayContext {
-  const endpoint = runtime.config.connectionsEndpoint;
-  if (endpoint === undefined) {
-    throw new ConfigError('WEBSOCKET_API_ENDPOINT', 'required by the HTTP API routes that post');
-  }
-  return runtime.contextAt(endpoint);
 }
 
 function fanOutOptions(env: NodeJS.ProcessEnv, region: string): FanOutOptions {
