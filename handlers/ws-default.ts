@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { createAppResolver } from '../src/apps/resolver.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { createGatewayRuntime, messageContexts } from '../src/gateway/runtime.js';
+import { webhookInvocations } from '../src/gateway/webhook-runtime.js';
 import { createRateLimiter } from '../src/limits/rate-limiter.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
 import { encodeFrame } from '../src/protocol/frames.js';
@@ -10,6 +11,7 @@ import { handleMessage } from '../src/websocket/default-route.js';
 const runtime = createGatewayRuntime('pusher-ws-default');
 const resolver = createAppResolver({ config: runtime.config.base, logger: runtime.logger });
 const contextAt = messageContexts(runtime, createRateLimiter({ ...runtime.state, logger: runtime.logger }));
+const withWebhooks = webhookInvocations(runtime);
 
 /**
  * WebSocket `$default` route: every client message (`pusher:ping`, `pusher:subscribe`, ...). The answer to
@@ -18,6 +20,7 @@ const contextAt = messageContexts(runtime, createRateLimiter({ ...runtime.state,
 export const handler = middy<WsProxyEvent, { statusCode: 200; body?: string }>()
   .use(lambdaContextLogging(runtime.logger))
   .handler(async (event) => {
-    const reply = await handleMessage(contextAt(runtime.endpointOf(event.requestContext)), resolver, event);
+    const context = contextAt(runtime.endpointOf(event.requestContext));
+    const reply = await withWebhooks(context, (invocation) => handleMessage(invocation, resolver, event));
     return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: encodeFrame(reply) };
   });

@@ -40,6 +40,37 @@ const manageConnections =
     ),
   ];
 
+/** `sqs:SendMessage` on the webhook queue: the functions whose work raises webhook events. */
+const enqueueWebhooks = ({ webhookQueueArn }) => [allow('sqs:SendMessage', webhookQueueArn)];
+
+/**
+ * The sender's own: consume the webhook queue (the event source mapping runs as the function's role), put
+ * retries back into it, and write failures to the dead-letter queue.
+ */
+const consumeWebhooks = ({ webhookQueueArn, webhookDeadLetterQueueArn }) => [
+  allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], webhookQueueArn),
+  allow('sqs:SendMessage', [webhookQueueArn, webhookDeadLetterQueueArn]),
+];
+
+/**
+ * `lambda:InvokeFunction` on the functions the `webhookLambdaFunctions` stage parameter names (names or ARNs,
+ * comma-separated, a trailing `*` for a prefix): none by default, so a table cannot make the stage invoke
+ * what its owner did not allow.
+ */
+const invokeWebhookFunctions = ({ webhookLambdaFunctions }) => {
+  if (webhookLambdaFunctions.length === 0) return [];
+  return [
+    allow(
+      'lambda:InvokeFunction',
+      webhookLambdaFunctions.map((name) =>
+        name.startsWith('arn:')
+          ? name
+          : { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:*:\${AWS::AccountId}:function:${name}` },
+      ),
+    ),
+  ];
+};
+
 const invoke = (functionKey) => () => [
   allow('lambda:InvokeFunction', { 'Fn::GetAtt': [lambdaLogicalId(functionKey), 'Arn'] }),
 ];
@@ -62,6 +93,12 @@ const HTTP_AUTHORIZER = {
  */
 const postingEnvironment = ({ websocketApiEndpoint }) => ({ WEBSOCKET_API_ENDPOINT: websocketApiEndpoint });
 
+/** Posting functions whose work raises webhook events also name the queue they go to. */
+const raisingEnvironment = (resources) => ({
+  ...postingEnvironment(resources),
+  WEBHOOK_QUEUE_URL: resources.webhookQueueUrl,
+});
+
 const WS_CONNECT_AUTHORIZER = {
   name: 'wsConnectAuthorizer',
   // API Gateway refuses a connection without ?appKey= before invoking anything.
@@ -73,11 +110,12 @@ const PUBLISH_ACCESS = [
   useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'),
   manageConnections('POST'),
   invoke('fanOutWorker'),
+  enqueueWebhooks,
 ];
 
 /** The publishing routes also name the fan-out worker they hand large channels to. */
 const publishingEnvironment = (resources) => ({
-  ...postingEnvironment(resources),
+  ...raisingEnvironment(resources),
   FAN_OUT_FUNCTION_NAME: `${resources.functionNamePrefix}fanOutWorker`,
 });
 const READ_ACCESS = [readAppsById, useState('GetItem', 'UpdateItem', 'Query')];
@@ -112,19 +150,20 @@ const CATALOG = {
     handler: 'ws-default',
     // With a $default route response, what the handler returns (pusher:pong, ...) goes back to the sender.
     events: [{ websocket: { route: '$default', routeResponseSelectionExpression: '$default' } }],
-    environment: postingEnvironment,
+    environment: raisingEnvironment,
     access: [
       readAppsById,
       useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
       manageConnections('POST', 'DELETE'),
+      enqueueWebhooks,
     ],
   },
   // Cleanup only: the connection record says which app, channels and user; member_removed is posted.
   wsDisconnect: {
     handler: 'ws-disconnect',
     events: [{ websocket: { route: '$disconnect' } }],
-    environment: postingEnvironment,
-    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
+    environment: raisingEnvironment,
+    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST'), enqueueWebhooks],
   },
   // The Pusher HTTP API: one Lambda per route, each bundling only its route's handler (src/http-api/route.ts
   // with publish-route.ts, channel-query-route.ts or terminate-route.ts), so that each role holds only what
@@ -143,9 +182,38 @@ const CATALOG = {
   // 10 s default: a share of 500 posts through a slow or throttling @connections API must not be cut short.
   fanOutWorker: {
     handler: 'fan-out-worker',
-    environment: postingEnvironment,
+    environment: raisingEnvironment,
     settings: { maximumRetryAttempts: 0, maximumEventAge: 60, timeout: 60 },
-    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST')],
+    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST'), enqueueWebhooks],
+  },
+  // Consumes the webhook queue: each app resolved by id (no secret travels in a message), transitions
+  // sequenced on their state-table records (UpdateItem, GetItem), bodies posted or functions invoked, retries
+  // and failures enqueued. 30 s: ten bodies at once, each given at most 10 s.
+  webhookSender: {
+    handler: 'webhook-sender',
+    // With batching (soketi's WEBHOOKS_BATCHING), SQS gathers up to a second of messages per invocation, so
+    // the events of several operations share a body; without, each record goes as it comes.
+    events: ({ webhookQueueArn, webhooksBatching }) => [
+      {
+        sqs: {
+          arn: webhookQueueArn,
+          batchSize: 10,
+          maximumBatchingWindow: webhooksBatching === 'true' ? 1 : 0,
+          functionResponseType: 'ReportBatchItemFailures',
+        },
+      },
+    ],
+    environment: (resources) => ({
+      WEBHOOK_QUEUE_URL: resources.webhookQueueUrl,
+      WEBHOOK_DEAD_LETTER_QUEUE_URL: resources.webhookDeadLetterQueueUrl,
+      WEBHOOKS_BATCHING: resources.webhooksBatching,
+      WEBHOOKS_RETRY_BUDGET_SECONDS: resources.webhookRetryBudgetSeconds,
+      WEBHOOKS_ALLOW_PRIVATE_URLS: resources.allowPrivateWebhookUrls,
+      WEBHOOKS_LAMBDA_FUNCTIONS: resources.webhookLambdaFunctions.join(','),
+      WEBHOOKS_LAMBDA_ENDPOINTS: resources.webhookLambdaEndpoints,
+    }),
+    settings: { timeout: 30 },
+    access: [readAppsById, useState('GetItem', 'UpdateItem'), consumeWebhooks, invokeWebhookFunctions],
   },
   // Reads only: the channel index (Query, GetItem), a presence channel's members (Query); never posts.
   httpChannels: httpRoute('http-channels', 'GET /apps/{appId}/channels', READ_ACCESS),
@@ -159,7 +227,13 @@ const CATALOG = {
   httpTerminateUserConnections: httpRoute(
     'http-terminate-user-connections',
     'POST /apps/{appId}/users/{userId}/terminate_connections',
-    [readAppsById, useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST', 'DELETE')],
+    [
+      readAppsById,
+      useState('UpdateItem', 'DeleteItem', 'Query'),
+      manageConnections('POST', 'DELETE'),
+      enqueueWebhooks,
+    ],
+    raisingEnvironment,
   ),
 };
 
@@ -195,13 +269,27 @@ function roleLogicalId(functionKey) {
 }
 
 async function resourcesOf(resolveVariable) {
-  const [service, stage, appsTable, appsTableRegion, websocketApiEndpoint] = await Promise.all([
-    resolveVariable('self:service'),
-    resolveVariable('sls:stage'),
-    resolveVariable('self:custom.appsTableName'),
-    resolveVariable('self:custom.appsTableRegion'),
-    resolveVariable('param:websocketApiEndpoint, null'),
-  ]);
+  const [service, stage, appsTable, appsTableRegion, websocketApiEndpoint, webhookQueues, webhookSettings] =
+    await Promise.all([
+      resolveVariable('self:service'),
+      resolveVariable('sls:stage'),
+      resolveVariable('self:custom.appsTableName'),
+      resolveVariable('self:custom.appsTableRegion'),
+      resolveVariable('param:websocketApiEndpoint, null'),
+      Promise.all([
+        resolveVariable('param:webhookQueueUrl, null'),
+        resolveVariable('param:webhookDeadLetterQueueUrl, null'),
+      ]),
+      Promise.all([
+        resolveVariable('param:webhooksBatching, "false"'),
+        resolveVariable('param:webhookRetryBudgetSeconds, "270"'),
+        resolveVariable('param:allowPrivateWebhookUrls, "false"'),
+        resolveVariable('param:webhookLambdaFunctions, ""'),
+        resolveVariable('param:webhookLambdaEndpoints, "false"'),
+      ]),
+    ]);
+  const [webhookQueueUrl, webhookDeadLetterQueueUrl] = webhookQueues;
+  const [batching, budget, allowPrivate, lambdaFunctions, lambdaEndpoints] = webhookSettings;
   const appsTableArn = `arn:\${AWS::Partition}:dynamodb:${appsTableRegion}:\${AWS::AccountId}:table/${appsTable}`;
   return {
     stage,
@@ -214,6 +302,19 @@ async function resourcesOf(resolveVariable) {
     websocketApiEndpoint: websocketApiEndpoint ?? {
       'Fn::Sub': `https://\${WebsocketsApi}.execute-api.\${AWS::Region}.amazonaws.com/${stage}`,
     },
+    // The local stack names the emulator's queues instead.
+    webhookQueueUrl: webhookQueueUrl ?? { Ref: 'WebhookQueue' },
+    webhookDeadLetterQueueUrl: webhookDeadLetterQueueUrl ?? { Ref: 'WebhookDeadLetterQueue' },
+    webhookQueueArn: { 'Fn::GetAtt': ['WebhookQueue', 'Arn'] },
+    webhookDeadLetterQueueArn: { 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Arn'] },
+    webhooksBatching: String(batching),
+    webhookRetryBudgetSeconds: String(budget),
+    allowPrivateWebhookUrls: String(allowPrivate),
+    webhookLambdaFunctions: String(lambdaFunctions)
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+    webhookLambdaEndpoints: String(lambdaEndpoints),
   };
 }
 
@@ -230,7 +331,9 @@ async function functions({ resolveVariable }) {
           handler: `${bundle}.handler`,
           role: roleLogicalId(key),
           package: { patterns: [`${bundle}.mjs`] },
-          ...(spec.events && { events: spec.events }),
+          ...(spec.events && {
+            events: typeof spec.events === 'function' ? spec.events(resources) : spec.events,
+          }),
           ...(spec.environment && { environment: spec.environment(resources) }),
           ...spec.settings,
         },

@@ -24,6 +24,11 @@ export interface WebhookFilter {
 export interface LambdaWebhookOptions {
   readonly async?: boolean;
   readonly region?: string;
+  /**
+   * soketi's `client_options`: only `endpoint` is read (where the stage allows it); credentials or other SDK
+   * options stored in a table are never used.
+   */
+  readonly clientOptions?: { readonly endpoint?: string };
 }
 
 /** One entry of the `Webhooks` JSON. Exactly one of `url` and `lambdaFunction` is set. */
@@ -31,6 +36,8 @@ export interface Webhook {
   readonly url?: string;
   readonly lambdaFunction?: string;
   readonly lambda?: LambdaWebhookOptions;
+  /** A top-level `region`, as soketi's docs show it (its code ignores it): the Lambda target's region. */
+  readonly region?: string;
   readonly eventTypes: readonly WebhookEventType[];
   readonly filter?: WebhookFilter;
   readonly headers?: Readonly<Record<string, string>>;

@@ -171,7 +171,12 @@ function toWebhookJson(webhook: Webhook): Record<string, unknown> {
   return {
     url: webhook.url,
     lambda_function: webhook.lambdaFunction,
-    lambda: webhook.lambda,
+    lambda: webhook.lambda && {
+      async: webhook.lambda.async,
+      region: webhook.lambda.region,
+      client_options: webhook.lambda.clientOptions,
+    },
+    region: webhook.region,
     event_types: webhook.eventTypes,
     filter: webhook.filter && {
       channel_name_starts_with: webhook.filter.channelNameStartsWith,
@@ -354,6 +359,9 @@ function readWebhook(entry: unknown, path: string, problems: FieldProblem[]): We
       webhook.lambda = readLambdaOptions(lambda, (field, text) => problem(`.lambda${field}`, text));
     else problem('.lambda', 'must be an object');
   }
+  const region = member(entry, 'region');
+  if (isNonEmptyString(region)) webhook.region = region;
+  else if (region !== undefined) problem('.region', 'must be a non-empty string');
   return Object.freeze(webhook) as Webhook;
 }
 
@@ -391,6 +399,12 @@ function readLambdaOptions(lambda: Record<string, unknown>, report: Report): Lam
   else if (async !== undefined) report('.async', 'must be true or false');
   if (isNonEmptyString(region)) result.region = region;
   else if (region !== undefined) report('.region', 'must be a non-empty string');
+  const clientOptions = member(lambda, 'client_options');
+  if (isRecord(clientOptions)) {
+    const endpoint = member(clientOptions, 'endpoint');
+    if (isHttpUrl(endpoint)) result.clientOptions = Object.freeze({ endpoint });
+    else if (endpoint !== undefined) report('.client_options.endpoint', 'must be an http(s) URL');
+  } else if (clientOptions !== undefined) report('.client_options', 'must be an object');
   return Object.freeze(result);
 }
 

@@ -5,6 +5,7 @@ import type { AppResolver } from '../apps/index.js';
 import type { WsConnectAuthorizerEvent } from '../gateway/events.js';
 import { encodeMaxConnections } from '../gateway/max-connections-context.js';
 import { REFUSAL_CODES, type RefusalCode } from '../protocol/frames.js';
+import { encodeInterest, interestOf } from '../webhooks/interest.js';
 
 /** The protocol version this server speaks (pusher-js sends `protocol=7`). */
 export const PUSHER_PROTOCOL_VERSION = '7';
@@ -25,12 +26,19 @@ export type ConnectDecision =
 
 /**
  * Flat context on `$connect` and later routes (`requestContext.authorizer`). Never the secret. An admitted
- * client gets its app and the app's MaxConnections, which `$connect` enforces without reading the app again
+ * client gets its app, the app's MaxConnections, which `$connect` enforces without reading the app again, and
+ * the webhook event types its `$disconnect` raises
  * (encoded by `encodeMaxConnections`: -1 is unlimited); a refused one gets the Pusher code (as a string, as
  * API Gateway passes values on) that the greeter will send it before closing the connection.
  */
 export type ConnectAuthorizerContext =
-  | { readonly appId: string; readonly appKey: string; readonly maxConnections: string }
+  | {
+      readonly appId: string;
+      readonly appKey: string;
+      readonly maxConnections: string;
+      /** The webhook event types the app asks for (`encodeInterest`), for the connection's record. */
+      readonly webhooks: string;
+    }
   | { readonly refusal: `${RefusalCode}`; readonly appKey: string };
 
 /** The Pusher code each refusal reaches pusher-js with; a missing key has none (see `connectAuthorizerResult`). */
@@ -86,6 +94,7 @@ export function connectAuthorizerResult(
       appId: app.id,
       appKey: app.key,
       maxConnections: encodeMaxConnections(app.maxConnections),
+      webhooks: encodeInterest(interestOf(app)),
     };
     return { ...policy(event, app.key, 'Allow'), context };
   }

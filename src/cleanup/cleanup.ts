@@ -4,6 +4,7 @@ import type { GatewayContext } from '../gateway/context.js';
 import { postToAll } from '../gateway/management-api.js';
 import { memberAdded, memberRemoved } from '../protocol/frames.js';
 import {
+  type CountedSubscription,
   countSubscription,
   deleteSubscriber,
   leavePresence,
@@ -14,6 +15,8 @@ import {
 import { releaseConnection } from '../state/connection-counter.js';
 import { deleteConnection } from '../state/connections.js';
 import { deleteUserConnection } from '../state/users.js';
+import * as webhook from '../webhooks/events.js';
+import { decodeInterest, type WebhookInterest } from '../webhooks/interest.js';
 
 /** A connection found gone (410), and the channel it was found in when that is known. */
 export interface GoneConnection {
@@ -38,13 +41,15 @@ const CHANNEL_CONCURRENCY = 8;
  * the presence member (a user whose last connection leaves is announced to the others with
  * `member_removed`) and the channel index counts. Returns the connections found gone while announcing.
  * Each part is undone by whoever finds it still there, so it is safe to repeat. `presenceUserId` names the
- * member when the caller knows it (the subscriber item, which also tells, may be gone already).
+ * member when the caller knows it (the subscriber item, which also tells, may be gone already). Raises the
+ * `member_removed` and `channel_vacated` webhooks of the app's `interest` when this leave made them so.
  */
 export async function leaveChannel(
   context: GatewayContext,
   appId: string,
   channel: string,
   connectionId: string,
+  interest: WebhookInterest,
   presenceUserId?: string,
 ): Promise<GoneConnection[]> {
   const { state } = context;
@@ -53,14 +58,19 @@ export async function leaveChannel(
   if (!subscriber.existed && userId === undefined) return [];
   const userLeft =
     userId !== undefined && (await leavePresence(state, appId, channel, userId, connectionId)).lastConnection;
+  let counted: CountedSubscription | undefined;
   if (subscriber.existed || userLeft) {
-    await countSubscription(
+    counted = await countSubscription(
       state,
       appId,
       channel,
       { subscriptions: subscriber.existed ? -1 : 0, users: userLeft ? -1 : 0, maxUsers: UNLIMITED },
       context.now(),
     );
+  }
+  if (userLeft) context.webhooks?.raise(appId, interest, webhook.memberRemoved(channel, userId));
+  if (subscriber.existed && counted?.subscriptionCount === 0) {
+    context.webhooks?.raise(appId, interest, webhook.channelVacated(channel));
   }
   if (!userLeft) return [];
   return announceDeparture(context, appId, channel, userId);
@@ -127,16 +137,22 @@ export async function cleanUpConnections(
 async function cleanUpConnection(context: GatewayContext, gone: GoneConnection): Promise<GoneConnection[]> {
   const { state } = context;
   const found: GoneConnection[] = [];
+  const record = await deleteConnection(state, gone.connectionId);
+  // The record says which webhooks the app asked for; without it (cleaned up already) none is raised.
+  const interest = decodeInterest(record?.webhooks);
   // A subscriber item can outlive its connection's record (a subscribe racing a disconnect): drop it too.
-  if (gone.subscription) {
+  const { subscription } = gone;
+  if (
+    subscription &&
+    !(record?.appId === subscription.appId && record.channels.includes(subscription.channel))
+  ) {
     found.push(
-      ...(await leaveChannel(context, gone.subscription.appId, gone.subscription.channel, gone.connectionId)),
+      ...(await leaveChannel(context, subscription.appId, subscription.channel, gone.connectionId, interest)),
     );
   }
-  const record = await deleteConnection(state, gone.connectionId);
   if (record === undefined) return found;
   await forEachLimited(record.channels, CHANNEL_CONCURRENCY, async (channel) => {
-    found.push(...(await leaveChannel(context, record.appId, channel, gone.connectionId)));
+    found.push(...(await leaveChannel(context, record.appId, channel, gone.connectionId, interest)));
   });
   if (record.user) await deleteUserConnection(state, record.appId, record.user.userId, gone.connectionId);
   await releaseConnection(state, record.appId, record.bucket);

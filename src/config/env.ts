@@ -34,6 +34,7 @@ export interface NumberRule {
   /** Accept only whole numbers. */
   readonly integer?: boolean;
   readonly min?: number;
+  readonly max?: number;
   /** Negative values mean unlimited and become `Infinity`, as for the per-app limits. */
   readonly negativeIsUnlimited?: boolean;
 }
@@ -49,6 +50,9 @@ export function readNumber(env: Env, name: string, fallback: number, rule: Numbe
   }
   if (rule.min !== undefined && value < rule.min) {
     throw new ConfigError(found.name, `expected at least ${rule.min}, got "${found.value}"`);
+  }
+  if (rule.max !== undefined && value > rule.max) {
+    throw new ConfigError(found.name, `expected at most ${rule.max}, got "${found.value}"`);
   }
   return value;
 }

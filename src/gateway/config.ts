@@ -16,6 +16,8 @@ export interface GatewayConfig {
   readonly connectionsEndpoint: string | undefined;
   /** `GREETER_FUNCTION_NAME`: the Lambda `$connect` invokes to greet or refuse (only `$connect` needs it). */
   readonly greeterFunctionName: string | undefined;
+  /** `WEBHOOK_QUEUE_URL`: the SQS queue webhook events go to; unset, none is raised. */
+  readonly webhookQueueUrl: string | undefined;
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
@@ -28,6 +30,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     region: env.AWS_REGION?.trim() || base.appStore.region,
     connectionsEndpoint: readUrl(env, 'WEBSOCKET_API_ENDPOINT'),
     greeterFunctionName: readVariable(env, 'GREETER_FUNCTION_NAME')?.value,
+    webhookQueueUrl: readUrl(env, 'WEBHOOK_QUEUE_URL'),
   });
 }
 

@@ -1,15 +1,21 @@
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import type { StateTable } from '../state/table.js';
+import type { WebhookRaiser } from '../webhooks/outbox.js';
 import type { ConnectionsApi } from './management-api.js';
 
-/** What one invocation works with: the state table, the stage's `@connections` API, a logger, a clock. */
+/**
+ * What one invocation works with: the state table, the stage's `@connections` API, a logger, a clock, and
+ * where it raises webhook events (absent: raised nowhere).
+ */
 export interface GatewayContext {
   readonly state: StateTable;
   readonly connections: ConnectionsApi;
   readonly logger: StructuredLogger;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /** This invocation's outbox (see `GatewayRuntime.withWebhooks`); never shared between invocations. */
+  readonly webhooks?: WebhookRaiser;
 }
 
 /**

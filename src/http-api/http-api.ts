@@ -15,11 +15,11 @@ export type HttpApiOptions = PublishHandlerOptions;
  */
 export function httpApiHandler(options: HttpApiOptions): HttpApiHandler {
   const { context } = options;
-  const publish = publishAnswer(context, options.fanOut);
+  const publish = publishAnswer(context, options.fanOut, options.withWebhooks);
   return httpRouteHandler(options, {
     trigger: publish,
     batch: publish,
     read: channelQueryAnswer(context),
-    'terminate-user': terminateAnswer(context),
+    'terminate-user': terminateAnswer(context, options.withWebhooks),
   });
 }

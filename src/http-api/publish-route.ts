@@ -1,4 +1,5 @@
 import type { GatewayContext } from '../gateway/context.js';
+import { NO_WEBHOOKS, type WithWebhooks } from '../gateway/webhook-runtime.js';
 import type { FanOutOptions } from '../publish/fan-out.js';
 import {
   type ChannelAttributes,
@@ -11,25 +12,29 @@ import { type HttpApiHandler, type HttpRouteOptions, httpRouteHandler, type Rout
 export interface PublishHandlerOptions extends HttpRouteOptions<GatewayContext> {
   /** How large channels are split across the fan-out worker; without a dispatcher, all is posted here. */
   readonly fanOut?: FanOutOptions;
+  /** Each request's webhook outbox (connections found gone leave channels); without it, none is raised. */
+  readonly withWebhooks?: WithWebhooks;
 }
 
 /** `POST /events` and `POST /batch_events`: posts each event to the channel's subscribers. */
 export function publishAnswer(
   context: GatewayContext,
   fanOut: FanOutOptions | undefined,
+  withWebhooks: WithWebhooks = NO_WEBHOOKS,
 ): RouteAnswer<{ kind: 'trigger' } | { kind: 'batch' }> {
-  return async (_event, { app, route, events }) => {
-    const outcome = await publishEvents(context, app, events, fanOut);
-    if (outcome.gone > 0) {
-      context.logger.info('publish found gone connections', { appId: app.id, gone: outcome.gone });
-    }
-    return route.kind === 'trigger' ? triggerAnswer(events[0]!, outcome) : batchAnswer(events, outcome);
-  };
+  return (_event, { app, route, events }) =>
+    withWebhooks(context, async (invocation) => {
+      const outcome = await publishEvents(invocation, app, events, fanOut);
+      if (outcome.gone > 0) {
+        context.logger.info('publish found gone connections', { appId: app.id, gone: outcome.gone });
+      }
+      return route.kind === 'trigger' ? triggerAnswer(events[0]!, outcome) : batchAnswer(events, outcome);
+    });
 }
 
 /** The publishing routes' handler: `POST /apps/{appId}/events` and `POST /apps/{appId}/batch_events`. */
 export function publishHandler(options: PublishHandlerOptions): HttpApiHandler {
-  const answer = publishAnswer(options.context, options.fanOut);
+  const answer = publishAnswer(options.context, options.fanOut, options.withWebhooks);
   return httpRouteHandler(options, { trigger: answer, batch: answer });
 }
 

@@ -3,6 +3,7 @@ import { createAppResolver } from '../apps/resolver.js';
 import { readNumber, readVariable } from '../config/env.js';
 import { createGatewayRuntime } from '../gateway/runtime.js';
 import { createStateRuntime, type StateRuntime } from '../gateway/state-runtime.js';
+import { webhookInvocations } from '../gateway/webhook-runtime.js';
 import { createRateLimiter } from '../limits/rate-limiter.js';
 import { CounterMetrics } from '../observability/metrics.js';
 import { FAN_OUT_DEFAULTS, type FanOutOptions } from '../publish/fan-out.js';
@@ -48,6 +49,7 @@ export function terminateHandlerFromEnv(serviceName: string): HttpApiHandler {
   return terminateHandler({
     ...routeOptionsOf(serviceName, runtime),
     context: runtime.configuredContext('the HTTP API routes that post'),
+    withWebhooks: webhookInvocations(runtime),
   });
 }
 
@@ -74,6 +76,7 @@ export function publishOptionsFromEnv(serviceName: string, env: NodeJS.ProcessEn
     ...routeOptionsOf(serviceName, runtime),
     context: runtime.configuredContext('the HTTP API routes that post'),
     fanOut: fanOutOptions(env, runtime.config.region),
+    withWebhooks: webhookInvocations(runtime),
   };
 }
 

@@ -1,19 +1,25 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { loadConfig } from '../config/config.js';
-import { type Env, readBoolean, readString } from '../config/env.js';
+import { type Env, readBoolean, readNumber, readString } from '../config/env.js';
+import { MAX_RETRY_BUDGET_SECONDS } from '../webhooks/config.js';
 import { buildHandlers } from './build.js';
 import { type DemoApp, ensureTables, localClient, seedDemoApp, startDynamo } from './dynamodb.js';
 import { loadViewerRequestFunction } from './edge-function.js';
+import { startEventSource } from './event-source.js';
 import { startFrontDoor } from './front-door.js';
 import { freePort } from './net.js';
 import { type OfflinePorts, startOffline } from './offline.js';
 import { createServiceDir } from './service-dir.js';
+import { startSqs } from './sqs.js';
 
 export type { DemoApp } from './dynamodb.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** serverless.yml's `service`: function names are `<service>-<stage>-<key>`. */
+const SERVICE = 'pusher-authorizer';
 
 export interface LocalStackOptions {
   /** The front port; 0 picks a free one. Default 6001. */
@@ -43,6 +49,8 @@ export interface LocalStack {
   };
   readonly app: DemoApp;
   readonly tables: { readonly apps: string; readonly state: string };
+  /** The embedded SQS and its webhook queues (the sender writes exhausted and refused bodies to the second). */
+  readonly sqs: { readonly endpoint: string; readonly webhooks: string; readonly webhookDeadLetters: string };
   /** The serverless offline child behind the front door: its process id and its own ports. */
   readonly offline: { readonly pid: number; readonly ports: OfflinePorts };
   stop(): Promise<void>;
@@ -90,6 +98,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(async () => client.destroy());
     await ensureTables(client, tables);
     await seedDemoApp(client, tables.apps, app, config.appLimitDefaults);
+    const sqs = await startSqs({ host, region, credentials });
+    stops.push(() => sqs.close());
+    const webhooks = localWebhookSettings(env);
 
     const service = await createServiceDir(PROJECT_ROOT);
     stops.push(() => service.remove());
@@ -110,6 +121,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dynamodbEndpoint: dynamo.endpoint,
         websocketApiEndpoint: `http://${host}:${ports.websocket}`,
         logLevel: readString(env, 'POWERTOOLS_LOG_LEVEL', 'INFO'),
+        webhookQueueUrl: sqs.queues.webhooks,
+        webhookDeadLetterQueueUrl: sqs.queues.webhookDeadLetters,
+        webhooksBatching: String(webhooks.batching),
+        webhookRetryBudgetSeconds: String(webhooks.retryBudgetSeconds),
+        // A laptop's receivers are on loopback, and its functions wherever client_options.endpoint says.
+        allowPrivateWebhookUrls: 'true',
+        webhookLambdaFunctions: '*',
+        webhookLambdaEndpoints: 'true',
       },
       env: {
         ...env,
@@ -120,12 +139,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_EC2_METADATA_DISABLED: 'true',
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         AWS_ENDPOINT_URL_LAMBDA: `http://${host}:${ports.lambda}`,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
         NODE_OPTIONS: [env.NODE_OPTIONS, '--enable-source-maps'].filter(Boolean).join(' '),
       },
       output: options.offlineOutput ?? 'inherit',
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     });
     stops.push(() => offline.stop());
+
+    const lambda = new LambdaClient({
+      region,
+      credentials,
+      endpoint: `http://${host}:${ports.lambda}`,
+      maxAttempts: 1,
+    });
+    stops.push(async () => lambda.destroy());
+    const eventSource = startEventSource({
+      sqs: sqs.client,
+      queueUrl: sqs.queues.webhooks,
+      queueArn: sqs.queues.webhooksArn,
+      region,
+      lambda,
+      functionName: `${SERVICE}-local-webhookSender`,
+      batchingWindowMs: webhooks.batching ? webhooks.batchingDurationMs : 0,
+      onError: (error) => console.error(`webhook event source: ${(error as Error).message}`),
+    });
+    stops.push(() => eventSource.stop());
 
     const front = await startFrontDoor({
       host,
@@ -145,6 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       app,
       tables,
+      sqs: { endpoint: sqs.endpoint, ...sqs.queues },
       offline: { pid: offline.pid, ports },
       stop,
     };
@@ -152,6 +192,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw error;
   }
+}
+
+/**
+ * soketi's `WEBHOOKS_BATCHING` and `WEBHOOKS_BATCHING_DURATION` (ms, default 50), and the retry budget
+ * (`WEBHOOKS_RETRY_BUDGET_SECONDS`), read as the deployed stage's parameters would set them.
+ */
+function localWebhookSettings(env: Env) {
+  return {
+    batching: readBoolean(env, 'WEBHOOKS_BATCHING', false),
+    batchingDurationMs: readNumber(env, 'WEBHOOKS_BATCHING_DURATION', 50, { min: 0, max: 300_000 }),
+    retryBudgetSeconds: readNumber(env, 'WEBHOOKS_RETRY_BUDGET_SECONDS', MAX_RETRY_BUDGET_SECONDS, {
+      min: 0,
+      max: MAX_RETRY_BUDGET_SECONDS,
+    }),
+  };
 }
 
 /** A log file for serverless offline outside the project tree, for tests that start the stack. */

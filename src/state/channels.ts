@@ -251,12 +251,18 @@ export async function leavePresence(
   throw new Error(`presence member ${userId} of ${channel} kept changing while ${connectionId} left`);
 }
 
+/** A change the channel index took: the subscriptions it counts now (1 after a first, 0 after a last). */
+export interface CountedSubscription {
+  readonly subscriptionCount: number;
+}
+
 /**
  * Updates the app's channel index by subscriptions and, on presence channels, by members. A member joining
  * (`users: 1`) is refused, and nothing is counted, when the channel already has `maxUsers`: the check and
  * the count are one atomic write. An entry past its `expiresAt` (not swept yet) counts as absent: it is
- * replaced, or deleted by a decrement. An entry whose subscriptions reach 0 is removed. Returns false only
- * for a refused member.
+ * replaced, or deleted by a decrement. An entry whose subscriptions reach 0 is removed. Returns undefined
+ * only for a refused member; the count it returns is the one this atomic write left, so the 0 → 1 and
+ * 1 → 0 steps (a channel occupied, vacated) are each seen by exactly one caller.
  */
 export async function countSubscription(
   table: StateTable,
@@ -264,8 +270,8 @@ export async function countSubscription(
   channel: string,
   change: { readonly subscriptions: 1 | 0 | -1; readonly users: 1 | 0 | -1; readonly maxUsers: number },
   nowMs: number,
-): Promise<boolean> {
-  if (change.users > 0 && !(change.maxUsers >= 1)) return false;
+): Promise<CountedSubscription | undefined> {
+  if (change.users > 0 && !(change.maxUsers >= 1)) return undefined;
   const key = stateKeys.channelIndexEntry(appId, channel);
   const names: Record<string, string> = { '#subscriptions': 'subscriptionCount', '#expiresAt': 'expiresAt' };
   const values: Record<string, AttributeValue> = {
@@ -304,7 +310,8 @@ export async function countSubscription(
     ),
   );
   if (counted === undefined) return replaceExpiredEntry(table, key, change, nowMs);
-  if (Number(counted.Attributes?.subscriptionCount?.N ?? 0) <= 0) {
+  const subscriptionCount = Number(counted.Attributes?.subscriptionCount?.N ?? 0);
+  if (subscriptionCount <= 0) {
     await unlessConditionFails(
       table.client.send(
         new DeleteItemCommand({
@@ -317,19 +324,20 @@ export async function countSubscription(
       ),
     );
   }
-  return true;
+  return { subscriptionCount: Math.max(0, subscriptionCount) };
 }
 
 /**
  * After a refused count: when the entry was past its `expiresAt`, starts it afresh with the change (or, for a
- * change that adds nothing, deletes it) and returns true; false when the entry is live (the limit refused).
+ * change that adds nothing, deletes it) and returns what it counts now; undefined when the entry is live
+ * (the limit refused).
  */
 async function replaceExpiredEntry(
   table: StateTable,
   key: ItemKey,
   change: { readonly subscriptions: number; readonly users: number },
   nowMs: number,
-): Promise<boolean> {
+): Promise<CountedSubscription | undefined> {
   const expired = {
     ConditionExpression: EXPIRED,
     ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
@@ -339,7 +347,7 @@ async function replaceExpiredEntry(
     const deleted = await unlessConditionFails(
       table.client.send(new DeleteItemCommand({ TableName: table.tableName, Key: key, ...expired })),
     );
-    return deleted !== undefined;
+    return deleted && { subscriptionCount: 0 };
   }
   const item: Record<string, AttributeValue> = {
     ...key,
@@ -351,7 +359,7 @@ async function replaceExpiredEntry(
   const replaced = await unlessConditionFails(
     table.client.send(new PutItemCommand({ TableName: table.tableName, Item: item, ...expired })),
   );
-  return replaced !== undefined;
+  return replaced && { subscriptionCount: change.subscriptions };
 }
 
 /**

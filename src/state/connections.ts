@@ -24,6 +24,11 @@ export interface ConnectionRecord {
   readonly bucket: number | undefined;
   readonly channels: readonly string[];
   readonly user: SignedInUser | undefined;
+  /**
+   * The webhook event types the app asked for when the connection opened (from the `$connect` authorizer):
+   * what its cleanup raises without reading the app. Empty for none.
+   */
+  readonly webhooks: string;
 }
 
 /** What a subscription requires of the connection, checked in the same write that records it. */
@@ -51,6 +56,7 @@ export async function putConnection(table: StateTable, record: ConnectionRecord)
     expiresAt: { N: String(expiresAt(record.connectedAtMs)) },
   };
   if (record.bucket !== undefined) item.bucket = { N: String(record.bucket) };
+  if (record.webhooks !== '') item.webhooks = { S: record.webhooks };
   await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: item }));
 }
 
@@ -160,12 +166,12 @@ export async function stillSubscribed(
   return checked !== undefined;
 }
 
-/** Removes a channel from the connection's set; false when it was not there. */
+/** Removes a channel from the connection's set: the record as it was, or undefined when it was not there. */
 export async function removeChannel(
   table: StateTable,
   connectionId: string,
   channel: string,
-): Promise<boolean> {
+): Promise<ConnectionRecord | undefined> {
   const removed = await unlessConditionFails(
     table.client.send(
       new UpdateItemCommand({
@@ -175,10 +181,11 @@ export async function removeChannel(
         ConditionExpression: 'contains(#channels, :channel)',
         ExpressionAttributeNames: { '#channels': CHANNELS },
         ExpressionAttributeValues: { ':channels': { SS: [channel] }, ':channel': { S: channel } },
+        ReturnValues: 'ALL_OLD',
       }),
     ),
   );
-  return removed !== undefined;
+  return removed && connectionRecord(connectionId, removed.Attributes ?? {});
 }
 
 export type SetUserOutcome =
@@ -223,5 +230,6 @@ function connectionRecord(connectionId: string, item: Record<string, AttributeVa
     bucket: item.bucket?.N === undefined ? undefined : Number(item.bucket.N),
     channels: item[CHANNELS]?.SS ?? [],
     user: userId === undefined ? undefined : { userId, userInfoJson: item.userInfo?.S },
+    webhooks: item.webhooks?.S ?? '',
   };
 }

@@ -32,6 +32,12 @@ export const stateKeys = {
   userPartition: (appId: string, userId: string): string => `user#${app(appId)}#${userId}`,
   userConnection: (appId: string, userId: string, connectionId: string): ItemKey =>
     key(stateKeys.userPartition(appId, userId), connectionId),
+  /**
+   * What the webhook sender last recorded of a channel's occupancy (no `userId`) or of a user's presence on
+   * it: the webhook transitions' sequence (see `recordTransition`).
+   */
+  webhookSubject: (appId: string, channel: string, userId?: string): ItemKey =>
+    key(`webhook#${app(appId)}#${channel}`, userId === undefined ? 'occupancy' : `${MEMBER_PREFIX}${userId}`),
   /** The app's MaxConnections counter. */
   connectionCounter: (appId: string): ItemKey => key(`connections#${app(appId)}`, 'counter'),
 } as const;

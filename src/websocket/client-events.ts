@@ -1,10 +1,13 @@
 import type { App } from '../apps/app.js';
 import { quoteForMessage } from '../errors/format.js';
 import type { MessageContext } from '../gateway/context.js';
+import { socketIdOf } from '../gateway/socket-id.js';
 import { type Frame, pusherError } from '../protocol/frames.js';
 import { channelType, validateEventName } from '../protocol/index.js';
 import { deliver } from '../publish/fan-out.js';
 import { channelSubscribers } from '../state/subscribers.js';
+import { clientEventWebhook } from '../webhooks/events.js';
+import { interestOf } from '../webhooks/interest.js';
 import { NO_REPLY, type Outcome, replyWith } from './outcome.js';
 
 export interface ClientEventRequest {
@@ -72,6 +75,12 @@ export async function clientEvent(
     type === 'presence' && sender.userId !== undefined
       ? { event, channel, data, user_id: sender.userId }
       : { event, channel, data };
+  const userId = type === 'presence' ? sender.userId : undefined;
+  context.webhooks?.raise(
+    app.id,
+    interestOf(app),
+    clientEventWebhook(channel, event, data, socketIdOf(connectionId), userId),
+  );
   const recipients = subscribers.flatMap((s) => (s.connectionId === connectionId ? [] : [s.connectionId]));
   const { gone } = await deliver(context, app.id, channel, recipients, frame);
   return { ...NO_REPLY, gone };

@@ -80,6 +80,8 @@ async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOut
       bucket: admission.bucket,
       channels: [],
       user: undefined,
+      // An authorizer older than webhooks passes none: the connection then raises none.
+      webhooks: authorizer?.webhooks ?? '',
     });
   } catch (error) {
     await releaseConnection(deps.state, app.id, admission.bucket).catch(() => undefined);

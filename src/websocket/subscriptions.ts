@@ -23,6 +23,7 @@ import {
 } from '../protocol/index.js';
 import {
   type ChannelSnapshot,
+  type CountedSubscription,
   countSubscription,
   joinPresence,
   joinPresentMember,
@@ -39,6 +40,8 @@ import {
   type SubscriptionRequirement,
   stillSubscribed,
 } from '../state/connections.js';
+import * as webhook from '../webhooks/events.js';
+import { decodeInterest, interestOf } from '../webhooks/interest.js';
 import { NO_REPLY, type Outcome, replyWith, UNKNOWN_CONNECTION } from './outcome.js';
 
 /**
@@ -113,8 +116,10 @@ export async function unsubscribe(
   connectionId: string,
   channel: string,
 ): Promise<Outcome> {
-  if (!(await removeChannel(context.state, connectionId, channel))) return NO_REPLY;
-  return { reply: undefined, gone: await leaveChannel(context, appId, channel, connectionId) };
+  const record = await removeChannel(context.state, connectionId, channel);
+  if (record === undefined) return NO_REPLY;
+  const interest = decodeInterest(record.webhooks);
+  return { reply: undefined, gone: await leaveChannel(context, appId, channel, connectionId, interest) };
 }
 
 /** Why the subscription's auth is refused, or undefined when it is the app's signature for this socket. */
@@ -168,16 +173,16 @@ async function subscribeTo(
         { subscriptions, users: 0, maxUsers: UNLIMITED },
         context.now(),
       );
-    await count(1);
+    raiseIfOccupied(context, app, channel, await count(1));
     await givingBackOnFailure(
       context,
       putSubscriber(state, app.id, channel, connectionId, undefined, context.now()),
       () => count(-1),
     );
-    const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, undefined);
+    const undone = await undoUnlessStillSubscribed(context, app, connectionId, channel, undefined);
     return undone ?? replyWith(subscriptionSucceeded(channel));
   } catch (error) {
-    await takeBackFailedSubscribe(context, app.id, connectionId, channel, undefined);
+    await takeBackFailedSubscribe(context, app, connectionId, channel, undefined);
     throw error;
   }
 }
@@ -211,14 +216,14 @@ async function givingBackOnFailure(
  */
 async function takeBackFailedSubscribe(
   context: GatewayContext,
-  appId: string,
+  app: App,
   connectionId: string,
   channel: string,
   presenceUserId: string | undefined,
 ): Promise<void> {
   try {
     await removeChannel(context.state, connectionId, channel);
-    await leaveChannel(context, appId, channel, connectionId, presenceUserId);
+    await leaveChannel(context, app.id, channel, connectionId, interestOf(app), presenceUserId);
   } catch (error) {
     context.logger.error('taking back a failed subscribe failed', { connectionId, error: String(error) });
   }
@@ -231,7 +236,7 @@ async function takeBackFailedSubscribe(
  */
 async function undoUnlessStillSubscribed(
   context: GatewayContext,
-  appId: string,
+  app: App,
   connectionId: string,
   channel: string,
   presenceUserId: string | undefined,
@@ -239,7 +244,7 @@ async function undoUnlessStillSubscribed(
   if (await stillSubscribed(context.state, connectionId, channel)) return undefined;
   return {
     reply: undefined,
-    gone: await leaveChannel(context, appId, channel, connectionId, presenceUserId),
+    gone: await leaveChannel(context, app.id, channel, connectionId, interestOf(app), presenceUserId),
   };
 }
 
@@ -273,16 +278,18 @@ async function admitMember(
   if (!reserved) {
     if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
       return undefined;
-    await count(1, 0);
+    raiseIfOccupied(context, app, channel, await count(1, 0));
     await givingBackOnFailure(context, subscribe(), () => count(-1, 0));
     return { firstConnection: false };
   }
+  raiseIfOccupied(context, app, channel, reserved);
   let subscribed = false;
   try {
     await subscribe();
     subscribed = true;
     const joined = await joinPresence(state, app.id, channel, member, connectionId, context.now());
     if (!joined.firstConnection) await count(0, -1);
+    else context.webhooks?.raise(app.id, interestOf(app), webhook.memberAdded(channel, member.userId));
     return joined;
   } catch (error) {
     await count(subscribed ? 0 : -1, -1);
@@ -314,14 +321,21 @@ async function joinPresenceChannel(
     const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(memberOf));
     if ((await context.connections.post(connectionId, roster)) === 'gone') {
       // Gone before it could be announced: its `$disconnect` may have run before the member was written.
-      const found = await leaveChannel(context, app.id, channel, connectionId, member.userId);
+      const found = await leaveChannel(
+        context,
+        app.id,
+        channel,
+        connectionId,
+        interestOf(app),
+        member.userId,
+      );
       return {
         reply: undefined,
         gone: [...found, { connectionId, subscription: { appId: app.id, channel } }],
       };
     }
   } catch (error) {
-    await takeBackFailedSubscribe(context, app.id, connectionId, channel, member.userId);
+    await takeBackFailedSubscribe(context, app, connectionId, channel, member.userId);
     throw error;
   }
   try {
@@ -364,7 +378,7 @@ async function announceJoin(
   }
   // Checked after member_added went out: a `$disconnect` that cleaned up before it may have announced the
   // removal first, which the others' rosters must not end on.
-  const undone = await undoUnlessStillSubscribed(context, app.id, connectionId, channel, member.userId);
+  const undone = await undoUnlessStillSubscribed(context, app, connectionId, channel, member.userId);
   if (undone !== undefined) {
     gone.push(...undone.gone);
     if (admitted.firstConnection) {
@@ -398,6 +412,18 @@ function rosterChanges(
       .filter(({ userId }) => !beforeIds.has(userId))
       .map((member) => memberAdded(channel, memberOf(member))),
   ];
+}
+
+/** `channel_occupied` for the subscribe whose count took the channel from 0 to 1. */
+function raiseIfOccupied(
+  context: GatewayContext,
+  app: App,
+  channel: string,
+  counted: CountedSubscription | undefined,
+): void {
+  if (counted?.subscriptionCount === 1) {
+    context.webhooks?.raise(app.id, interestOf(app), webhook.channelOccupied(channel));
+  }
 }
 
 async function roster(context: GatewayContext, appId: string, channel: string): Promise<Member[]> {

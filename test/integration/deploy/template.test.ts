@@ -130,6 +130,7 @@ const NOT_POSTING = [
   'HttpChannels',
   'HttpChannel',
   'HttpChannelUsers',
+  'WebhookSender',
 ].map((name) => `${name}LambdaFunction`);
 
 /**
@@ -150,6 +151,7 @@ const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
   HttpChannelLambdaFunction: ['GetItem'],
   HttpChannelUsersLambdaFunction: ['GetItem'],
   HttpTerminateUserConnectionsLambdaFunction: ['GetItem'],
+  WebhookSenderLambdaFunction: ['GetItem'],
 };
 
 function expectedAppsStatements(fn: string, table: string): { action: string[]; resource: string[] }[] {
@@ -215,7 +217,7 @@ describe('serverless package', () => {
       for (const statement of statements) {
         expect(statement.Effect, fn).toBe('Allow');
         for (const action of actionsOf(statement))
-          expect(action, fn).toMatch(/^(logs|dynamodb|execute-api|lambda):[A-Za-z]+$/);
+          expect(action, fn).toMatch(/^(logs|dynamodb|execute-api|lambda|sqs):[A-Za-z]+$/);
         for (const resource of resourceTexts(statement)) {
           expect(resource, fn).not.toBe('*');
           // A log group's Arn attribute ends in :* (Lambda names the streams at run time), and
@@ -274,6 +276,7 @@ describe('serverless package', () => {
         state: ['UpdateItem', 'DeleteItem', 'Query'],
         connections: ['POST', 'DELETE'],
       },
+      WebhookSenderLambdaFunction: { state: ['GetItem', 'UpdateItem'], connections: [] },
     };
     const statements = statementsByFunction(created.template);
     for (const [fn, { state, connections }] of Object.entries(expected)) {
@@ -286,6 +289,64 @@ describe('serverless package', () => {
       const methods = manage.flatMap(({ resource }) => resource.map((r) => CONNECTIONS.exec(r)?.[1]));
       expect(methods, fn).toEqual(connections);
     }
+  });
+
+  it('lets the functions that raise webhook events only send to the webhook queue, and only the sender consume it', () => {
+    const raising = [
+      'WsDefault',
+      'WsDisconnect',
+      'FanOutWorker',
+      'HttpEvents',
+      'HttpBatchEvents',
+      'HttpTerminateUserConnections',
+    ].map((name) => `${name}LambdaFunction`);
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      const sqs = simplified(statements).filter(({ action }) => action.some((a) => a.startsWith('sqs:')));
+      if (fn === 'WebhookSenderLambdaFunction') {
+        expect(sqs, fn).toEqual([
+          {
+            action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+            resource: ['GetAtt:WebhookQueue.Arn'],
+          },
+          {
+            action: ['sqs:SendMessage'],
+            resource: ['GetAtt:WebhookQueue.Arn', 'GetAtt:WebhookDeadLetterQueue.Arn'],
+          },
+        ]);
+      } else {
+        const expected = raising.includes(fn)
+          ? [{ action: ['sqs:SendMessage'], resource: ['GetAtt:WebhookQueue.Arn'] }]
+          : [];
+        expect(sqs, fn).toEqual(expected);
+      }
+    }
+  });
+
+  it('feeds the sender from the webhook queue with partial batch failures, and redrives what it keeps failing on', () => {
+    const mappings = resourcesOfType(created.template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.map(([, mapping]) => mapping.Properties)).toEqual([
+      expect.objectContaining({
+        EventSourceArn: { 'Fn::GetAtt': ['WebhookQueue', 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': ['WebhookSenderLambdaFunction', 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+    ]);
+    const queue = created.template.Resources.WebhookQueue!;
+    expect(queue.Properties).toMatchObject({
+      VisibilityTimeout: 180,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+    const [, sender] = resourcesOfType(created.template, 'AWS::Lambda::Function').find(
+      ([name]) => name === 'WebhookSenderLambdaFunction',
+    )!;
+    // AWS's advice for an SQS event source: a visibility timeout of at least six times the function's.
+    expect(Number(queue.Properties.VisibilityTimeout)).toBeGreaterThanOrEqual(
+      6 * Number(sender.Properties.Timeout),
+    );
   });
 
   it('routes every Pusher HTTP API endpoint to its Lambda, behind the HTTP authorizer', () => {

@@ -19,6 +19,7 @@ const LAMBDAS = {
   'fan-out-worker': 'fan-out',
   'ws-connect-authorizer': 'authorizer',
   'http-authorizer': 'authorizer',
+  'webhook-sender': 'webhooks',
 } as const;
 
 const COLUMNS = [
@@ -30,25 +31,29 @@ const COLUMNS = [
   'appLookup',
   'rateLimiter',
   'itemConverters',
+  'sqs',
+  'webhookSender',
 ] as const;
 
 /**
  * What each Lambda may bundle: the clients and modules of what it calls, nothing of other routes. The HTTP
  * routes look their app up by id; `$connect` finds it in the authorizer context and never posts (the greeter
  * it invokes does); only the Lambdas that enforce rates hold the limiter; none holds the SDK's item converters.
+ * The Lambdas whose work raises webhook events hold the SQS client to enqueue them, never the sender's code.
  */
 // biome-ignore format: one row per kind, one column per entry of COLUMNS
 const EXPECTED: Record<(typeof LAMBDAS)[keyof typeof LAMBDAS], readonly boolean[]> = {
-  //           connections lambda publishing terminate channelQueries appLookup rateLimiter itemConverters
-  publish:    [true,       true,  true,      false,    false,         true,     true,       false],
-  read:       [false,      false, false,     false,    true,          true,     true,       false],
-  terminate:  [true,       false, false,     true,     false,         true,     true,       false],
-  connect:    [false,      true,  false,     false,    false,         false,    false,      false],
-  message:    [true,       false, true,      false,    false,         true,     true,       false],
-  greeter:    [true,       false, false,     false,    false,         false,    false,      false],
-  cleanup:    [true,       false, false,     false,    false,         false,    false,      false],
-  'fan-out':  [true,       false, true,      false,    false,         false,    false,      false],
-  authorizer: [false,      false, false,     false,    false,         true,     false,      false],
+  //           connections lambda publishing terminate channelQueries appLookup rateLimiter itemConverters sqs    webhookSender
+  publish:    [true,       true,  true,      false,    false,         true,     true,       false,         true,  false],
+  read:       [false,      false, false,     false,    true,          true,     true,       false,         false, false],
+  terminate:  [true,       false, false,     true,     false,         true,     true,       false,         true,  false],
+  connect:    [false,      true,  false,     false,    false,         false,    false,      false,         false, false],
+  message:    [true,       false, true,      false,    false,         true,     true,       false,         true,  false],
+  greeter:    [true,       false, false,     false,    false,         false,    false,      false,         false, false],
+  cleanup:    [true,       false, false,     false,    false,         false,    false,      false,         true,  false],
+  'fan-out':  [true,       false, true,      false,    false,         false,    false,      false,         true,  false],
+  authorizer: [false,      false, false,     false,    false,         true,     false,      false,         false, false],
+  webhooks:   [false,      true,  false,     false,    false,         true,     false,      false,         true,  true],
 };
 
 let inputsOf: Record<string, string[]>;
@@ -98,6 +103,8 @@ describe('each Lambda bundles only what it calls', () => {
       appLookup: has(/^src\/apps\/(?!(app|client)\.ts$)/),
       rateLimiter: has(/^src\/limits\/rate-limiter\.ts$/),
       itemConverters: has(/@aws-sdk\/util-dynamodb\//),
+      sqs: has(/@aws-sdk\/client-sqs\//),
+      webhookSender: has(/^src\/webhooks\/(sender|delivery|bodies|address-guard|retry)\.ts$/),
     }).toEqual(Object.fromEntries(COLUMNS.map((column, index) => [column, EXPECTED[kind][index]])));
   });
 });

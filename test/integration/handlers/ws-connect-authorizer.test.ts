@@ -26,6 +26,14 @@ beforeAll(async () => {
     appItem('app-zero', { MaxConnections: { N: '0' } }),
     // A limit no count reaches, beyond what a context value can carry exactly.
     appItem('app-huge', { MaxConnections: { N: '1e17' } }),
+    appItem('app-hooks', {
+      Webhooks: {
+        S: JSON.stringify([
+          { url: 'https://h.example/in?token=s3cret', event_types: ['member_removed', 'channel_vacated'] },
+          { lambda_function: 'audit', event_types: ['client_event'], headers: { 'X-Token': 'hdr-t0ken' } },
+        ]),
+      },
+    }),
   );
   proxy = await startDynamoDbProxy(dynamodbEndpoint());
   ({ handler } = await coldStart(() => import('../../../handlers/ws-connect-authorizer.js'), {
@@ -63,9 +71,17 @@ describe('WebSocket $connect authorizer handler', () => {
     expect(result).toEqual({
       principalId: 'app-1-key',
       policyDocument: policy(event, 'Allow'),
-      context: { appId: 'app-1', appKey: 'app-1-key', maxConnections: '-1' },
+      context: { appId: 'app-1', appKey: 'app-1-key', maxConnections: '-1', webhooks: '' },
     });
     expect(JSON.stringify(result)).not.toContain('app-1-secret');
+  });
+
+  it('hands on the webhook event types the app asks for, for $disconnect, and nothing else of its webhooks', async () => {
+    const result = await invoke(connect('app-hooks-key'));
+    expect(result.context?.webhooks).toBe('channel_vacated,member_removed,client_event');
+    for (const secret of ['s3cret', 'h.example', 'hdr-t0ken', 'audit']) {
+      expect(JSON.stringify(result)).not.toContain(secret);
+    }
   });
 
   it.each([

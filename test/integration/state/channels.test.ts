@@ -97,10 +97,22 @@ describe('items past their expiresAt that DynamoDB has not deleted yet', () => {
       NOW,
     );
 
-    expect(counted).toBe(true);
+    expect(counted).toEqual({ subscriptionCount: 1 });
     expect(await listChannels(joining, appId, '', NOW)).toEqual([
       { channel: 'presence-b', subscriptionCount: 1, userCount: 1 },
     ]);
+  });
+
+  it('a live count: each change reports the count it left, so 0 → 1 and 1 → 0 are seen once each', async () => {
+    const appId = newApp();
+    const change = (subscriptions: 1 | -1) =>
+      countSubscription(joining, appId, 'news', { subscriptions, users: 0, maxUsers: 0 }, NOW);
+
+    expect(await change(1)).toEqual({ subscriptionCount: 1 });
+    expect(await change(1)).toEqual({ subscriptionCount: 2 });
+    expect(await change(-1)).toEqual({ subscriptionCount: 1 });
+    expect(await change(-1)).toEqual({ subscriptionCount: 0 });
+    expect(await listChannels(joining, appId, '', NOW)).toEqual([]);
   });
 
   it('a connection record: gains no channel', async () => {
@@ -112,6 +124,7 @@ describe('items past their expiresAt that DynamoDB has not deleted yet', () => {
       bucket: undefined,
       channels: [],
       user: undefined,
+      webhooks: '',
     });
 
     expect(await addChannel(joining, connectionId, 'news', { kind: 'none' }, NOW)).toEqual({

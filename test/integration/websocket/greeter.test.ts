@@ -58,6 +58,7 @@ describe('greet', () => {
       bucket: admission.bucket,
       channels: [],
       user: undefined,
+      webhooks: '',
     });
     const goneBefore = standIn.goneAnswers;
 

@@ -56,6 +56,7 @@ async function connected(appId: string): Promise<string> {
     bucket: undefined,
     channels: [],
     user: undefined,
+    webhooks: '',
   });
   standIn.open(connectionId);
   return connectionId;

@@ -16,6 +16,7 @@ interface Catalog {
 }
 
 /** The catalog as serverless.yml loads it. */
+const LOCAL_QUEUE = 'http://127.0.0.1:9324/123456789012/webhooks';
 const catalog = createRequire(import.meta.url)(CATALOG_FILE) as Catalog;
 const HANDLERS_DIR = fileURLToPath(new URL('../../../handlers', import.meta.url));
 
@@ -26,6 +27,13 @@ function resolver(params: Record<string, string> = {}): Resolve {
     'self:custom.appsTableName': 'apps',
     'self:custom.appsTableRegion': 'us-east-1',
     'param:websocketApiEndpoint, null': params.websocketApiEndpoint ?? null,
+    'param:webhookQueueUrl, null': params.webhookQueueUrl ?? null,
+    'param:webhookDeadLetterQueueUrl, null': params.webhookDeadLetterQueueUrl ?? null,
+    'param:webhooksBatching, "false"': params.webhooksBatching ?? 'false',
+    'param:webhookRetryBudgetSeconds, "270"': params.webhookRetryBudgetSeconds ?? '270',
+    'param:allowPrivateWebhookUrls, "false"': params.allowPrivateWebhookUrls ?? 'false',
+    'param:webhookLambdaFunctions, ""': params.webhookLambdaFunctions ?? '',
+    'param:webhookLambdaEndpoints, "false"': params.webhookLambdaEndpoints ?? 'false',
   };
   return async (variable) => {
     if (!(variable in values)) throw new Error(`unexpected variable ${variable}`);
@@ -68,24 +76,66 @@ describe('scripts/serverless/lambdas.cjs', () => {
   it('points the posting functions at the WebSocket API, or at the endpoint the local stack names', async () => {
     const deployed = await catalog.functions({ resolveVariable: resolver() });
     const local = await catalog.functions({
-      resolveVariable: resolver({ websocketApiEndpoint: 'http://127.0.0.1:4001' }),
+      resolveVariable: resolver({
+        websocketApiEndpoint: 'http://127.0.0.1:4001',
+        webhookQueueUrl: LOCAL_QUEUE,
+      }),
     });
 
     expect(deployed.httpEvents?.environment).toEqual({
       WEBSOCKET_API_ENDPOINT: {
         'Fn::Sub': `https://\${WebsocketsApi}.execute-api.\${AWS::Region}.amazonaws.com/dev`,
       },
+      WEBHOOK_QUEUE_URL: { Ref: 'WebhookQueue' },
       FAN_OUT_FUNCTION_NAME: 'pusher-authorizer-dev-fanOutWorker',
     });
     expect(local.httpEvents?.environment).toEqual({
       WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001',
+      WEBHOOK_QUEUE_URL: LOCAL_QUEUE,
       FAN_OUT_FUNCTION_NAME: 'pusher-authorizer-dev-fanOutWorker',
     });
-    for (const key of ['wsGreeter', 'wsDefault', 'wsDisconnect']) {
-      expect(local[key]?.environment, key).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
+    expect(local.wsGreeter?.environment).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
+    for (const key of ['wsDefault', 'wsDisconnect', 'fanOutWorker', 'httpTerminateUserConnections']) {
+      expect(local[key]?.environment, key).toEqual({
+        WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001',
+        WEBHOOK_QUEUE_URL: LOCAL_QUEUE,
+      });
     }
     expect(deployed.wsConnect?.environment).toEqual({
       GREETER_FUNCTION_NAME: 'pusher-authorizer-dev-wsGreeter',
     });
+  });
+
+  it('gives the webhook sender its queues and the stage settings, and invokes only the functions the stage names', async () => {
+    const sender = (await catalog.functions({ resolveVariable: resolver() })).webhookSender;
+    expect(sender?.environment).toEqual({
+      WEBHOOK_QUEUE_URL: { Ref: 'WebhookQueue' },
+      WEBHOOK_DEAD_LETTER_QUEUE_URL: { Ref: 'WebhookDeadLetterQueue' },
+      WEBHOOKS_BATCHING: 'false',
+      WEBHOOKS_RETRY_BUDGET_SECONDS: '270',
+      WEBHOOKS_ALLOW_PRIVATE_URLS: 'false',
+      WEBHOOKS_LAMBDA_FUNCTIONS: '',
+      WEBHOOKS_LAMBDA_ENDPOINTS: 'false',
+    });
+    const invokes = async (params: Record<string, string>) => {
+      const { Resources } = await catalog.roles({ resolveVariable: resolver(params) });
+      const role = Resources.WebhookSenderRole as {
+        Properties: {
+          Policies: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[];
+        };
+      };
+      return role.Properties.Policies[0]!.PolicyDocument.Statement.filter(
+        (statement) => statement.Action === 'lambda:InvokeFunction',
+      ).map((statement) => statement.Resource);
+    };
+    expect(await invokes({})).toEqual([]);
+    expect(
+      await invokes({ webhookLambdaFunctions: 'audit, arn:aws:lambda:eu-west-1:1:function:hook' }),
+    ).toEqual([
+      [
+        { 'Fn::Sub': `arn:\${AWS::Partition}:lambda:*:\${AWS::AccountId}:function:audit` },
+        'arn:aws:lambda:eu-west-1:1:function:hook',
+      ],
+    ]);
   });
 });

@@ -1,0 +1,95 @@
+import type { StructuredLogger } from '../observability/logger.js';
+import { DEPARTURE_DELAY_SECONDS, isDeparture, type WebhookEvent } from './events.js';
+import type { WebhookInterest } from './interest.js';
+import type { RaisedEvent, WebhookMessage } from './messages.js';
+import type { QueueEntry, WebhookQueue } from './queue.js';
+
+/** What the hot paths raise webhook events through: events of types the app has no webhook for are dropped. */
+export interface WebhookRaiser {
+  raise(appId: string, interest: WebhookInterest, event: WebhookEvent): void;
+}
+
+/** Bytes of events per queue message: under SQS's 256 KiB with room for the envelope. */
+const MESSAGE_BYTES = 200 * 1024;
+
+/**
+ * The webhook events of one invocation, collected while it runs and enqueued once at its end: one message
+ * per app for what goes at once and one for departures (which wait `DEPARTURE_DELAY_SECONDS`), more only past
+ * the size of a message. Never shared between invocations.
+ */
+export class WebhookOutbox implements WebhookRaiser {
+  private readonly raised = new Map<string, { timeMs: number; now: RaisedEvent[]; later: RaisedEvent[] }>();
+  private count = 0;
+
+  constructor(private readonly clock: () => number) {}
+
+  raise(appId: string, interest: WebhookInterest, event: WebhookEvent): void {
+    if (!interest.has(event.name)) return;
+    const timeMs = this.clock();
+    let app = this.raised.get(appId);
+    if (app === undefined) {
+      app = { timeMs, now: [], later: [] };
+      this.raised.set(appId, app);
+    }
+    const raised = { event, at: timeMs * 1000 + (this.count++ % 1000) };
+    (isDeparture(event) ? app.later : app.now).push(raised);
+  }
+
+  get isEmpty(): boolean {
+    return this.raised.size === 0;
+  }
+
+  /** The queue entries for everything raised, packed by app and by delay. */
+  entries(): QueueEntry[] {
+    const entries: QueueEntry[] = [];
+    for (const [appId, { timeMs, now, later }] of this.raised) {
+      for (const events of packed(now)) entries.push({ body: raisedMessage(appId, timeMs, events) });
+      for (const events of packed(later)) {
+        entries.push({ body: raisedMessage(appId, timeMs, events), delaySeconds: DEPARTURE_DELAY_SECONDS });
+      }
+    }
+    return entries;
+  }
+}
+
+function raisedMessage(appId: string, timeMs: number, events: readonly RaisedEvent[]): string {
+  const message: WebhookMessage = { v: 1, type: 'raised', appId, timeMs, events };
+  return JSON.stringify(message);
+}
+
+function packed(events: readonly RaisedEvent[]): RaisedEvent[][] {
+  const messages: RaisedEvent[][] = [];
+  let current: RaisedEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = Buffer.byteLength(JSON.stringify(event), 'utf8');
+    if (current.length > 0 && bytes + size > MESSAGE_BYTES) {
+      messages.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) messages.push(current);
+  return messages;
+}
+
+/**
+ * Enqueues what the outbox holds. Never throws and never fails the client's operation: a queue failure is
+ * logged (shapes and counts only) and counted in `webhooks_enqueue_failed`.
+ */
+export async function flushOutbox(
+  outbox: WebhookOutbox,
+  queue: WebhookQueue,
+  logger: StructuredLogger,
+): Promise<void> {
+  if (outbox.isEmpty) return;
+  const entries = outbox.entries();
+  try {
+    const { failed } = await queue.send(entries);
+    if (failed > 0) logger.error('webhook events not enqueued', { messages: failed, of: entries.length });
+  } catch (error) {
+    logger.error('webhook events not enqueued', { messages: entries.length, error: String(error) });
+  }
+}
