@@ -49,9 +49,13 @@ export interface DynamoDbProxy {
 /**
  * An HTTP proxy in front of dynalite that counts DynamoDB operations (by `X-Amz-Target`) and can
  * inject the faults a real DynamoDB produces, so tests provoke failures through the real SDK
- * instead of mocking it.
+ * instead of mocking it. Any AWS JSON-protocol emulator can stand behind it (the embedded SQS too):
+ * `errorTypePrefix` spells an injected error's `__type` as that service does.
  */
-export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProxy> {
+export async function startDynamoDbProxy(
+  upstream: string,
+  errorTypePrefix = 'com.amazonaws.dynamodb.v20120810#',
+): Promise<DynamoDbProxy> {
   const target = new URL(upstream);
   const counts = new Map<string, number>();
   let fault: DynamoDbFault | undefined;
@@ -115,7 +119,7 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
           outgoing.writeHead(current.status, { 'content-type': 'application/x-amz-json-1.0' });
           outgoing.end(
             JSON.stringify({
-              __type: `com.amazonaws.dynamodb.v20120810#${current.type}`,
+              __type: `${errorTypePrefix}${current.type}`,
               message: `Injected ${current.type}`,
             }),
           );
