@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { templateProblems } from '../../../scripts/serverless/template-spec.js';
 import { appsTableDefinition } from '../../../src/apps/table-schema.js';
 import { buildHandlers } from '../../../src/local/build.js';
 import { EDGE_FUNCTION_FILE } from '../../../src/local/edge-function.js';
@@ -196,6 +197,32 @@ describe('serverless package', () => {
   afterAll(async () => {
     for (const { outDir } of [created, soketi])
       await rm(join(outDir, '..'), { recursive: true, force: true });
+  });
+
+  it('matches the CloudFormation resource specification: default parameters, and cloudFront=true with existingAppsTable', () => {
+    expect(templateProblems(created.template)).toEqual([]);
+    expect(templateProblems(soketi.template)).toEqual([]);
+  });
+
+  it('the specification check fails on a misspelt property, a missing required one, a wrong type and a bad GetAtt', () => {
+    const planted = structuredClone(created.template);
+    const queue = planted.Resources.WebhookQueue!.Properties;
+    queue.VisiblityTimeout = queue.VisibilityTimeout;
+    delete queue.VisibilityTimeout;
+    const sender = planted.Resources.WebhookSenderLambdaFunction!.Properties;
+    delete sender.Role;
+    sender.Timeout = 'thirty';
+    queue.RedrivePolicy = {
+      deadLetterTargetArn: { 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Url'] },
+      maxReceiveCount: 5,
+    };
+
+    expect(templateProblems(planted).sort()).toEqual([
+      'WebhookQueue.Properties.RedrivePolicy.deadLetterTargetArn: AWS::SQS::Queue has no attribute Url',
+      'WebhookQueue.VisiblityTimeout: no such property',
+      'WebhookSenderLambdaFunction.Role: required, missing',
+      'WebhookSenderLambdaFunction.Timeout: expected an integer, got string "thirty"',
+    ]);
   });
 
   it('declares one Lambda per planned handler, each running as its own role', () => {
