@@ -41,7 +41,7 @@ const ROOMS = {
   websocket: [...BELOW_FRONT_DOORS],
   'http-api': [...BELOW_FRONT_DOORS],
   authorizers: ['errors', 'config', 'observability', 'apps', 'protocol', 'webhooks', 'gateway'],
-  cli: ['errors', 'config', 'observability', 'apps', 'protocol'],
+  cli: ['errors', 'config', 'observability', 'apps', 'protocol', 'webhooks'],
   local: ['errors', 'config', 'observability', 'apps', 'protocol', 'state', 'webhooks'],
 };
 

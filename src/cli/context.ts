@@ -1,4 +1,5 @@
 import type { AppLimitDefaults } from '../config/config.js';
+import type { WebhookTargetRules } from '../webhooks/config.js';
 import type { AppsTable } from './apps-table.js';
 import type { RandomBytes } from './credentials.js';
 import type { InputStream, OutputStream } from './io.js';
@@ -10,6 +11,8 @@ export interface CommandContext {
   readonly table: AppsTable;
   /** Server-level defaults of the seven limits (from the environment), to show what an absent limit means. */
   readonly limitDefaults: AppLimitDefaults;
+  /** What the stage lets webhooks reach (the sender's `WEBHOOKS_*` variables), for `doctor`. */
+  readonly webhookRules: WebhookTargetRules;
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
   readonly stdin: InputStream;

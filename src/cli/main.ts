@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/config.js';
 import type { Env } from '../config/env.js';
 import { ConfigError, UsageError } from '../errors/errors.js';
+import { loadWebhookTargetRules } from '../webhooks/config.js';
 import { type AppOptionValues, addAppOptions, appFieldsFromOptions } from './app-options.js';
 import { AppsTable } from './apps-table.js';
 import { rotateSecret, setEnabled, updateApp } from './commands/change.js';
@@ -317,6 +318,7 @@ function openContext(
     target,
     table: new AppsTable(client, target.table),
     limitDefaults: config.appLimitDefaults,
+    webhookRules: loadWebhookTargetRules(cliVariables(dependencies.env)),
     stdout: dependencies.stdout,
     stderr: dependencies.stderr,
     stdin: dependencies.stdin,
@@ -332,6 +334,8 @@ const CLI_VARIABLES = [
   'APP_MANAGER_DYNAMODB_REGION',
   'APP_MANAGER_DYNAMODB_ENDPOINT',
   ...Object.values(SERVER_DEFAULT_VARIABLES),
+  'WEBHOOKS_ALLOW_PRIVATE_URLS',
+  'WEBHOOKS_LAMBDA_FUNCTIONS',
 ];
 
 function cliVariables(env: Env): Env {

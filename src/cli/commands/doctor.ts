@@ -1,5 +1,7 @@
+import { type AppItem, parseAppItem } from '../../apps/parse-item.js';
 import type { CommandContext } from '../context.js';
 import { type Diagnosis, diagnoseItem, type Finding, sharedKeyFindings } from '../doctor/diagnose.js';
+import { unreachableWebhooks } from '../doctor/webhook-reach.js';
 import { describeTarget } from '../target.js';
 
 export interface DoctorOptions {
@@ -19,6 +21,7 @@ interface Tally {
   kept: number;
   /** Apps with a difference only the operator can settle. */
   manual: number;
+  undeliverable: number;
 }
 
 /**
@@ -43,12 +46,13 @@ export async function doctor(context: CommandContext, options: DoctorOptions): P
     warnings: 0,
     kept: 0,
     manual: 0,
+    undeliverable: 0,
   };
   const idsByKey = new Map<string, string[]>();
   for await (const page of context.table.pages(options.pageSize)) {
     for (const item of page) {
       tally.scanned += 1;
-      const diagnosis = diagnoseItem(item, context.limitDefaults);
+      const diagnosis = await withReach(diagnoseItem(item, context.limitDefaults), item, context);
       if (diagnosis.key !== undefined)
         idsByKey.set(diagnosis.key, [...(idsByKey.get(diagnosis.key) ?? []), diagnosis.id]);
       if (diagnosis.findings.length === 0 && diagnosis.fix === undefined) continue;
@@ -68,8 +72,16 @@ export async function doctor(context: CommandContext, options: DoctorOptions): P
     tally.sharedKeys +
     tally.changedMeanwhile +
     tally.manual +
+    tally.undeliverable +
     (options.fix ? 0 : tally.toFix);
   return remaining > 0 ? 1 : 0;
+}
+
+/** The diagnosis with the webhooks this stage could not deliver, for an item the service reads. */
+async function withReach(diagnosis: Diagnosis, item: AppItem, context: CommandContext): Promise<Diagnosis> {
+  if (diagnosis.findings.some((finding) => finding.kind === 'unreadable')) return diagnosis;
+  const reach = await unreachableWebhooks(parseAppItem(item, context.limitDefaults), context.webhookRules);
+  return reach.length === 0 ? diagnosis : { ...diagnosis, findings: [...diagnosis.findings, ...reach] };
 }
 
 async function settle(
@@ -79,6 +91,7 @@ async function settle(
   tally: Tally,
 ): Promise<string> {
   tally.warnings += diagnosis.findings.filter((finding) => finding.kind === 'warning').length;
+  tally.undeliverable += diagnosis.findings.filter((finding) => finding.kind === 'undeliverable').length;
   if (diagnosis.findings.some((finding) => finding.kind === 'unreadable')) {
     tally.unreadable += 1;
     return 'this service cannot read it; --fix leaves it as it is';
@@ -89,6 +102,11 @@ async function settle(
   if (diagnosis.fix === undefined) {
     if (manual) return 'needs values set by hand, see below; --fix leaves them';
     if (diagnosis.findings.every((finding) => finding.kind === 'warning')) return 'warning';
+    if (
+      diagnosis.findings.every((finding) => finding.kind === 'warning' || finding.kind === 'undeliverable')
+    ) {
+      return 'has webhooks this stage cannot deliver, see below';
+    }
     tally.kept += 1;
     return "read differently than soketi did; this service's reading is kept, nothing to rewrite";
   }
@@ -121,6 +139,7 @@ function summary(tally: Tally, fix: boolean): string {
     tally.kept > 0
       ? `${count(tally.kept, 'app')} read differently than soketi did (this service's reading kept)`
       : '',
+    tally.undeliverable > 0 ? `${count(tally.undeliverable, 'webhook')} this stage cannot deliver` : '',
     tally.warnings > 0 ? count(tally.warnings, 'warning') : '',
   ].filter(Boolean);
   return `Checked ${count(tally.scanned, 'app')}: ${parts.length === 0 ? 'no problems' : parts.join(', ')}.`;

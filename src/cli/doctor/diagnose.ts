@@ -32,8 +32,9 @@ import {
  * - `differs`: this service reads the item differently than soketi did.
  * - `rewritten`: stored in a type the CLI does not write, read the same by both; `--fix` rewrites it.
  * - `warning`: valid and read alike, but probably not meant (a limit of 0). Never fails the check.
+ * - `undeliverable`: a webhook this stage's rules would refuse to send to (see `unreachableWebhooks`).
  */
-export type FindingKind = 'unreadable' | 'differs' | 'rewritten' | 'warning';
+export type FindingKind = 'unreadable' | 'differs' | 'rewritten' | 'warning' | 'undeliverable';
 
 export interface Finding {
   readonly attribute: string;

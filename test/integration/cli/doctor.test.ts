@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, UNLIMITED } from '../../../src/apps/app.js';
-import { type AppItem, parseAppItem } from '../../../src/apps/parse-item.js';
+import { type AppItem, parseAppItem, toAppItem } from '../../../src/apps/parse-item.js';
 import { DEFAULT_APP_LIMITS } from '../../../src/config/config.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
-import { appItem, SEED_EXAMPLE_APP } from '../../fixtures/apps/items.js';
+import { appItem, SEED_EXAMPLE_APP, testApp } from '../../fixtures/apps/items.js';
 import { runCli } from '../../fixtures/cli/run-cli.js';
 import { SOKETI_TABLE } from '../../fixtures/cli/soketi-items.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 
 let table: AppsTestTable;
 const FIXABLE = ['app-id', 'limits', 'disabled', 'strings'];
@@ -292,5 +293,54 @@ describe('apps doctor on an alias soketi read in a way this service cannot expre
     expect(update.code, update.stderr).toBe(0);
     const after = await runCli(odd.name, ['doctor']);
     expect(after).toMatchObject({ code: 0, stdout: 'Checked 1 app: no problems.\n' });
+  });
+});
+
+describe('apps doctor on webhooks this stage cannot deliver', () => {
+  let table: AppsTestTable;
+
+  beforeAll(async () => {
+    table = await appsTestTable('doctor-reach');
+    const webhooks: App['webhooks'] = [
+      { url: 'http://127.0.0.1:9/hook?token=s3cret', eventTypes: ['channel_occupied'] },
+      { url: 'http://[::ffff:169.254.169.254]/latest', eventTypes: ['channel_occupied'] },
+      { url: 'https://93.184.216.34/in', eventTypes: ['channel_occupied'] },
+      { lambdaFunction: 'audit', eventTypes: ['client_event'] },
+    ];
+    await table.put(toAppItem(testApp('reach', { webhooks })));
+  });
+
+  afterAll(async () => {
+    await table.drop();
+  });
+
+  const doctorWith = (rules: Record<string, string>) =>
+    runCli(table.name, ['doctor'], {
+      env: {
+        APP_MANAGER_DYNAMODB_TABLE: table.name,
+        APP_MANAGER_DYNAMODB_REGION: 'us-east-1',
+        APP_MANAGER_DYNAMODB_ENDPOINT: dynamodbEndpoint(),
+        ...rules,
+      },
+    });
+
+  it('names each refused target by place and host, never its path, query or headers, and fails', async () => {
+    const run = await doctorWith({});
+    expect(run.code).toBe(1);
+    const findings = run.stdout.split('\n').filter((line) => line.includes('[undeliverable]'));
+    expect(findings).toEqual([
+      expect.stringMatching(/Webhooks\[0\]: the host 127\.0\.0\.1 resolves to 127\.0\.0\.1, a loopback/),
+      expect.stringMatching(/Webhooks\[1\]: the host ::ffff:a9fe:a9fe resolves to ::ffff:a9fe:a9fe/),
+      expect.stringMatching(/Webhooks\[3\]: function audit is not one this stage may invoke/),
+    ]);
+    expect(run.stdout).toContain('3 webhooks this stage cannot deliver');
+    expect(run.stdout + run.stderr).not.toContain('s3cret');
+  });
+
+  it('reports nothing the stage allows: a named function, private URLs when allowed', async () => {
+    const run = await doctorWith({ WEBHOOKS_LAMBDA_FUNCTIONS: 'aud*', WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' });
+    expect(run.stdout).not.toContain('[undeliverable]');
+    expect(run.stdout, run.stdout).toContain('no problems');
+    expect(run.code).toBe(0);
   });
 });
