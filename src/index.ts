@@ -1,4 +1,4 @@
-// Public API for users who write their own Lambdas; the README lists every export (API reference).
+// Public API for users who write their own Lambdas; docs/api-reference.md lists every export.
 export type {
   App,
   LambdaWebhookOptions,

@@ -127,7 +127,7 @@ const READ_ACCESS = [readAppsById, useState('GetItem', 'UpdateItem', 'Query')];
 const CATALOG = {
   wsConnectAuthorizer: { handler: 'ws-connect-authorizer', access: [readApps] },
   httpAuthorizer: { handler: 'http-authorizer', access: [readApps] },
-  // State-table actions below are exactly what src/state calls on each path (see the README's calls table).
+  // State-table actions below are exactly what src/state calls on each path (see docs/websocket-protocol.md, DynamoDB calls per operation).
   wsConnect: {
     handler: 'ws-connect',
     events: [{ websocket: { route: '$connect', authorizer: WS_CONNECT_AUTHORIZER } }],

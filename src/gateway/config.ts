@@ -10,8 +10,9 @@ export interface GatewayConfig {
   /** `AWS_REGION`: where the state table and the WebSocket API are. */
   readonly region: string;
   /**
-   * `WEBSOCKET_API_ENDPOINT`: the `@connections` endpoint, when it cannot be derived from the event
-   * (serverless-offline: `http://127.0.0.1:<websocketPort>`). Unset on AWS.
+   * `WEBSOCKET_API_ENDPOINT`: the `@connections` endpoint. The stage sets it for every function that posts;
+   * the HTTP API routes and the fan-out worker need it (no WebSocket event names the stage), the WebSocket
+   * routes fall back to the event's `apiId` and `stage` without it.
    */
   readonly connectionsEndpoint: string | undefined;
   /** `GREETER_FUNCTION_NAME`: the Lambda `$connect` invokes to greet or refuse (only `$connect` needs it). */

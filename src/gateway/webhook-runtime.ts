@@ -1,4 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_SERVICE_NAME } from '../observability/logger.js';
+import { CounterMetrics } from '../observability/metrics.js';
 import { flushOutbox, WebhookOutbox } from '../webhooks/outbox.js';
 import { sqsQueue } from '../webhooks/queue.js';
 import type { GatewayContext } from './context.js';
@@ -28,13 +30,20 @@ export function webhookInvocations(runtime: StateRuntime): WithWebhooks {
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
   });
   const queue = sqsQueue(client, url);
+  // Rare by nature: one metrics line per loss, carrying the running total (see CounterMetrics).
+  const metrics = new CounterMetrics(DEFAULT_SERVICE_NAME);
+  let lost = 0;
+  const countLost = (messages: number) => {
+    lost += messages;
+    metrics.publish({ WebhookMessagesNotEnqueued: lost }, {}, Date.now());
+  };
   return async (context, work) => {
     const outbox = new WebhookOutbox(context.now);
     try {
       return await work({ ...context, webhooks: outbox });
     } finally {
       // What was raised happened, whether or not the rest of the work failed.
-      await flushOutbox(outbox, queue, context.logger);
+      await flushOutbox(outbox, queue, context.logger, countLost);
     }
   };
 }

@@ -1,4 +1,5 @@
 import type { StructuredLogger } from '../observability/logger.js';
+import { SERVER_TO_USER_PREFIX } from '../protocol/validation.js';
 import { DEPARTURE_DELAY_SECONDS, isDeparture, type WebhookEvent } from './events.js';
 import type { WebhookInterest } from './interest.js';
 import type { RaisedEvent, WebhookMessage } from './messages.js';
@@ -24,7 +25,8 @@ export class WebhookOutbox implements WebhookRaiser {
   constructor(private readonly clock: () => number) {}
 
   raise(appId: string, interest: WebhookInterest, event: WebhookEvent): void {
-    if (!interest.has(event.name)) return;
+    // `#server-to-user-` channels are the plumbing of sending to a user, not channels an app names.
+    if (!interest.has(event.name) || event.channel.startsWith(SERVER_TO_USER_PREFIX)) return;
     const timeMs = this.clock();
     let app = this.raised.get(appId);
     if (app === undefined) {
@@ -77,19 +79,23 @@ function packed(events: readonly RaisedEvent[]): RaisedEvent[][] {
 
 /**
  * Enqueues what the outbox holds. Never throws and never fails the client's operation: a queue failure is
- * logged (shapes and counts only) and counted in `webhooks_enqueue_failed`.
+ * logged (shapes and counts only) and handed to `onLost` with the number of messages lost, for a metric.
  */
 export async function flushOutbox(
   outbox: WebhookOutbox,
   queue: WebhookQueue,
   logger: StructuredLogger,
+  onLost: (messages: number) => void = () => undefined,
 ): Promise<void> {
   if (outbox.isEmpty) return;
   const entries = outbox.entries();
+  let lost = 0;
   try {
-    const { failed } = await queue.send(entries);
-    if (failed > 0) logger.error('webhook events not enqueued', { messages: failed, of: entries.length });
+    lost = (await queue.send(entries)).failed;
+    if (lost > 0) logger.error('webhook events not enqueued', { messages: lost, of: entries.length });
   } catch (error) {
-    logger.error('webhook events not enqueued', { messages: entries.length, error: String(error) });
+    lost = entries.length;
+    logger.error('webhook events not enqueued', { messages: lost, error: String(error) });
   }
+  if (lost > 0) onLost(lost);
 }

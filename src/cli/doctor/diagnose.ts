@@ -239,36 +239,38 @@ function diagnoseWebhooks(item: AppItem, plan: FixPlan): Finding[] {
       attribute,
       kind: 'differs',
       text:
-        `this service ignores ${ignored.join(', ')} (soketi used lambda.client_options for its Lambda ` +
-        'client); --fix keeps them as stored.',
+        `this service ignores ${ignored.join(', ')} (of soketi's lambda.client_options it reads only ` +
+        'endpoint, and only where the stage allows it); --fix keeps them as stored.',
     });
   }
   return findings;
 }
 
-const WEBHOOK_MEMBERS: Readonly<Record<string, readonly string[] | undefined>> = {
-  url: undefined,
-  lambda_function: undefined,
-  event_types: undefined,
-  headers: undefined,
-  filter: ['channel_name_starts_with', 'channel_name_ends_with'],
-  lambda: ['async', 'region'],
+/** The webhook members this service reads: `true` for a value read whole, an object for its own members. */
+type MemberSpec = { readonly [name: string]: true | MemberSpec };
+const WEBHOOK_MEMBERS: MemberSpec = {
+  url: true,
+  lambda_function: true,
+  event_types: true,
+  headers: true,
+  region: true,
+  filter: { channel_name_starts_with: true, channel_name_ends_with: true },
+  lambda: { async: true, region: true, client_options: { endpoint: true } },
 };
 
-/** Paths of the webhook members this service does not read, such as `[0].lambda.client_options`. */
+/** Paths of the webhook members this service does not read, such as `[0].lambda.client_options.credentials`. */
 function ignoredWebhookMembers(entries: unknown): string[] {
   if (!Array.isArray(entries)) return [];
-  return entries.flatMap((entry, index) => {
-    if (!isRecord(entry)) return [];
-    return Object.entries(entry).flatMap(([name, value]) => {
-      if (value === null) return [];
-      if (!Object.hasOwn(WEBHOOK_MEMBERS, name)) return [`Webhooks[${index}].${name}`];
-      const known = WEBHOOK_MEMBERS[name];
-      if (known === undefined || !isRecord(value)) return [];
-      return Object.keys(value)
-        .filter((inner) => value[inner] !== null && !known.includes(inner))
-        .map((inner) => `Webhooks[${index}].${name}.${inner}`);
-    });
+  return entries.flatMap((entry, index) => ignoredMembers(entry, WEBHOOK_MEMBERS, `Webhooks[${index}]`));
+}
+
+function ignoredMembers(value: unknown, spec: MemberSpec, path: string): string[] {
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([name, member]) => {
+    if (member === null) return [];
+    const known = Object.hasOwn(spec, name) ? spec[name] : undefined;
+    if (known === undefined) return [`${path}.${name}`];
+    return known === true ? [] : ignoredMembers(member, known, `${path}.${name}`);
   });
 }
 

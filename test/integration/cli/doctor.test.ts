@@ -232,9 +232,7 @@ describe('apps doctor on other data errors', () => {
     expect(run.stdout).toContain(
       "[differs] max_connections: N 5 → MaxConnections N 5, alias removed: soketi read this alias over MaxConnections (absent) as 5; this service ignores aliases and reads unlimited. --fix keeps soketi's reading.",
     );
-    expect(run.stdout).toContain(
-      '[differs] Webhooks: this service ignores Webhooks[0].lambda.client_options, Webhooks[0].comment',
-    );
+    expect(run.stdout).toContain('[differs] Webhooks: this service ignores Webhooks[0].comment');
     expect(run.stdout).toContain('[warning] MaxBackendEventsPerSecond: 0 allows nothing');
   });
 

@@ -201,8 +201,8 @@ describe('diagnoseItem', () => {
 
   it('keeps a Webhooks string that reads correctly, reporting the members this service ignores', () => {
     const text =
-      '[ {"lambda_function":"f","lambda":{"async":true,"client_options":{"endpoint":"http://l"}},' +
-      '"event_types":["cache_miss"],"note":"tok3n"} ]';
+      '[ {"lambda_function":"f","lambda":{"async":true,"client_options":{"endpoint":"http://l","credentials":{"k":"tok3n"}}},' +
+      '"region":"eu-west-1","event_types":["cache_miss"],"note":"tok3n"} ]';
     const diagnosis = diagnoseItem({ ...SEED_EXAMPLE_ITEM, Webhooks: { S: text } });
     expect(diagnosis.fix?.set.Webhooks).toBeUndefined();
     expect(diagnosis.fix?.remove).not.toContain('Webhooks');
@@ -210,8 +210,9 @@ describe('diagnoseItem', () => {
       attribute: 'Webhooks',
       kind: 'differs',
       text:
-        'this service ignores Webhooks[0].lambda.client_options, Webhooks[0].note (soketi used ' +
-        'lambda.client_options for its Lambda client); --fix keeps them as stored.',
+        'this service ignores Webhooks[0].lambda.client_options.credentials, Webhooks[0].note (of ' +
+        "soketi's lambda.client_options it reads only endpoint, and only where the stage allows it); --fix " +
+        'keeps them as stored.',
     });
     expect(JSON.stringify(diagnosis.findings)).not.toContain('tok3n');
   });
