@@ -41,10 +41,12 @@ describe('interest', () => {
 describe('WebhookOutbox', () => {
   const clock = () => 1_700_000_000_000;
 
-  it('drops what the app has no webhook for, and stays empty: no queue call at all', async () => {
+  it('drops what the app has no webhook for, and #server-to-user channels: no queue call at all', async () => {
     const outbox = new WebhookOutbox(clock);
     outbox.raise('a', NO_INTEREST, channelOccupied('c'));
     outbox.raise('a', decodeInterest('member_added'), channelOccupied('c'));
+    // Sending to a user rides on these channels; they are no channels of the app's own.
+    outbox.raise('a', ALL, channelOccupied('#server-to-user-42'));
     expect(outbox.isEmpty).toBe(true);
     let calls = 0;
     await flushOutbox(outbox, { send: async () => ({ failed: calls++ }) }, recordingLogger());
