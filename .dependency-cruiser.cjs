@@ -1,19 +1,12 @@
 // The rooms of src/ and which may import which (docs/architecture.md explains each). Dependencies point one
 // way, down toward protocol, apps, config and errors: a room may import only the rooms listed for it. Type-only
 // imports count (tsPreCompilationDeps), since a type import is a dependency a reader has to follow too.
-const BELOW_FRONT_DOORS = [
-  'errors',
-  'config',
-  'observability',
-  'apps',
-  'protocol',
-  'state',
-  'limits',
-  'webhooks',
-  'gateway',
-  'cleanup',
-  'publish',
-];
+/** What every room above the state table may stand on. */
+const FOUNDATION = ['errors', 'config', 'observability', 'apps', 'protocol'];
+const ON_STATE = [...FOUNDATION, 'state'];
+const ON_GATEWAY = [...ON_STATE, 'webhooks', 'gateway'];
+/** The two front doors stand on publishing: the WebSocket routes for client events, the HTTP API for events. */
+const FRONT_DOOR = [...ON_GATEWAY, 'limits', 'cleanup', 'publish'];
 
 const ROOMS = {
   errors: [],
@@ -21,28 +14,17 @@ const ROOMS = {
   observability: ['errors', 'config'],
   apps: ['errors', 'config', 'observability'],
   protocol: ['errors', 'apps'],
-  state: ['errors', 'config', 'observability', 'apps', 'protocol'],
-  limits: ['errors', 'config', 'observability', 'apps', 'protocol', 'state'],
-  webhooks: ['errors', 'config', 'observability', 'apps', 'protocol', 'state'],
-  gateway: ['errors', 'config', 'observability', 'apps', 'protocol', 'state', 'limits', 'webhooks'],
-  cleanup: ['errors', 'config', 'observability', 'apps', 'protocol', 'state', 'webhooks', 'gateway'],
-  publish: [
-    'errors',
-    'config',
-    'observability',
-    'apps',
-    'protocol',
-    'state',
-    'webhooks',
-    'gateway',
-    'cleanup',
-  ],
-  // The two front doors stand on publishing: the WebSocket routes for client events, the HTTP API for events.
-  websocket: [...BELOW_FRONT_DOORS],
-  'http-api': [...BELOW_FRONT_DOORS],
-  authorizers: ['errors', 'config', 'observability', 'apps', 'protocol', 'webhooks', 'gateway'],
-  cli: ['errors', 'config', 'observability', 'apps', 'protocol', 'webhooks'],
-  local: ['errors', 'config', 'observability', 'apps', 'protocol', 'state', 'webhooks'],
+  state: FOUNDATION,
+  limits: ON_STATE,
+  webhooks: ON_STATE,
+  gateway: [...ON_STATE, 'limits', 'webhooks'],
+  cleanup: ON_GATEWAY,
+  publish: [...ON_GATEWAY, 'cleanup'],
+  websocket: FRONT_DOOR,
+  'http-api': FRONT_DOOR,
+  authorizers: [...FOUNDATION, 'webhooks', 'gateway'],
+  cli: [...FOUNDATION, 'webhooks'],
+  local: [...ON_STATE, 'webhooks'],
 };
 
 const roomRules = Object.entries(ROOMS).map(([room, allowed]) => ({

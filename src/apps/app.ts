@@ -16,6 +16,20 @@ export type WebhookEventType =
   | 'cache_miss'
   | 'subscription_count';
 
+// A Record keyed by the union makes the compiler check that every event type is listed.
+const EVENT_TYPES: Record<WebhookEventType, true> = {
+  channel_occupied: true,
+  channel_vacated: true,
+  member_added: true,
+  member_removed: true,
+  client_event: true,
+  cache_miss: true,
+  subscription_count: true,
+};
+
+/** Every event type a webhook may name, in one fixed order. */
+export const WEBHOOK_EVENT_TYPES = Object.freeze(Object.keys(EVENT_TYPES) as WebhookEventType[]);
+
 export interface WebhookFilter {
   readonly channelNameStartsWith?: string;
   readonly channelNameEndsWith?: string;

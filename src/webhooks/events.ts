@@ -1,5 +1,3 @@
-import type { WebhookEventType } from '../apps/app.js';
-
 /**
  * One event of a webhook body, in Pusher's wire shape. `user_id`, `socket_id` and client-event `data` are
  * strings whatever the client sent (pusher-http-go decodes them as strings); `user_id` appears on client
@@ -72,14 +70,3 @@ export function isTransition(event: WebhookEvent): event is TransitionEvent {
 export function isDeparture(event: WebhookEvent): boolean {
   return event.name === 'channel_vacated' || event.name === 'member_removed';
 }
-
-/** The event types of a list a webhook may name (the app model's), checked at compile time to match. */
-export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
-  'channel_occupied',
-  'channel_vacated',
-  'member_added',
-  'member_removed',
-  'client_event',
-  'cache_miss',
-  'subscription_count',
-] satisfies readonly WebhookEvent['name'][];

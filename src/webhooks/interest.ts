@@ -1,5 +1,4 @@
-import type { App, WebhookEventType } from '../apps/app.js';
-import { WEBHOOK_EVENT_TYPES } from './events.js';
+import { type App, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../apps/app.js';
 
 /**
  * The event types any of an app's webhooks asks for. The hot paths raise only these, so an app without

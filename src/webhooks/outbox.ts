@@ -3,7 +3,7 @@ import { SERVER_TO_USER_PREFIX } from '../protocol/validation.js';
 import { DEPARTURE_DELAY_SECONDS, isDeparture, type WebhookEvent } from './events.js';
 import type { WebhookInterest } from './interest.js';
 import type { RaisedEvent, WebhookMessage } from './messages.js';
-import type { QueueEntry, WebhookQueue } from './queue.js';
+import { packed, type QueueEntry, type WebhookQueue } from './queue.js';
 
 /** What the hot paths raise webhook events through: events of types the app has no webhook for are dropped. */
 export interface WebhookRaiser {
@@ -45,8 +45,8 @@ export class WebhookOutbox implements WebhookRaiser {
   entries(): QueueEntry[] {
     const entries: QueueEntry[] = [];
     for (const [appId, { timeMs, now, later }] of this.raised) {
-      for (const events of packed(now)) entries.push({ body: raisedMessage(appId, timeMs, events) });
-      for (const events of packed(later)) {
+      for (const events of messagesOf(now)) entries.push({ body: raisedMessage(appId, timeMs, events) });
+      for (const events of messagesOf(later)) {
         entries.push({ body: raisedMessage(appId, timeMs, events), delaySeconds: DEPARTURE_DELAY_SECONDS });
       }
     }
@@ -54,27 +54,14 @@ export class WebhookOutbox implements WebhookRaiser {
   }
 }
 
+/** Events in messages of at most `MESSAGE_BYTES` each. */
+function messagesOf(events: readonly RaisedEvent[]): RaisedEvent[][] {
+  return packed(events, (event) => Buffer.byteLength(JSON.stringify(event), 'utf8'), MESSAGE_BYTES);
+}
+
 function raisedMessage(appId: string, timeMs: number, events: readonly RaisedEvent[]): string {
   const message: WebhookMessage = { v: 1, type: 'raised', appId, timeMs, events };
   return JSON.stringify(message);
-}
-
-function packed(events: readonly RaisedEvent[]): RaisedEvent[][] {
-  const messages: RaisedEvent[][] = [];
-  let current: RaisedEvent[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const size = Buffer.byteLength(JSON.stringify(event), 'utf8');
-    if (current.length > 0 && bytes + size > MESSAGE_BYTES) {
-      messages.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) messages.push(current);
-  return messages;
 }
 
 /**

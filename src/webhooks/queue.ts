@@ -19,25 +19,40 @@ export const SQS_BATCH_BYTES = 256 * 1024;
 export const SQS_MAX_DELAY_SECONDS = 900;
 
 /**
- * The entries in as few `SendMessageBatch` calls as SQS allows: one unless more than 10 entries or 256 KiB
- * (an entry is never larger: the caller packs its messages under that).
+ * Items in order, in as few groups as the limits allow: each group at most `maxCount` items and `maxBytes`
+ * in all (an item larger than `maxBytes` goes alone).
  */
-export function batchesOf(entries: readonly QueueEntry[]): QueueEntry[][] {
-  const batches: QueueEntry[][] = [];
-  let current: QueueEntry[] = [];
+export function packed<Item>(
+  items: readonly Item[],
+  bytesOf: (item: Item) => number,
+  maxBytes: number,
+  maxCount = Number.POSITIVE_INFINITY,
+): Item[][] {
+  const groups: Item[][] = [];
+  let current: Item[] = [];
   let bytes = 0;
-  for (const entry of entries) {
-    const size = Buffer.byteLength(entry.body, 'utf8');
-    if (current.length === SQS_BATCH_ENTRIES || (current.length > 0 && bytes + size > SQS_BATCH_BYTES)) {
-      batches.push(current);
+  for (const item of items) {
+    const size = bytesOf(item);
+    if (current.length === maxCount || (current.length > 0 && bytes + size > maxBytes)) {
+      groups.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(entry);
+    current.push(item);
     bytes += size;
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** The entries in as few `SendMessageBatch` calls as SQS allows: 10 entries and 256 KiB each. */
+export function batchesOf(entries: readonly QueueEntry[]): QueueEntry[][] {
+  return packed(
+    entries,
+    (entry) => Buffer.byteLength(entry.body, 'utf8'),
+    SQS_BATCH_BYTES,
+    SQS_BATCH_ENTRIES,
+  );
 }
 
 export function sqsQueue(client: SQSClient, queueUrl: string): WebhookQueue {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { appsTableDefinition } from '../../src/apps/table-schema.js';
+import type { StateTable } from '../../src/state/table.js';
 import { stateTableDefinition } from '../../src/state/table-schema.js';
 
 /** The embedded dynalite started by the global setup. */
@@ -78,4 +79,19 @@ export function createAppsTable(client: DynamoDBClient, prefix = 'apps'): Promis
 
 export function createStateTable(client: DynamoDBClient, prefix = 'state'): Promise<TestTable> {
   return createTable(client, stateTableDefinition(`${prefix}-${randomUUID()}`));
+}
+
+/** A fresh state table with a client of its own, as the state functions take it; `drop` ends both. */
+export async function stateTestTable(
+  prefix: string,
+): Promise<{ readonly state: StateTable; drop(): Promise<void> }> {
+  const client = testClient();
+  const table = await createStateTable(client, prefix);
+  return {
+    state: { client, tableName: table.name },
+    drop: async () => {
+      await table.drop();
+      client.destroy();
+    },
+  };
 }

@@ -2,21 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateTable } from '../../../src/state/table.js';
 import { recordTransition } from '../../../src/state/webhook-transitions.js';
-import { createStateTable, type TestTable, testClient } from '../../support/dynamodb.js';
+import { stateTestTable } from '../../support/dynamodb.js';
 
-let table: TestTable;
 let state: StateTable;
+let drop: () => Promise<void>;
 
 beforeAll(async () => {
-  const client = testClient();
-  table = await createStateTable(client, 'transitions');
-  state = { client, tableName: table.name };
+  ({ state, drop } = await stateTestTable('transitions'));
 });
 
-afterAll(async () => {
-  await table.drop();
-  state.client.destroy();
-});
+afterAll(() => drop());
 
 const NOW = 1_800_000_000_000;
 const subject = () => ({ channel: `ch-${randomUUID()}` });

@@ -136,32 +136,27 @@ describe('retry policy', () => {
 });
 
 describe('address guard', () => {
-  it.each([
-    '127.0.0.1',
-    '10.1.2.3',
-    '172.31.255.255',
-    '192.168.0.1',
-    '169.254.169.254',
-    '100.64.0.1',
-    '0.0.0.0',
-    '::1',
-    '::',
-    'fe80::1',
-    'fd00::1',
-    '::ffff:127.0.0.1',
-    '::ffff:a9fe:a9fe',
-    '64:ff9b::a00:1',
-    'not an address',
-  ])('refuses %s', (address) => {
-    expect(isBlockedAddress(address)).toBe(true);
+  it('refuses loopback, private, shared, link-local and unspecified addresses, in every IPv6 spelling', () => {
+    const refused = [
+      ...[
+        '127.0.0.1',
+        '10.1.2.3',
+        '172.31.255.255',
+        '192.168.0.1',
+        '169.254.169.254',
+        '100.64.0.1',
+        '0.0.0.0',
+      ],
+      ...['::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::a00:1'],
+      'not an address',
+    ];
+    expect(refused.filter((address) => !isBlockedAddress(address))).toEqual([]);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8', '172.32.0.1'])(
-    'lets %s through',
-    (address) => {
-      expect(isBlockedAddress(address)).toBe(false);
-    },
-  );
+  it('lets public addresses through, IPv4-mapped ones included', () => {
+    const allowed = ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8', '172.32.0.1'];
+    expect(allowed.filter(isBlockedAddress)).toEqual([]);
+  });
 });
 
 describe('which functions a stage may invoke', () => {
