@@ -177,7 +177,7 @@ async function subscribeTo(
     await givingBackOnFailure(
       context,
       putSubscriber(state, app.id, channel, connectionId, undefined, context.now()),
-      () => count(-1),
+      async () => raiseIfVacated(context, app, channel, await count(-1)),
     );
     const undone = await undoUnlessStillSubscribed(context, app, connectionId, channel, undefined);
     return undone ?? replyWith(subscriptionSucceeded(channel));
@@ -279,7 +279,9 @@ async function admitMember(
     if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
       return undefined;
     raiseIfOccupied(context, app, channel, await count(1, 0));
-    await givingBackOnFailure(context, subscribe(), () => count(-1, 0));
+    await givingBackOnFailure(context, subscribe(), async () =>
+      raiseIfVacated(context, app, channel, await count(-1, 0)),
+    );
     return { firstConnection: false };
   }
   raiseIfOccupied(context, app, channel, reserved);
@@ -292,7 +294,8 @@ async function admitMember(
     else context.webhooks?.raise(app.id, interestOf(app), webhook.memberAdded(channel, member.userId));
     return joined;
   } catch (error) {
-    await count(subscribed ? 0 : -1, -1);
+    const givenBack = await count(subscribed ? 0 : -1, -1);
+    if (!subscribed) raiseIfVacated(context, app, channel, givenBack);
     throw error;
   }
 }
@@ -423,6 +426,18 @@ function raiseIfOccupied(
 ): void {
   if (counted?.subscriptionCount === 1) {
     context.webhooks?.raise(app.id, interestOf(app), webhook.channelOccupied(channel));
+  }
+}
+
+/** `channel_vacated` for a count given back that took the channel from 1 to 0. */
+function raiseIfVacated(
+  context: GatewayContext,
+  app: App,
+  channel: string,
+  counted: CountedSubscription | undefined,
+): void {
+  if (counted?.subscriptionCount === 0) {
+    context.webhooks?.raise(app.id, interestOf(app), webhook.channelVacated(channel));
   }
 }
 

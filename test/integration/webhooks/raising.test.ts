@@ -54,6 +54,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   sqsProxy.setFault(undefined);
+  dynamo.setFault(undefined);
   await drain();
 });
 
@@ -212,5 +213,19 @@ describe('webhook events from the hot paths', () => {
     const frames = await gateway.exchange(connectionId, subscribe('unlucky'));
     expect(frames.map(({ event }) => event)).toEqual(['pusher_internal:subscription_succeeded']);
     expect(sqsProxy.count('SendMessageBatch')).toBeGreaterThan(0);
+  });
+
+  it('DynamoDB failing halfway through a subscribe: the client gets a Pusher error, and what happened is still enqueued', async () => {
+    const { connectionId } = await gateway.connect('hooked-key');
+    // The subscriber item's write fails (the SDK's retry too) after the count took the channel from 0 to 1.
+    dynamo.setFault(
+      { kind: 'error', status: 500, type: 'InternalServerError' },
+      { after: 0, times: 2, operation: 'PutItem' },
+    );
+    const frames = await gateway.exchange(connectionId, subscribe('half-done'));
+    expect(frames.map(({ event }) => event)).toEqual(['pusher:subscription_error']);
+    const events = eventsOf(await drain(true)).filter((event) => event.channel === 'half-done');
+    // Raised as they happened: occupied, then the vacate of the subscribe taken back (the sender sends neither).
+    expect(events.map(({ name }) => name)).toEqual(['channel_occupied', 'channel_vacated']);
   });
 });
