@@ -1,5 +1,6 @@
 import type { App } from '../apps/app.js';
 import { BadRequestError, PayloadTooLargeError } from '../errors/errors.js';
+import { frameBytes, MAX_FRAME_BYTES } from '../protocol/frames.js';
 import { isValidSocketId, validateChannelName, validateEventName } from '../protocol/index.js';
 import type { ChannelInfoAttribute, PublishEvent } from '../publish/publish.js';
 
@@ -66,6 +67,14 @@ function parseEvent(body: unknown, app: App, where: string): PublishEvent {
   if (dataBytes > maxBytes) {
     throw new PayloadTooLargeError(
       `${where}data is ${dataBytes} bytes, over the allowed maximum of ${maxBytes} bytes (MaxEventPayloadInKb ${app.maxEventPayloadInKb}).`,
+    );
+  }
+  // The frame escapes `data` once more (a `"` becomes `\"`): what fits MaxEventPayloadInKb may not fit it.
+  const longest = channelList.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a));
+  const bytes = frameBytes({ event: name, channel: longest, data });
+  if (bytes > MAX_FRAME_BYTES) {
+    throw new PayloadTooLargeError(
+      `${where}data: the event's WebSocket frame would be ${bytes} bytes (its data JSON-escaped inside it), over API Gateway's limit of ${MAX_FRAME_BYTES} bytes per message.`,
     );
   }
   if (socketId !== undefined && !isValidSocketId(socketId)) {

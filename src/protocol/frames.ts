@@ -48,6 +48,15 @@ export interface Frame {
 
 export const encodeFrame = (frame: Frame): string => JSON.stringify(frame);
 
+/**
+ * The largest frame posted to a connection, in bytes of its UTF-8 encoding: API Gateway refuses a WebSocket
+ * message over 128 KB, a limit that cannot be raised. AWS writes "KB", not KiB: 128,000 keeps a margin
+ * whichever it means.
+ */
+export const MAX_FRAME_BYTES = 128_000;
+
+export const frameBytes = (frame: Frame): number => Buffer.byteLength(encodeFrame(frame), 'utf8');
+
 export function connectionEstablished(socketId: string): Frame {
   return {
     event: 'pusher:connection_established',

@@ -2,7 +2,7 @@ import type { App } from '../apps/app.js';
 import { quoteForMessage } from '../errors/format.js';
 import type { MessageContext } from '../gateway/context.js';
 import { socketIdOf } from '../gateway/socket-id.js';
-import { type Frame, pusherError } from '../protocol/frames.js';
+import { type Frame, frameBytes, MAX_FRAME_BYTES, pusherError } from '../protocol/frames.js';
 import { channelType, validateEventName } from '../protocol/index.js';
 import { deliver } from '../publish/fan-out.js';
 import { channelSubscribers } from '../state/subscribers.js';
@@ -75,6 +75,12 @@ export async function clientEvent(
     type === 'presence' && sender.userId !== undefined
       ? { event, channel, data, user_id: sender.userId }
       : { event, channel, data };
+  const bytes = frameBytes(frame);
+  if (bytes > MAX_FRAME_BYTES) {
+    return refused(
+      `The event's frame would be ${bytes} bytes, over API Gateway's limit of ${MAX_FRAME_BYTES} bytes per message.`,
+    );
+  }
   const userId = type === 'presence' ? sender.userId : undefined;
   context.webhooks?.raise(
     app.id,

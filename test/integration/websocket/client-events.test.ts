@@ -19,6 +19,7 @@ beforeAll(async () => {
         MaxEventPayloadInKb: { N: '1' },
       }),
       appItem('quiet', { EnableClientMessages: { BOOL: false } }),
+      appItem('roomy', { EnableClientMessages: { BOOL: true }, MaxEventPayloadInKb: { N: '-1' } }),
     ],
     { dynamodbEndpoint: proxy.endpoint },
   );
@@ -147,5 +148,21 @@ describe('client events', () => {
     }
     expect(harness.eventsOf(peer).map((frame) => frame.data)).toEqual([0, 1, 2]);
     expect(harness.ws.connectionsApi.isOpen(sender.connectionId)).toBe(true);
+  });
+
+  it("are refused when their frame would pass API Gateway's 128,000-byte limit, whatever MaxEventPayloadInKb allows", async () => {
+    const channel = fresh('private-');
+    const [sender, peer] = [
+      await harness.subscriber('roomy', [channel]),
+      await harness.subscriber('roomy', [channel]),
+    ];
+
+    const reply = await send(sender, channel, 'client-big', { text: 'x'.repeat(128_000) });
+
+    expect(reply).toMatchObject({
+      event: 'pusher:error',
+      data: { code: 4301, message: expect.stringContaining("over API Gateway's limit of 128000 bytes") },
+    });
+    expect(harness.eventsOf(peer)).toEqual([]);
   });
 });

@@ -70,6 +70,41 @@ describe('parseTriggerBody', () => {
   });
 });
 
+describe("the WebSocket frame budget (128,000 bytes, API Gateway's limit)", () => {
+  const roomy = testApp('app-id', { maxEventPayloadInKb: 100 });
+
+  it('refuses with 413 data under MaxEventPayloadInKb whose frame escapes past the budget: 70 KB of quotes', () => {
+    const quotes = '"'.repeat(70_000);
+    expect(() => parseTriggerBody({ name: 'e', data: quotes, channel: 'a' }, roomy)).toThrowError(
+      PayloadTooLargeError,
+    );
+    expect(() => parseTriggerBody({ name: 'e', data: quotes, channel: 'a' }, roomy)).toThrowError(
+      /frame would be 1400\d\d bytes \(its data JSON-escaped inside it\), over API Gateway's limit of 128000 bytes/,
+    );
+    const unlimited = testApp('app-id', { maxEventPayloadInKb: Number.POSITIVE_INFINITY });
+    expect(() =>
+      parseTriggerBody({ name: 'e', data: 'x'.repeat(128_001), channel: 'a' }, unlimited),
+    ).toThrowError(PayloadTooLargeError);
+  });
+
+  it('counts the frame of the longest channel of a multi-channel event, and lets a frame at the limit through', () => {
+    const overhead = '{"event":"e","channel":"a","data":""}'.length;
+    const exact = 'x'.repeat(128_000 - overhead);
+    expect(
+      parseTriggerBody(
+        { name: 'e', data: exact, channel: 'a' },
+        testApp('app-id', { maxEventPayloadInKb: 200 }),
+      ).data,
+    ).toBe(exact);
+    expect(() =>
+      parseTriggerBody(
+        { name: 'e', data: exact, channels: ['a', 'bb'] },
+        testApp('app-id', { maxEventPayloadInKb: 200 }),
+      ),
+    ).toThrowError(PayloadTooLargeError);
+  });
+});
+
 describe('limits of 0 allow nothing', () => {
   it('refuses even empty data when MaxEventPayloadInKb is 0', () => {
     const closed = testApp('app-id', { maxEventPayloadInKb: 0 });
