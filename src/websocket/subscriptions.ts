@@ -6,6 +6,8 @@ import { postToAll } from '../gateway/management-api.js';
 import { socketIdOf } from '../gateway/socket-id.js';
 import {
   type Frame,
+  frameBytes,
+  MAX_FRAME_BYTES,
   type Member,
   memberAdded,
   memberRemoved,
@@ -322,6 +324,23 @@ async function joinPresenceChannel(
     // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
     snapshot = await readChannel(state, app.id, channel, context.now());
     const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(memberOf));
+    const rosterBytes = frameBytes(roster);
+    if (rosterBytes > MAX_FRAME_BYTES) {
+      // No client could receive this roster: the join is taken back, never answered ServerError again and again.
+      await removeChannel(state, connectionId, channel);
+      const found = await leaveChannel(
+        context,
+        app.id,
+        channel,
+        connectionId,
+        interestOf(app),
+        member.userId,
+      );
+      const reason =
+        `The member list of ${quoteForMessage(channel)} would be ${rosterBytes} bytes with this member, over ` +
+        `API Gateway's limit of ${MAX_FRAME_BYTES} bytes per message: no more members fit`;
+      return { reply: subscriptionError(channel, 'LimitReached', reason, 4100), gone: found };
+    }
     if ((await context.connections.post(connectionId, roster)) === 'gone') {
       // Gone before it could be announced: its `$disconnect` may have run before the member was written.
       const found = await leaveChannel(

@@ -430,3 +430,48 @@ describe('a user who leaves and comes back at once (a page reload)', () => {
     expect(membersShown(standIn.framesOf(ann))).toEqual(['ann']);
   });
 });
+
+describe('a presence roster that would pass the 128,000-byte frame limit', () => {
+  it('refuses the join that would make it too large with LimitReached, and leaves the channel as it was', async () => {
+    const app = testApp(`roster-${randomUUID()}`, {
+      maxPresenceMembersPerChannel: 1000,
+      maxPresenceMemberSizeInKb: 10,
+    });
+    // Quotes are escaped twice in the frame (inside the data string, inside the frame): about 7 KB a member.
+    const info = { bio: '"'.repeat(1_800) };
+    const join = async (userId: string) => {
+      const connectionId = await connected(app.id);
+      const channelData = JSON.stringify({ user_id: userId, user_info: info });
+      const { auth } = signChannel({
+        key: app.key,
+        secret: app.secret,
+        socketId: socketIdOf(connectionId),
+        channel: CHANNEL,
+        channelData,
+      });
+      return {
+        connectionId,
+        outcome: await subscribe(other, app, connectionId, { channel: CHANNEL, auth, channelData }),
+      };
+    };
+    let joined = 0;
+    let last: Awaited<ReturnType<typeof join>> | undefined;
+    while (joined < 60) {
+      last = await join(`user-${joined}`);
+      if (refused(last.outcome)) break;
+      joined++;
+    }
+    expect(joined).toBeGreaterThan(10);
+    expect(joined).toBeLessThan(30);
+    expect(last!.outcome.reply).toMatchObject({
+      event: 'pusher:subscription_error',
+      data: {
+        type: 'LimitReached',
+        status: 4100,
+        error: expect.stringContaining("over API Gateway's limit of 128000 bytes"),
+      },
+    });
+    expect(await memberIds(app.id)).toHaveLength(joined);
+    expect(rostersOf(last!.connectionId)).toEqual([]);
+  });
+});
