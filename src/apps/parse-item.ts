@@ -294,21 +294,23 @@ function readWebhooks(value: AttributeValue | undefined, problems: FieldProblem[
 function readWebhook(entry: unknown, path: string, problems: FieldProblem[]): Webhook {
   const webhook: Mutable<Partial<Webhook>> = {};
   if (!isRecord(entry)) {
-    problems.push({ field: path, problem: 'must be an object' });
+    problems.push({ field: path, problem: AN_OBJECT });
     return webhook as Webhook;
   }
   const problem = (field: string, text: string) => problems.push({ field: `${path}${field}`, problem: text });
 
   const url = member(entry, 'url');
   const lambdaFunction = member(entry, 'lambda_function');
-  if (url !== undefined) {
-    if (isHttpUrl(url)) webhook.url = url;
-    else problem('.url', 'must be an http(s) URL');
-  }
-  if (lambdaFunction !== undefined) {
-    if (isNonEmptyString(lambdaFunction)) webhook.lambdaFunction = lambdaFunction;
-    else problem('.lambda_function', 'must be a non-empty string');
-  }
+  copyMember(webhook, 'url', entry, 'url', isHttpUrl, 'an http(s) URL', problem);
+  copyMember(
+    webhook,
+    'lambdaFunction',
+    entry,
+    'lambda_function',
+    isNonEmptyString,
+    'a non-empty string',
+    problem,
+  );
   if (url === undefined && lambdaFunction === undefined) problem('', 'needs a url or a lambda_function');
   if (url !== undefined && lambdaFunction !== undefined)
     problem('', 'must have a url or a lambda_function, not both');
@@ -332,7 +334,7 @@ function readWebhook(entry: unknown, path: string, problems: FieldProblem[]): We
   if (filter !== undefined) {
     if (isRecord(filter))
       webhook.filter = readFilter(filter, (field, text) => problem(`.filter${field}`, text));
-    else problem('.filter', 'must be an object');
+    else problem('.filter', AN_OBJECT);
   }
   const headers = member(entry, 'headers');
   if (headers !== undefined) {
@@ -344,24 +346,45 @@ function readWebhook(entry: unknown, path: string, problems: FieldProblem[]): We
   if (lambda !== undefined) {
     if (isRecord(lambda))
       webhook.lambda = readLambdaOptions(lambda, (field, text) => problem(`.lambda${field}`, text));
-    else problem('.lambda', 'must be an object');
+    else problem('.lambda', AN_OBJECT);
   }
-  const region = member(entry, 'region');
-  if (isNonEmptyString(region)) webhook.region = region;
-  else if (region !== undefined) problem('.region', 'must be a non-empty string');
+  copyMember(webhook, 'region', entry, 'region', isNonEmptyString, 'a non-empty string', problem);
   return Object.freeze(webhook) as Webhook;
 }
 
 type Report = (field: string, problem: string) => void;
 
+/** Copies an optional member that `accepts` takes into `target[key]`, or reports it; an absent one is left out. */
+function copyMember<Target, Key extends keyof Target>(
+  target: Mutable<Target>,
+  key: Key,
+  source: Record<string, unknown>,
+  name: string,
+  accepts: (value: unknown) => boolean,
+  expected: string,
+  report: Report,
+): void {
+  const value = member(source, name);
+  if (value === undefined) return;
+  if (accepts(value)) target[key] = value as Target[Key];
+  else report(`.${name}`, `must be ${expected}`);
+}
+
+const isString = (value: unknown) => typeof value === 'string';
+const AN_OBJECT = 'must be an object';
+
 function readFilter(filter: Record<string, unknown>, report: Report): WebhookFilter {
   const result: Mutable<WebhookFilter> = {};
-  const startsWith = member(filter, 'channel_name_starts_with');
-  const endsWith = member(filter, 'channel_name_ends_with');
-  if (typeof startsWith === 'string') result.channelNameStartsWith = startsWith;
-  else if (startsWith !== undefined) report('.channel_name_starts_with', 'must be a string');
-  if (typeof endsWith === 'string') result.channelNameEndsWith = endsWith;
-  else if (endsWith !== undefined) report('.channel_name_ends_with', 'must be a string');
+  copyMember(
+    result,
+    'channelNameStartsWith',
+    filter,
+    'channel_name_starts_with',
+    isString,
+    'a string',
+    report,
+  );
+  copyMember(result, 'channelNameEndsWith', filter, 'channel_name_ends_with', isString, 'a string', report);
   return Object.freeze(result);
 }
 
@@ -380,18 +403,24 @@ function readHeaders(headers: Record<string, unknown>, report: Report): Readonly
 
 function readLambdaOptions(lambda: Record<string, unknown>, report: Report): LambdaWebhookOptions {
   const result: Mutable<LambdaWebhookOptions> = {};
-  const async = member(lambda, 'async');
-  const region = member(lambda, 'region');
-  if (typeof async === 'boolean') result.async = async;
-  else if (async !== undefined) report('.async', 'must be true or false');
-  if (isNonEmptyString(region)) result.region = region;
-  else if (region !== undefined) report('.region', 'must be a non-empty string');
+  copyMember(
+    result,
+    'async',
+    lambda,
+    'async',
+    (value) => typeof value === 'boolean',
+    'true or false',
+    report,
+  );
+  copyMember(result, 'region', lambda, 'region', isNonEmptyString, 'a non-empty string', report);
   const clientOptions = member(lambda, 'client_options');
   if (isRecord(clientOptions)) {
-    const endpoint = member(clientOptions, 'endpoint');
-    if (isHttpUrl(endpoint)) result.clientOptions = Object.freeze({ endpoint });
-    else if (endpoint !== undefined) report('.client_options.endpoint', 'must be an http(s) URL');
-  } else if (clientOptions !== undefined) report('.client_options', 'must be an object');
+    const options: { endpoint?: string } = {};
+    copyMember(options, 'endpoint', clientOptions, 'endpoint', isHttpUrl, 'an http(s) URL', (field, text) =>
+      report(`.client_options${field}`, text),
+    );
+    if (options.endpoint !== undefined) result.clientOptions = Object.freeze(options);
+  } else if (clientOptions !== undefined) report('.client_options', AN_OBJECT);
   return Object.freeze(result);
 }
 

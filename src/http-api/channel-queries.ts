@@ -10,6 +10,7 @@ import {
 } from '../protocol/index.js';
 import type { ChannelAttributes } from '../publish/publish.js';
 import { listChannels } from '../state/channels.js';
+import { channelNameLimitOf, MAX_STORABLE_CHANNEL_NAME_LENGTH } from '../state/keys.js';
 import { channelCounts, presenceMemberIds } from '../state/subscribers.js';
 import type { StateTable } from '../state/table.js';
 
@@ -42,6 +43,11 @@ export async function answerChannelQuery(
   const params = parseQueryString(rawQueryString);
   if (query.kind === 'channels') {
     const prefix = singleParam(params, 'filter_by_prefix') ?? '';
+    if (prefix.length > MAX_STORABLE_CHANNEL_NAME_LENGTH) {
+      throw new BadRequestError(
+        `filter_by_prefix is ${prefix.length} characters, longer than any channel name (${MAX_STORABLE_CHANNEL_NAME_LENGTH}).`,
+      );
+    }
     return listAnswer(state, app.id, prefix, infoParam(params, ['user_count', 'subscription_count']), nowMs);
   }
   checkChannelName(app, query.channel);
@@ -108,7 +114,7 @@ async function channelAnswer(
 }
 
 function checkChannelName(app: App, channel: string): void {
-  const check = validateChannelName(channel, app.maxChannelNameLength, { allowServerToUser: true });
+  const check = validateChannelName(channel, channelNameLimitOf(app), { allowServerToUser: true });
   if (!check.ok) throw new BadRequestError(`channel: ${check.reason}`);
 }
 

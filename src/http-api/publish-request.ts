@@ -3,6 +3,7 @@ import { BadRequestError, PayloadTooLargeError } from '../errors/errors.js';
 import { frameBytes, MAX_FRAME_BYTES } from '../protocol/frames.js';
 import { isValidSocketId, validateChannelName, validateEventName } from '../protocol/index.js';
 import type { ChannelInfoAttribute, PublishEvent } from '../publish/publish.js';
+import { channelNameLimitOf } from '../state/keys.js';
 
 const INFO_ATTRIBUTES: ReadonlySet<string> = new Set<ChannelInfoAttribute>([
   'user_count',
@@ -49,7 +50,7 @@ function parseEvent(body: unknown, app: App, where: string): PublishEvent {
   const nameCheck = validateEventName(name, app.maxEventNameLength);
   if (!nameCheck.ok) throw new BadRequestError(`${where}name: ${nameCheck.reason}`);
   for (const channelName of channelList) {
-    const channelCheck = validateChannelName(channelName, app.maxChannelNameLength, {
+    const channelCheck = validateChannelName(channelName, channelNameLimitOf(app), {
       allowServerToUser: true,
     });
     if (!channelCheck.ok) throw new BadRequestError(`${where}channel: ${channelCheck.reason}`);

@@ -6,6 +6,17 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 export type ItemKey = Record<'pk' | 'sk', AttributeValue>;
 
+/**
+ * The longest channel name stored whatever the app allows: names are part of DynamoDB keys (a sort key holds
+ * at most 1024 bytes; channel names are ASCII), and Pusher's own limit is 200 (SDKs) or 164 (docs).
+ */
+export const MAX_STORABLE_CHANNEL_NAME_LENGTH = 500;
+
+/** The channel-name limit every path enforces: the app's `MaxChannelNameLength`, never past what a key holds. */
+export function channelNameLimitOf(app: { readonly maxChannelNameLength: number }): number {
+  return Math.min(app.maxChannelNameLength, MAX_STORABLE_CHANNEL_NAME_LENGTH);
+}
+
 const key = (pk: string, sk: string): ItemKey => ({ pk: { S: pk }, sk: { S: sk } });
 
 /** `%` and `#` escaped, so `<app>#<rest>` splits at the first `#` whatever the app id holds. */

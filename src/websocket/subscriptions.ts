@@ -42,15 +42,10 @@ import {
   type SubscriptionRequirement,
   stillSubscribed,
 } from '../state/connections.js';
+import { channelNameLimitOf } from '../state/keys.js';
 import * as webhook from '../webhooks/events.js';
 import { decodeInterest, interestOf } from '../webhooks/interest.js';
 import { NO_REPLY, type Outcome, replyWith, UNKNOWN_CONNECTION } from './outcome.js';
-
-/**
- * The longest channel name stored whatever the app allows: names are part of DynamoDB keys (a sort key
- * holds at most 1024 bytes), and Pusher's own limit is 200 (SDKs) or 164 (docs).
- */
-export const MAX_STORABLE_CHANNEL_NAME_LENGTH = 500;
 
 export interface SubscribeRequest {
   readonly channel: string;
@@ -72,7 +67,7 @@ export async function subscribe(
   request: SubscribeRequest,
 ): Promise<Outcome> {
   const { channel } = request;
-  const maxLength = Math.min(app.maxChannelNameLength, MAX_STORABLE_CHANNEL_NAME_LENGTH);
+  const maxLength = channelNameLimitOf(app);
   const name = validateChannelName(channel, maxLength, { allowServerToUser: true });
   if (!name.ok) {
     return replyWith(

@@ -11,6 +11,7 @@ beforeAll(async () => {
   harness = await PublishHarness.start('http-api', [
     appItem('pub'),
     appItem('other', { MaxEventPayloadInKb: { N: '1' } }),
+    appItem('boundless', { MaxChannelNameLength: { N: '-1' }, MaxEventPayloadInKb: { N: '100' } }),
   ]);
 });
 
@@ -316,5 +317,36 @@ describe('POST /apps/{appId}/users/{userId}/terminate_connections', () => {
   it('answers {} for a user with no connection', async () => {
     const response = await pusher().terminateUserConnections('nobody-here');
     expect(await response.json()).toEqual({});
+  });
+});
+
+describe('bounds no app setting lifts', () => {
+  const boundless = () => harness.sdk('boundless');
+  const longName = `c${'x'.repeat(2_999)}`;
+
+  it('answers 400, never 500, to a 3,000-character channel name, even with MaxChannelNameLength unlimited', async () => {
+    // The SDK's trigger refuses such a name itself; its generic post sends it signed as any other request.
+    const body = { name: 'e', data: 'x', channels: [longName] };
+    await expect(sdkRefusal(boundless().post({ path: '/events', body }))).resolves.toEqual({
+      status: 400,
+      body: expect.stringContaining('channel'),
+    });
+    await expect(sdkRefusal(boundless().get({ path: `/channels/${longName}` }))).resolves.toEqual({
+      status: 400,
+      body: expect.stringContaining('channel'),
+    });
+    await expect(
+      sdkRefusal(boundless().get({ path: '/channels', params: { filter_by_prefix: longName } })),
+    ).resolves.toEqual({ status: 400, body: expect.stringContaining('longer than any channel name') });
+  });
+
+  it('answers 413 to 70 KB of quotes: under the 100 KB data limit, about 140 KB once escaped in the frame', async () => {
+    const channel = fresh();
+    const subscriber = await harness.subscriber('boundless', [channel]);
+    await expect(sdkRefusal(boundless().trigger(channel, 'e', '"'.repeat(70_000)))).resolves.toEqual({
+      status: 413,
+      body: expect.stringContaining("over API Gateway's limit of 128000 bytes per message"),
+    });
+    expect(harness.eventsOf(subscriber)).toEqual([]);
   });
 });
