@@ -170,11 +170,11 @@ async function subscribeTo(
         { subscriptions, users: 0, maxUsers: UNLIMITED },
         context.now(),
       );
-    raiseIfOccupied(context, app, channel, await count(1));
+    raiseIfEdge(context, app, channel, await count(1), 'channel_occupied');
     await givingBackOnFailure(
       context,
       putSubscriber(state, app.id, channel, connectionId, undefined, context.now()),
-      async () => raiseIfVacated(context, app, channel, await count(-1)),
+      async () => raiseIfEdge(context, app, channel, await count(-1), 'channel_vacated'),
     );
     const undone = await undoUnlessStillSubscribed(context, app, connectionId, channel, undefined);
     return undone ?? replyWith(subscriptionSucceeded(channel));
@@ -275,13 +275,13 @@ async function admitMember(
   if (!reserved) {
     if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
       return undefined;
-    raiseIfOccupied(context, app, channel, await count(1, 0));
+    raiseIfEdge(context, app, channel, await count(1, 0), 'channel_occupied');
     await givingBackOnFailure(context, subscribe(), async () =>
-      raiseIfVacated(context, app, channel, await count(-1, 0)),
+      raiseIfEdge(context, app, channel, await count(-1, 0), 'channel_vacated'),
     );
     return { firstConnection: false };
   }
-  raiseIfOccupied(context, app, channel, reserved);
+  raiseIfEdge(context, app, channel, reserved, 'channel_occupied');
   let subscribed = false;
   try {
     await subscribe();
@@ -292,7 +292,7 @@ async function admitMember(
     return joined;
   } catch (error) {
     const givenBack = await count(subscribed ? 0 : -1, -1);
-    if (!subscribed) raiseIfVacated(context, app, channel, givenBack);
+    if (!subscribed) raiseIfEdge(context, app, channel, givenBack, 'channel_vacated');
     throw error;
   }
 }
@@ -318,19 +318,14 @@ async function joinPresenceChannel(
     // member_added or member_removed another Lambda posts meanwhile would reach pusher-js first, and the
     // roster would then overwrite it (Members.onSubscription). What changed since the read follows it.
     snapshot = await readChannel(state, app.id, channel, context.now());
+    const leaveAsMember = () =>
+      leaveChannel(context, app.id, channel, connectionId, interestOf(app), member.userId);
     const roster = presenceSubscriptionSucceeded(channel, snapshot.members.map(memberOf));
     const rosterBytes = frameBytes(roster);
     if (rosterBytes > MAX_FRAME_BYTES) {
       // No client could receive this roster: the join is taken back, never answered ServerError again and again.
       await removeChannel(state, connectionId, channel);
-      const found = await leaveChannel(
-        context,
-        app.id,
-        channel,
-        connectionId,
-        interestOf(app),
-        member.userId,
-      );
+      const found = await leaveAsMember();
       const reason =
         `The member list of ${quoteForMessage(channel)} would be ${rosterBytes} bytes with this member, over ` +
         `API Gateway's limit of ${MAX_FRAME_BYTES} bytes per message: no more members fit`;
@@ -338,14 +333,7 @@ async function joinPresenceChannel(
     }
     if ((await context.connections.post(connectionId, roster)) === 'gone') {
       // Gone before it could be announced: its `$disconnect` may have run before the member was written.
-      const found = await leaveChannel(
-        context,
-        app.id,
-        channel,
-        connectionId,
-        interestOf(app),
-        member.userId,
-      );
+      const found = await leaveAsMember();
       return {
         reply: undefined,
         gone: [...found, { connectionId, subscription: { appId: app.id, channel } }],
@@ -431,27 +419,19 @@ function rosterChanges(
   ];
 }
 
-/** `channel_occupied` for the subscribe whose count took the channel from 0 to 1. */
-function raiseIfOccupied(
+/**
+ * The occupancy webhook of a count that took the channel across its edge: a subscribe's from 0 to 1
+ * (`channel_occupied`), a count given back from 1 to 0 (`channel_vacated`).
+ */
+function raiseIfEdge(
   context: GatewayContext,
   app: App,
   channel: string,
   counted: CountedSubscription | undefined,
+  edge: 'channel_occupied' | 'channel_vacated',
 ): void {
-  if (counted?.subscriptionCount === 1) {
-    context.webhooks?.raise(app.id, interestOf(app), webhook.channelOccupied(channel));
-  }
-}
-
-/** `channel_vacated` for a count given back that took the channel from 1 to 0. */
-function raiseIfVacated(
-  context: GatewayContext,
-  app: App,
-  channel: string,
-  counted: CountedSubscription | undefined,
-): void {
-  if (counted?.subscriptionCount === 0) {
-    context.webhooks?.raise(app.id, interestOf(app), webhook.channelVacated(channel));
+  if (counted?.subscriptionCount === (edge === 'channel_occupied' ? 1 : 0)) {
+    context.webhooks?.raise(app.id, interestOf(app), { name: edge, channel });
   }
 }
 

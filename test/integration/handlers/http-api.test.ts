@@ -327,7 +327,7 @@ describe('bounds no app setting lifts', () => {
   it('answers 400, never 500, to a 3,000-character channel name, even with MaxChannelNameLength unlimited', async () => {
     // The SDK's trigger refuses such a name itself; its generic post sends it signed as any other request.
     const body = { name: 'e', data: 'x', channels: [longName] };
-    await expect(sdkRefusal(boundless().post({ path: '/events', body }))).resolves.toEqual({
+    await expect(sdkRefusal(boundless().post({ path: '/events', body: JSON.stringify(body) }))).resolves.toEqual({
       status: 400,
       body: expect.stringContaining('channel'),
     });
