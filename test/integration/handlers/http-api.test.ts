@@ -327,7 +327,10 @@ describe('bounds no app setting lifts', () => {
   it('answers 400, never 500, to a 3,000-character channel name, even with MaxChannelNameLength unlimited', async () => {
     // The SDK's trigger refuses such a name itself; its generic post sends it signed as any other request.
     const body = { name: 'e', data: 'x', channels: [longName] };
-    await expect(sdkRefusal(boundless().post({ path: '/events', body: JSON.stringify(body) }))).resolves.toEqual({
+    // Its types say a string, but it JSON-encodes the body it is given.
+    await expect(
+      sdkRefusal(boundless().post({ path: '/events', body: body as unknown as string })),
+    ).resolves.toEqual({
       status: 400,
       body: expect.stringContaining('channel'),
     });
