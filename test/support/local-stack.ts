@@ -15,15 +15,24 @@ export interface StackUnderTest {
   readonly log: string;
 }
 
+export interface UseLocalStackOptions {
+  /** The stack's environment (see `LocalStackOptions.env`), e.g. `{ ...process.env, WEBHOOKS_BATCHING: 'true' }`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * One local stack for the calling test file: started in `beforeAll` with `apps` written to its apps
  * table next to the demo app, stopped in `afterAll` whatever happened.
  */
-export function useLocalStack(name: string, apps: readonly App[] = []): StackUnderTest {
+export function useLocalStack(
+  name: string,
+  apps: readonly App[] = [],
+  options: UseLocalStackOptions = {},
+): StackUnderTest {
   const log = offlineLogFile(name);
   let started: LocalStack | undefined;
   beforeAll(async () => {
-    started = await startLocalStack({ port: 0, offlineOutput: log });
+    started = await startLocalStack({ port: 0, offlineOutput: log, env: options.env });
     await seedApps(started, apps);
   }, STACK_START_TIMEOUT_MS);
   afterAll(async () => {
