@@ -15,14 +15,14 @@ import { appsTableDefinition } from '../src/apps/table-schema.js';
 import { BUNDLE_FILE, buildHandlers } from '../src/local/build.js';
 import { parseQueryString, stringToSign } from '../src/protocol/index.js';
 import { testApp } from '../test/fixtures/apps/items.js';
-import { startDynamoDbProxy } from '../test/support/dynamodb-proxy.js';
+import { startDynamoDbProxy } from '../test/support/aws-json-proxy.js';
 import {
   httpAuthorizerEvent,
   pusherJsConnectQuery,
   wsConnectAuthorizerEvent,
 } from '../test/support/events.js';
 import { lambdaContext } from '../test/support/lambda-context.js';
-import { type Benchmark, type BenchReport, measureInterleaved, ratioOf } from './support.js';
+import { type Benchmark, type BenchReport, measureInterleaved, ratioOf, setEnvironment } from './support.js';
 
 /** A handler bundle exports what its source does. */
 type HandlerModule<T> = Pick<T, Extract<keyof T, 'handler'>>;
@@ -43,9 +43,10 @@ export const authorizerBenchmark: Benchmark = {
     await new Promise<void>((resolve) => database.listen(0, '127.0.0.1', () => resolve()));
     const endpoint = `http://127.0.0.1:${(database.address() as AddressInfo).port}`;
     const proxy = await startDynamoDbProxy(endpoint);
+    let restoreEnvironment = () => {};
     try {
       const apps = await seedApps(endpoint);
-      Object.assign(process.env, {
+      restoreEnvironment = setEnvironment({
         AWS_ACCESS_KEY_ID: 'fake',
         AWS_SECRET_ACCESS_KEY: 'fake',
         AWS_REGION: 'us-east-1',
@@ -117,6 +118,7 @@ export const authorizerBenchmark: Benchmark = {
         };
       });
     } finally {
+      restoreEnvironment();
       await proxy.close();
       await new Promise<void>((resolve) => database.close(() => resolve()));
       await rm(bundles, { recursive: true, force: true });

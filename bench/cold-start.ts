@@ -37,11 +37,17 @@ const BASELINE = 'sdk-only';
 const BASELINE_LAMBDA = 'sdk-only+lambda';
 const BASELINE_CONNECTIONS = 'sdk-only+connections';
 const BASELINE_PUBLISHER = 'sdk-only+connections+lambda';
+const BASELINE_CONNECTIONS_SQS = 'sdk-only+connections+sqs';
+const BASELINE_PUBLISHER_SQS = 'sdk-only+connections+lambda+sqs';
+const BASELINE_LAMBDA_SQS = 'sdk-only+lambda+sqs';
 const BASELINES: Record<string, string> = {
   [BASELINE]: 'bench/cold-start/sdk-only-handler.ts',
   [BASELINE_LAMBDA]: 'bench/cold-start/sdk-lambda-handler.ts',
   [BASELINE_CONNECTIONS]: 'bench/cold-start/sdk-connections-handler.ts',
   [BASELINE_PUBLISHER]: 'bench/cold-start/sdk-publisher-handler.ts',
+  [BASELINE_CONNECTIONS_SQS]: 'bench/cold-start/sdk-connections-sqs-handler.ts',
+  [BASELINE_PUBLISHER_SQS]: 'bench/cold-start/sdk-publisher-sqs-handler.ts',
+  [BASELINE_LAMBDA_SQS]: 'bench/cold-start/sdk-lambda-sqs-handler.ts',
 };
 
 /**
@@ -50,15 +56,18 @@ const BASELINES: Record<string, string> = {
  */
 const SAME_CLIENTS_BASELINE: Record<string, string> = {
   'ws-connect': BASELINE_LAMBDA,
-  'ws-default': BASELINE_CONNECTIONS,
-  'ws-disconnect': BASELINE_CONNECTIONS,
+  // The Lambdas whose work raises webhook events also hold the SQS client.
+  'ws-default': BASELINE_CONNECTIONS_SQS,
+  'ws-disconnect': BASELINE_CONNECTIONS_SQS,
   'ws-greeter': BASELINE_CONNECTIONS,
-  'fan-out-worker': BASELINE_CONNECTIONS,
+  'fan-out-worker': BASELINE_CONNECTIONS_SQS,
   // The HTTP API routes bundle only their route's clients: publishing posts and invokes the fan-out worker,
   // terminate posts, the read routes (http-channels, http-channel, http-channel-users) use DynamoDB only.
-  'http-events': BASELINE_PUBLISHER,
-  'http-batch-events': BASELINE_PUBLISHER,
-  'http-terminate-user-connections': BASELINE_CONNECTIONS,
+  'http-events': BASELINE_PUBLISHER_SQS,
+  'http-batch-events': BASELINE_PUBLISHER_SQS,
+  'http-terminate-user-connections': BASELINE_CONNECTIONS_SQS,
+  // Resolves apps, invokes Lambda targets, re-enqueues retries.
+  'webhook-sender': BASELINE_LAMBDA_SQS,
 };
 const baselineOf = (name: string) => (name in BASELINES ? name : (SAME_CLIENTS_BASELINE[name] ?? BASELINE));
 const TABLE = 'cold-start-apps';
@@ -94,6 +103,24 @@ const EVENTS: Record<string, () => unknown> = {
   [BASELINE_LAMBDA]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_CONNECTIONS]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_PUBLISHER]: () => ({ table: TABLE, id: APP.id }),
+  [BASELINE_CONNECTIONS_SQS]: () => ({ table: TABLE, id: APP.id }),
+  [BASELINE_PUBLISHER_SQS]: () => ({ table: TABLE, id: APP.id }),
+  [BASELINE_LAMBDA_SQS]: () => ({ table: TABLE, id: APP.id }),
+  // One queue record: a channel occupied for an app without webhooks (resolved, nothing to send).
+  'webhook-sender': () => ({
+    Records: [
+      {
+        messageId: 'cold-start',
+        body: JSON.stringify({
+          v: 1,
+          type: 'raised',
+          appId: APP.id,
+          timeMs: Date.now(),
+          events: [{ event: { name: 'channel_occupied', channel: 'cold-start' }, at: 1 }],
+        }),
+      },
+    ],
+  }),
   'fan-out-worker': () => ({
     appId: APP.id,
     channel: 'cold-start',
@@ -185,6 +212,8 @@ try {
     WEBSOCKET_API_ENDPOINT: standInEndpoint,
     AWS_ENDPOINT_URL_LAMBDA: standInEndpoint,
     GREETER_FUNCTION_NAME: 'cold-start-greeter',
+    WEBHOOK_QUEUE_URL: `${standInEndpoint}/000000000000/webhooks`,
+    WEBHOOK_DEAD_LETTER_QUEUE_URL: `${standInEndpoint}/000000000000/webhook-dead-letters`,
     POWERTOOLS_LOG_LEVEL: 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };

@@ -3,8 +3,9 @@
 import { authorizerBenchmark } from './authorizers.js';
 import { signatureBenchmark } from './signatures.js';
 import { type Benchmark, printReport } from './support.js';
+import { webhookBenchmark } from './webhooks.js';
 
-const benchmarks: readonly Benchmark[] = [signatureBenchmark, authorizerBenchmark];
+const benchmarks: readonly Benchmark[] = [signatureBenchmark, authorizerBenchmark, webhookBenchmark];
 
 let allMet = true;
 for (const benchmark of benchmarks) {

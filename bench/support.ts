@@ -38,6 +38,21 @@ export interface Benchmark {
   run(): BenchReport | Promise<BenchReport>;
 }
 
+/**
+ * Sets environment variables for one benchmark (the handlers read them at import) and returns what puts them
+ * back, so the next benchmark (a local stack reads `APP_MANAGER_DYNAMODB_ENDPOINT`) never sees a closed endpoint.
+ */
+export function setEnvironment(variables: Readonly<Record<string, string>>): () => void {
+  const previous = Object.keys(variables).map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, variables);
+  return () => {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
 // Results are folded into this so the optimiser cannot drop a call whose result is unused.
 let sink = 0;
 

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startDynamo } from '../../src/local/dynamodb.js';
 import { type LocalStack, offlineLogFile, startLocalStack } from '../../src/local/stack.js';
-import { type DynamoDbProxy, startDynamoDbProxy } from '../support/dynamodb-proxy.js';
+import { type AwsJsonProxy, startDynamoDbProxy } from '../support/aws-json-proxy.js';
 import { jsonOf, serverSdk } from '../support/pusher-sdk.js';
 import { closeAll, openRawSubscribers, type RawSubscriber } from '../support/raw-subscribers.js';
 
@@ -26,7 +26,7 @@ const OPERATIONS = [
 describe(`fan-out to ${SUBSCRIBERS} subscribers of one channel on the local stack`, () => {
   const log = offlineLogFile('fan-out');
   let dynamo: LocalDynamo | undefined;
-  let proxy: DynamoDbProxy | undefined;
+  let proxy: AwsJsonProxy | undefined;
   let stack: LocalStack | undefined;
   let subscribers: RawSubscriber[] = [];
 

@@ -12,14 +12,14 @@ import {
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, bytes, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';
-import { dynamodbEndpoint, testClient } from '../../support/dynamodb.js';
 import {
+  type AwsFault,
+  type AwsJsonProxy,
   closedPortEndpoint,
   DYNAMODB_FAULTS,
-  type DynamoDbFault,
-  type DynamoDbProxy,
   startDynamoDbProxy,
-} from '../../support/dynamodb-proxy.js';
+} from '../../support/aws-json-proxy.js';
+import { dynamodbEndpoint, testClient } from '../../support/dynamodb.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
 let table: AppsTestTable;
@@ -316,7 +316,7 @@ describe('DynamoDbAppStore against dynalite', () => {
   });
 
   describe('when DynamoDB fails', () => {
-    let proxy: DynamoDbProxy;
+    let proxy: AwsJsonProxy;
     let proxied: DynamoDbAppStore;
     let proxiedClient: DynamoDBClient;
 
@@ -341,7 +341,7 @@ describe('DynamoDbAppStore against dynalite', () => {
 
     it.each(Object.entries(DYNAMODB_FAULTS).filter(([name]) => name !== 'hang'))(
       'turns %s into StoreUnavailableError for both lookups',
-      async (_, fault: DynamoDbFault) => {
+      async (_, fault: AwsFault) => {
         proxy.setFault(fault);
         proxy.resetCounts();
         for (const lookup of [proxied.findById('app-id'), proxied.findByKey('app-key')]) {

@@ -10,17 +10,17 @@ import {
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, SEED_EXAMPLE_APP, SEED_EXAMPLE_ITEM } from '../../fixtures/apps/items.js';
 import { rejectionOf } from '../../fixtures/apps/rejection.js';
-import { dynamodbEndpoint, testClient } from '../../support/dynamodb.js';
 import {
+  type AwsJsonProxy,
   closedPortEndpoint,
   DYNAMODB_FAULTS,
-  type DynamoDbProxy,
   startDynamoDbProxy,
-} from '../../support/dynamodb-proxy.js';
+} from '../../support/aws-json-proxy.js';
+import { dynamodbEndpoint, testClient } from '../../support/dynamodb.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
 let table: AppsTestTable;
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 let proxiedClient: DynamoDBClient;
 
 /** A resolver over the test table with a clock the test moves; every DynamoDB call is counted. */

@@ -2,13 +2,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { runCli, tableEnv } from '../../fixtures/cli/run-cli.js';
-import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import {
+  type AwsJsonProxy,
   closedPortEndpoint,
   DYNAMODB_FAULTS,
-  type DynamoDbProxy,
   startDynamoDbProxy,
-} from '../../support/dynamodb-proxy.js';
+} from '../../support/aws-json-proxy.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 
 const STACK_FRAME = /^\s+at /m;
 const COMMANDS = [
@@ -93,7 +93,7 @@ describe('DynamoDB failures, explained with the table, region and endpoint', () 
   });
 
   describe('behind a proxy that answers AccessDeniedException', () => {
-    let proxy: DynamoDbProxy;
+    let proxy: AwsJsonProxy;
 
     beforeAll(async () => {
       proxy = await startDynamoDbProxy(dynamodbEndpoint());

@@ -6,14 +6,14 @@ import { loadConfig } from '../../../src/config/config.js';
 import type { HttpAuthorizerEvent } from '../../../src/gateway/events.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
-import { CaptureServer } from '../../support/capture-server.js';
-import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import {
+  type AwsJsonProxy,
   closedPortEndpoint,
   DYNAMODB_FAULTS,
-  type DynamoDbProxy,
   startDynamoDbProxy,
-} from '../../support/dynamodb-proxy.js';
+} from '../../support/aws-json-proxy.js';
+import { CaptureServer } from '../../support/capture-server.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { httpEventsFromCapturedRequest } from '../../support/events.js';
 import { capturedStdout, coldStart } from '../../support/handler-env.js';
 import { lambdaContext } from '../../support/lambda-context.js';
@@ -21,7 +21,7 @@ import { lambdaContext } from '../../support/lambda-context.js';
 type Handler = typeof import('../../../handlers/http-authorizer.js')['handler'];
 
 let table: AppsTestTable;
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 let capture: CaptureServer;
 let handler: Handler;
 

@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { WsConnectAuthorizerEvent } from '../../../src/gateway/events.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
+import { type AwsJsonProxy, DYNAMODB_FAULTS, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { pusherJsConnectQuery, wsConnectAuthorizerEvent } from '../../support/events.js';
 import { capturedStdout, coldStart } from '../../support/handler-env.js';
 import { lambdaContext } from '../../support/lambda-context.js';
@@ -11,7 +11,7 @@ import { lambdaContext } from '../../support/lambda-context.js';
 type Handler = typeof import('../../../handlers/ws-connect-authorizer.js')['handler'];
 
 let table: AppsTestTable;
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 let handler: Handler;
 
 beforeAll(async () => {

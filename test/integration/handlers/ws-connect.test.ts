@@ -4,12 +4,12 @@ import { connectionIdOf } from '../../../src/gateway/socket-id.js';
 import { stateKeys } from '../../../src/state/keys.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
 import { GREETER_FUNCTION_NAME, WsHarness } from '../../fixtures/gateway/ws-harness.js';
+import { type AwsJsonProxy, DYNAMODB_FAULTS, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { newConnectionId, wsProxyEvent } from '../../support/events.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 let gateway: WsHarness;
 
 beforeAll(async () => {

@@ -6,15 +6,15 @@ import { getConnection } from '../../../src/state/connections.js';
 import { userConnectionIds } from '../../../src/state/users.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
 import { WsHarness } from '../../fixtures/gateway/ws-harness.js';
+import { type AwsJsonProxy, DYNAMODB_FAULTS, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { wsProxyEvent } from '../../support/events.js';
 import { capturedStdout } from '../../support/handler-env.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 
 const MASTER_KEY = 'zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=';
 
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 let gateway: WsHarness;
 
 beforeAll(async () => {

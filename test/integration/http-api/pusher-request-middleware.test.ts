@@ -15,6 +15,7 @@ import { CounterMetrics } from '../../../src/observability/metrics.js';
 import { signRequest } from '../../../src/protocol/index.js';
 import { type AppsTestTable, appsTestTable } from '../../fixtures/apps/apps-table.js';
 import { appItem } from '../../fixtures/apps/items.js';
+import { type AwsJsonProxy, DYNAMODB_FAULTS, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { CaptureServer } from '../../support/capture-server.js';
 import {
   type CallCounter,
@@ -24,7 +25,6 @@ import {
   type TestTable,
   testClient,
 } from '../../support/dynamodb.js';
-import { DYNAMODB_FAULTS, type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { httpEventsFromCapturedRequest } from '../../support/events.js';
 import { startHttpGateway } from '../../support/http-gateway.js';
 import { lambdaContext } from '../../support/lambda-context.js';
@@ -34,7 +34,7 @@ const n = (value: number) => ({ N: String(value) });
 let apps: AppsTestTable;
 let state: TestTable;
 let stateCalls: CallCounter;
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 let gateway: CaptureServer;
 let capture: CaptureServer;
 let resolver: AppResolver;

@@ -8,6 +8,7 @@ import {
 } from '../../../src/limits/rate-limiter.js';
 import { windowItemKey } from '../../../src/limits/token-lease.js';
 import { stateTableDefinition } from '../../../src/state/table-schema.js';
+import { closedPortEndpoint, DYNAMODB_FAULTS, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import {
   countCalls,
   createStateTable,
@@ -16,7 +17,6 @@ import {
   type TestTable,
   testClient,
 } from '../../support/dynamodb.js';
-import { closedPortEndpoint, DYNAMODB_FAULTS, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { type LogRecord, recordingLogger } from '../../support/recording-logger.js';
 
 const warnings = (records: LogRecord[]) => records.filter((record) => record.level === 'warn');

@@ -4,8 +4,8 @@ import { putSubscriber } from '../../../src/state/channels.js';
 import { channelSubscribers } from '../../../src/state/subscribers.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { FAN_OUT_FUNCTION_NAME, PublishHarness } from '../../fixtures/publish/publish-harness.js';
+import { type AwsJsonProxy, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 import { newConnectionId } from '../../support/events.js';
 
 const SUBSCRIBERS = 500;
@@ -16,7 +16,7 @@ const INLINE_LIMIT = 200;
 const JOB_SIZE = 150;
 
 let harness: PublishHarness;
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 const connectionIds: string[] = [];
 
 beforeAll(async () => {

@@ -7,15 +7,15 @@ import { DEPARTURE_DELAY_SECONDS } from '../../../src/webhooks/events.js';
 import type { WebhookMessage } from '../../../src/webhooks/messages.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { WsHarness } from '../../fixtures/gateway/ws-harness.js';
+import { type AwsJsonProxy, startDynamoDbProxy, startSqsProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 
 // The hot paths through the real handlers: what they enqueue on the embedded SQS (behind a fault proxy),
 // and what it costs them, for an app with webhooks and one without.
 
 let sqs: LocalSqs;
-let sqsProxy: DynamoDbProxy;
-let dynamo: DynamoDbProxy;
+let sqsProxy: AwsJsonProxy;
+let dynamo: AwsJsonProxy;
 let gateway: WsHarness;
 
 const EVERY_EVENT = JSON.stringify([
@@ -31,7 +31,7 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'f', secretAccessKey: 'f' },
   });
-  sqsProxy = await startDynamoDbProxy(sqs.endpoint, 'com.amazonaws.sqs#');
+  sqsProxy = await startSqsProxy(sqs.endpoint);
   dynamo = await startDynamoDbProxy(dynamodbEndpoint());
   gateway = await WsHarness.start(
     'raising',

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appItem } from '../../fixtures/apps/items.js';
 import { PublishHarness, type TestClient } from '../../fixtures/publish/publish-harness.js';
+import { type AwsJsonProxy, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
-import { type DynamoDbProxy, startDynamoDbProxy } from '../../support/dynamodb-proxy.js';
 
 let harness: PublishHarness;
-let proxy: DynamoDbProxy;
+let proxy: AwsJsonProxy;
 
 beforeAll(async () => {
   proxy = await startDynamoDbProxy(dynamodbEndpoint());

@@ -2,8 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../../src/apps/app.js';
 import { createRateLimiter, type RateLimiterOptions } from '../../../src/limits/rate-limiter.js';
+import { closedPortEndpoint } from '../../support/aws-json-proxy.js';
 import { countCalls, testClient } from '../../support/dynamodb.js';
-import { closedPortEndpoint } from '../../support/dynamodb-proxy.js';
 
 /** The decisions a limiter makes before any DynamoDB call: its client points where nothing listens. */
 describe('createRateLimiter without DynamoDB', () => {

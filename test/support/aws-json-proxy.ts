@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * What the proxy does to each request while a fault is set:
- * - `error`: answers as DynamoDB does (status, `__type`), without forwarding;
+ * - `error`: answers as the service does (status, `__type`), without forwarding;
  * - `reset`: destroys the connection (a network failure);
  * - `hang`: accepts the request and never answers (a timeout);
  * - `delay`: forwards after a pause (to make calls overlap).
  */
-export type DynamoDbFault =
+export type AwsFault =
   | { readonly kind: 'error'; readonly status: number; readonly type: string }
   | { readonly kind: 'reset' }
   | { readonly kind: 'hang' }
@@ -23,7 +23,7 @@ export const DYNAMODB_FAULTS = {
   serviceUnavailable: { kind: 'error', status: 503, type: 'ServiceUnavailable' },
   reset: { kind: 'reset' },
   hang: { kind: 'hang' },
-} as const satisfies Record<string, DynamoDbFault>;
+} as const satisfies Record<string, AwsFault>;
 
 export interface FaultWindow {
   readonly after: number;
@@ -31,8 +31,8 @@ export interface FaultWindow {
   readonly operation?: string;
 }
 
-export interface DynamoDbProxy {
-  /** Point a DynamoDB client here instead of at dynalite. */
+export interface AwsJsonProxy {
+  /** Point the client here instead of at the emulator. */
   readonly endpoint: string;
   /** Requests received (forwarded or not), for one operation (`GetItem`, `Query`, ...) or all. */
   count(operation?: string): number;
@@ -42,26 +42,32 @@ export interface DynamoDbProxy {
    * `times` requests after the next `after` ones (to fail an operation halfway through), counting only
    * requests of `operation` when it is given.
    */
-  setFault(fault: DynamoDbFault | undefined, window?: FaultWindow): void;
+  setFault(fault: AwsFault | undefined, window?: FaultWindow): void;
   close(): Promise<void>;
 }
 
+/** A proxy in front of dynalite: DynamoDB's operations, and its faults as DynamoDB spells them. */
+export function startDynamoDbProxy(upstream: string): Promise<AwsJsonProxy> {
+  return startAwsJsonProxy(upstream, 'com.amazonaws.dynamodb.v20120810#');
+}
+
+/** A proxy in front of the embedded SQS: SQS's operations, and its faults as SQS spells them. */
+export function startSqsProxy(upstream: string): Promise<AwsJsonProxy> {
+  return startAwsJsonProxy(upstream, 'com.amazonaws.sqs#');
+}
+
 /**
- * An HTTP proxy in front of dynalite that counts DynamoDB operations (by `X-Amz-Target`) and can
- * inject the faults a real DynamoDB produces, so tests provoke failures through the real SDK
- * instead of mocking it. Any AWS JSON-protocol emulator can stand behind it (the embedded SQS too):
- * `errorTypePrefix` spells an injected error's `__type` as that service does.
+ * An HTTP proxy in front of an AWS JSON-protocol emulator that counts operations (by `X-Amz-Target`) and can
+ * inject the faults the real service produces, so tests provoke failures through the real SDK instead of
+ * mocking it. `errorTypePrefix` spells an injected error's `__type` as that service does.
  */
-export async function startDynamoDbProxy(
-  upstream: string,
-  errorTypePrefix = 'com.amazonaws.dynamodb.v20120810#',
-): Promise<DynamoDbProxy> {
+async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Promise<AwsJsonProxy> {
   const target = new URL(upstream);
   const counts = new Map<string, number>();
-  let fault: DynamoDbFault | undefined;
+  let fault: AwsFault | undefined;
   /** Requests still to forward before the fault applies, and how many it then applies to. */
   let faultWindow: { after: number; times: number; operation?: string } | undefined;
-  const faultFor = (operation: string): DynamoDbFault | undefined => {
+  const faultFor = (operation: string): AwsFault | undefined => {
     if (faultWindow === undefined) return fault;
     if (faultWindow.operation !== undefined && faultWindow.operation !== operation) return undefined;
     if (faultWindow.after > 0) {

@@ -1,0 +1,8 @@
+// The cold-start baseline of a Lambda that also holds the SQS client: the posting baseline (DynamoDB, API Gateway Management), plus an
+// SQS client created at module scope as the Lambdas that raise or send webhooks create theirs. The event
+// makes no SQS call, as theirs make none for an app without webhooks.
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+export { handler } from './sdk-connections-handler.js';
+
+export const webhookQueue = new SQSClient({});
