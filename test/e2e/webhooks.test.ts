@@ -19,19 +19,23 @@ import { type PusherJsClient, PusherJsClients } from '../support/pusher-js.js';
  * `pusher` SDK's webhook check.
  */
 
-/** How long an event that goes at once (occupied, member_added, client_event) may take: ~0.3 s measured. */
-const AT_ONCE_TIMEOUT_MS = 10_000;
-/** How long a departure (vacated, member_removed) may take: it waits 3 s in the queue, ~3.4 s measured. */
-const DEPARTURE_TIMEOUT_MS = 12_000;
-/** The queue's departure delay: a departure never arrives sooner after the client left. */
-const DEPARTURE_DELAY_MS = 3_000;
-/** The emulator's delays are whole seconds and its clock is ours; a little slack for timer granularity. */
-const TIMER_SLACK_MS = 100;
-/** After the last expected request: long enough for a stray one (a repeat, a retry) to have arrived. */
-const QUIET_MS = 1_500;
-/** How long a dead letter may take to be written once its last attempt was answered. */
-const DEAD_LETTER_TIMEOUT_MS = 10_000;
-const POLL_MS = 25;
+/** How long the tests wait, in ms, each measured or bounded by what the stack promises. */
+const WAIT = {
+  /** An event that goes at once (occupied, member_added, client_event): ~0.3 s measured. */
+  atOnce: 10_000,
+  /** A departure (vacated, member_removed): it waits 3 s in the queue, ~3.4 s measured. */
+  departure: 12_000,
+  /** The queue's departure delay: a departure never arrives sooner after the client left. */
+  departureDelay: 3_000,
+  /** The emulator's delays are whole seconds and its clock is ours; a little slack for timer granularity. */
+  timerSlack: 100,
+  /** After the last expected request: long enough for a stray one (a repeat, a retry) to have arrived. */
+  quiet: 1_500,
+  /** A dead letter, once its last attempt was answered. */
+  deadLetter: 10_000,
+  poll: 25,
+};
+
 /** Unique channel names even if the same stack's data outlived a run (it does not: dynalite is in memory). */
 const RUN = Date.now().toString(36);
 const REGION = process.env.AWS_REGION ?? 'us-east-1';
@@ -115,7 +119,7 @@ class Receiver {
     what: string,
     select: () => Received[],
     count = 1,
-    timeoutMs = AT_ONCE_TIMEOUT_MS,
+    timeoutMs = WAIT.atOnce,
   ): Promise<Received[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -128,7 +132,7 @@ class Receiver {
           )}`,
         );
       }
-      await sleep(POLL_MS);
+      await sleep(WAIT.poll);
     }
   }
 }
@@ -138,7 +142,7 @@ async function waitUntil(what: string, condition: () => boolean | Promise<boolea
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() >= deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(POLL_MS);
+    await sleep(WAIT.poll);
   }
 }
 
@@ -237,7 +241,7 @@ class DeadLetters {
   }
 
   /** The first letter of `appId`, polling the queue for up to `timeoutMs`. */
-  async first(appId: string, timeoutMs = DEAD_LETTER_TIMEOUT_MS): Promise<DeadLetter> {
+  async first(appId: string, timeoutMs = WAIT.deadLetter): Promise<DeadLetter> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [letter] = this.of(appId);
@@ -349,7 +353,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     // A second subscriber is no occupancy change.
     for (const channel of channels) await second.subscribe(channel);
     first.disconnect();
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
     second.disconnect();
     const leftAt = Date.now();
     await Promise.all(
@@ -358,11 +362,11 @@ describe('webhooks from the local stack, batching off, the default retry budget'
           `vacated ${channel}`,
           () => receiver.on('/occupancy', channel, 'channel_vacated'),
           1,
-          DEPARTURE_TIMEOUT_MS,
+          WAIT.departure,
         ),
       ),
     );
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     channels.forEach((channel, index) => {
       const all = receiver.on('/occupancy', channel);
@@ -372,7 +376,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
       expect(occupiedAt).toBe(arrivals[index]![0]);
       expectBodyShape(occupiedAt, subscribedFrom, subscribedTo);
       expectBodyShape(vacatedAt, leftAt, leftAt + 2_000);
-      expect(vacatedAt.at - leftAt).toBeGreaterThanOrEqual(DEPARTURE_DELAY_MS - TIMER_SLACK_MS);
+      expect(vacatedAt.at - leftAt).toBeGreaterThanOrEqual(WAIT.departureDelay - WAIT.timerSlack);
     });
   }, 40_000);
 
@@ -397,16 +401,16 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     );
     tabs[0]!.disconnect();
     tabs[1]!.disconnect();
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
     tabs[2]!.disconnect();
     const lastClosedAt = Date.now();
     const [removed] = await receiver.waitFor(
       'member_removed',
       () => receiver.on('/presence', channel, 'member_removed'),
       1,
-      DEPARTURE_TIMEOUT_MS,
+      WAIT.departure,
     );
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     const all = receiver.on('/presence', channel);
     expectSigned(PRESENCE, all);
@@ -417,7 +421,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     ]);
     expectBodyShape(added!, openedFrom, addedBy);
     // The last tab's departure, not an earlier one's: sent the departure delay after it closed.
-    expect(removed!.at - lastClosedAt).toBeGreaterThanOrEqual(DEPARTURE_DELAY_MS - TIMER_SLACK_MS);
+    expect(removed!.at - lastClosedAt).toBeGreaterThanOrEqual(WAIT.departureDelay - WAIT.timerSlack);
     expectBodyShape(removed!, lastClosedAt, lastClosedAt + 2_000);
   }, 40_000);
 
@@ -441,7 +445,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
       receiver.on('/client-events', presenceChannel),
     );
     const sentBy = Date.now();
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     const all = [
       ...receiver.on('/client-events', privateChannel),
@@ -486,9 +490,9 @@ describe('webhooks from the local stack, batching off, the default retry budget'
       'three vacated',
       () => receiver.on('/occupancy', channels, 'channel_vacated'),
       3,
-      DEPARTURE_TIMEOUT_MS,
+      WAIT.departure,
     );
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     const all = receiver.on('/occupancy', channels);
     expect(all).toHaveLength(6);
@@ -507,7 +511,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     await second.subscribe(channel);
     const [toFirst] = await receiver.waitFor('first app', () => receiver.on('/first', channel));
     const [toSecond] = await receiver.waitFor('second app', () => receiver.on('/second', channel));
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     expect(receiver.on('/first', channel)).toHaveLength(1);
     expect(receiver.on('/second', channel)).toHaveLength(1);
@@ -547,14 +551,14 @@ describe('webhooks from the local stack, batching off, the default retry budget'
       'vacated',
       () => receiver.on('/occupancy', channel, 'channel_vacated'),
       1,
-      DEPARTURE_TIMEOUT_MS,
+      WAIT.departure,
     );
     await sleep(secondLeftAt + 4_000 - Date.now());
     const third = await clients.connected(OCCUPANCY);
     const backAt = Date.now();
     await third.subscribe(channel);
     await receiver.waitFor('vacated and occupied again', onChannel, 3);
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     const all = onChannel();
     expectSigned(OCCUPANCY, all);
@@ -566,7 +570,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     const [, vacatedBody, reoccupied] = all as [Received, Received, Received];
     expect(bodyOf(vacatedBody).time_ms).toBeLessThan(bodyOf(reoccupied).time_ms);
     expect(vacatedBody.at).toBeLessThan(reoccupied.at);
-    expect(vacatedBody.at - secondLeftAt).toBeGreaterThanOrEqual(DEPARTURE_DELAY_MS - TIMER_SLACK_MS);
+    expect(vacatedBody.at - secondLeftAt).toBeGreaterThanOrEqual(WAIT.departureDelay - WAIT.timerSlack);
     expect(bodyOf(reoccupied).time_ms).toBeGreaterThanOrEqual(backAt);
   }, 40_000);
 
@@ -577,7 +581,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     // Backoff 1 s, then 2 s, then 3 to 4 s (upper half of 4), plus the event source's polling.
     const attempts = await flaky.waitFor('four attempts', () => flaky.on('/retried', channel), 4, 20_000);
     // A fifth request would be a retry of the delivered one; a dead letter would be a lost delivery.
-    await Promise.all([sleep(QUIET_MS), deadLetters.poll(1)]);
+    await Promise.all([sleep(WAIT.quiet), deadLetters.poll(1)]);
 
     expect(flaky.received).toEqual(attempts);
     expect(attempts).toHaveLength(4);
@@ -586,9 +590,9 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     expect(new Set(attempts.map((r) => bodyOf(r).time_ms)).size).toBe(1);
     expect(bodyOf(attempts[0]!).events).toEqual([occupied(channel)]);
     const gaps = attempts.slice(1).map((r, i) => r.at - attempts[i]!.at);
-    expect(gaps[0]).toBeGreaterThanOrEqual(1_000 - TIMER_SLACK_MS);
-    expect(gaps[1]).toBeGreaterThanOrEqual(1_000 - TIMER_SLACK_MS);
-    expect(gaps[2]).toBeGreaterThanOrEqual(2_000 - TIMER_SLACK_MS);
+    expect(gaps[0]).toBeGreaterThanOrEqual(1_000 - WAIT.timerSlack);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1_000 - WAIT.timerSlack);
+    expect(gaps[2]).toBeGreaterThanOrEqual(2_000 - WAIT.timerSlack);
     expect(deadLetters.of(RETRIED.id)).toEqual([]);
   }, 40_000);
 
@@ -598,7 +602,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     await client.subscribe(channel);
     const [attempt] = await refusing.waitFor('the attempt', () => refusing.on('/refused', channel));
     const letter = await deadLetters.first(REFUSED.id);
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     expect(refusing.received).toEqual([attempt]);
     expectSigned(REFUSED, [attempt!]);
@@ -625,7 +629,7 @@ describe('webhooks from the local stack, batching off, the default retry budget'
     await client.subscribe(channel);
     const invocations = await lambdaApi.waitFor('two invocations', () => lambdaApi.received, 2);
     const subscribedBy = Date.now();
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     expect(lambdaApi.received).toHaveLength(2);
     const byPath = (name: string) => {
@@ -711,24 +715,19 @@ describe('webhooks from the local stack, batching on, a 2 s retry budget', () =>
     await waitUntil(
       'occupied on all three',
       () => eventsOf(onAll('channel_occupied')).length >= 3,
-      AT_ONCE_TIMEOUT_MS,
+      WAIT.atOnce,
     );
     await receiver.waitFor('occupied of the kept channel', () => receiver.on('/filtered', kept));
     // One $disconnect: one queue message with three channel_vacated, one batch for the sender.
     client.disconnect();
-    const [allVacated] = await receiver.waitFor(
-      'vacated',
-      () => onAll('channel_vacated'),
-      1,
-      DEPARTURE_TIMEOUT_MS,
-    );
+    const [allVacated] = await receiver.waitFor('vacated', () => onAll('channel_vacated'), 1, WAIT.departure);
     const [filteredVacated] = await receiver.waitFor(
       'vacated of the kept channel',
       () => receiver.on('/filtered', kept, 'channel_vacated'),
       1,
-      DEPARTURE_TIMEOUT_MS,
+      WAIT.departure,
     );
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     expectSigned(BATCHED, receiver.received);
     expect(eventsOf(onAll('channel_occupied')).sort(byChannel)).toEqual(
@@ -750,7 +749,7 @@ describe('webhooks from the local stack, batching on, a 2 s retry budget', () =>
     await client.subscribe(channel);
     await failing.waitFor('the first attempt', () => failing.on('/exhausted', channel));
     const letter = await deadLetters.first(EXHAUSTED.id);
-    await sleep(QUIET_MS);
+    await sleep(WAIT.quiet);
 
     const attempts = failing.received;
     expectSigned(EXHAUSTED, attempts);
