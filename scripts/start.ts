@@ -40,6 +40,15 @@ if (stopRequested) {
   process.exit(0);
 }
 
+// A stack with a dead part answers nothing: say which part and why, stop the rest, and fail.
+void stack.failure.then(async (failure) => {
+  if (stopRequested) return;
+  stopRequested = true;
+  console.error(`\nThe local stack lost ${failure.part}: it ${failure.reason}\nStopping the rest.`);
+  await stack?.stop();
+  process.exit(1);
+});
+
 const { app, urls } = stack;
 const host = new URL(urls.http).hostname;
 // A secret the user chose stays in their environment, not in our output.
@@ -54,6 +63,7 @@ Local stack ready on ${urls.http} (Ctrl-C stops it)
   WebSocket  ${urls.websocket}/app/${app.key}
   HTTP API   ${urls.http}/apps/${app.id}/events
   DynamoDB   ${dynamodb}, tables ${stack.tables.apps} and ${stack.tables.state}
+  Lambdas    serverless offline, pid ${stack.offline.pid}
 
 pusher-js:
   new Pusher('${app.key}', { wsHost: '${host}', wsPort: ${stack.port}, forceTLS: false, enabledTransports: ['ws'], cluster: 'local', disableStats: true });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,12 +25,24 @@ export interface OfflineOptions {
   readonly readyTimeoutMs: number;
 }
 
+/** How the child ended, and the last lines it wrote (where a crash says why). */
+export interface OfflineExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly lastOutput: string;
+}
+
 export interface Offline {
   readonly pid: number;
+  /** Settles when the child ends, whether `stop()` ended it or it died. */
+  readonly exited: Promise<OfflineExit>;
   stop(): Promise<void>;
 }
 
 const STOP_GRACE_MS = 5_000;
+/** Enough of the output to hold a crash's message and the top of its stack. */
+const KEPT_OUTPUT_LINES = 12;
+const MAX_KEPT_LINE_LENGTH = 1_000;
 
 /**
  * Runs `serverless offline start` on the built bundles as a child process in its own process group,
@@ -56,39 +68,83 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     '--noPrependStageInUrl',
     ...Object.entries(options.params).flatMap(([name, value]) => ['--param', `${name}=${value}`]),
   ];
-  const output = options.output === 'inherit' ? 'inherit' : openSync(options.output, 'a');
   const child = spawn(process.execPath, args, {
     cwd: options.serviceDir,
     env: options.env,
-    stdio: ['ignore', output, output],
+    stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a terminal's Ctrl-C reaches only us, and stop() ends the whole group.
     detached: true,
   });
-  if (typeof output === 'number') closeSync(output);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const tail = new OutputTail(KEPT_OUTPUT_LINES);
+  const file = options.output === 'inherit' ? undefined : createWriteStream(options.output, { flags: 'a' });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    tail.add(chunk);
+    (file ?? process.stdout).write(chunk);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    tail.add(chunk);
+    (file ?? process.stderr).write(chunk);
+  });
+  const exited = new Promise<OfflineExit>((resolve) =>
+    // 'close', not 'exit': the output is read to its end first, so the tail holds the last words.
+    child.once('close', (code, signal) => {
+      file?.end();
+      resolve({ code, signal, lastOutput: tail.text() });
+    }),
+  );
   const stop = () => stopGroup(child, exited);
   try {
     await Promise.race([
       waitForPorts(options.host, Object.values(options.ports), options.readyTimeoutMs),
-      exited.then((code) => {
-        throw new Error(
-          `serverless offline exited with code ${code} before it was ready${seeOutput(options)}`,
-        );
+      exited.then((exit) => {
+        throw new Error(`serverless offline ${describeExit(exit)} before it was ready${seeOutput(options)}`);
       }),
     ]);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { pid: child.pid!, stop };
+  return { pid: child.pid!, exited, stop };
+}
+
+/** "exited with code 1" or "was killed by SIGKILL". */
+export function describeExit(exit: Pick<OfflineExit, 'code' | 'signal'>): string {
+  return exit.signal === null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`;
+}
+
+/** The last lines of a stream of output chunks, kept in bounded memory. */
+export class OutputTail {
+  private lines: string[] = [];
+  private partial = '';
+
+  constructor(private readonly maxLines: number) {}
+
+  add(chunk: Buffer | string): void {
+    const parts = (this.partial + chunk.toString()).split('\n');
+    this.partial = parts.pop()!.slice(-MAX_KEPT_LINE_LENGTH);
+    this.lines.push(
+      ...parts.filter((line) => line.trim() !== '').map((line) => line.slice(0, MAX_KEPT_LINE_LENGTH)),
+    );
+    if (this.lines.length > this.maxLines) this.lines.splice(0, this.lines.length - this.maxLines);
+  }
+
+  text(): string {
+    return [...this.lines, ...(this.partial.trim() === '' ? [] : [this.partial])]
+      .slice(-this.maxLines)
+      .join('\n');
+  }
 }
 
 function seeOutput(options: OfflineOptions): string {
   return options.output === 'inherit' ? '' : ` (its output: ${options.output})`;
 }
 
-async function stopGroup(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+async function stopGroup(child: ChildProcess, exited: Promise<OfflineExit>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    // The leader is gone, perhaps not the rest of its group.
+    signalGroup(child, 'SIGKILL');
+    return;
+  }
   signalGroup(child, 'SIGTERM');
   const stopped = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
   if (!stopped) {

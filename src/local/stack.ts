@@ -11,7 +11,7 @@ import { loadViewerRequestFunction } from './edge-function.js';
 import { startEventSource } from './event-source.js';
 import { startFrontDoor } from './front-door.js';
 import { freePort } from './net.js';
-import { type OfflinePorts, startOffline } from './offline.js';
+import { describeExit, type OfflinePorts, startOffline } from './offline.js';
 import { createServiceDir } from './service-dir.js';
 import { startSqs } from './sqs.js';
 
@@ -53,7 +53,18 @@ export interface LocalStack {
   readonly sqs: { readonly endpoint: string; readonly webhooks: string; readonly webhookDeadLetters: string };
   /** The serverless offline child behind the front door: its process id and its own ports. */
   readonly offline: { readonly pid: number; readonly ports: OfflinePorts };
+  /**
+   * Settles if a part of the stack stops on its own (today the one child, serverless offline), saying which
+   * and why; never when `stop()` ends it. The stack no longer works once it settles: stop it.
+   */
+  readonly failure: Promise<StackFailure>;
   stop(): Promise<void>;
+}
+
+export interface StackFailure {
+  readonly part: string;
+  /** How it ended, with its last lines of output. */
+  readonly reason: string;
 }
 
 /** The demo app: soketi's defaults unless the environment names another. */
@@ -85,7 +96,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'local',
   };
   const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const close of stops.reverse().splice(0)) await close();
   };
   try {
@@ -146,6 +159,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     });
     stops.push(() => offline.stop());
+    const failure = new Promise<StackFailure>((resolve) => {
+      void offline.exited.then((exit) => {
+        if (stopping) return;
+        const said = exit.lastOutput === '' ? '' : `; its last output:\n${exit.lastOutput}`;
+        resolve({ part: `serverless offline (pid ${offline.pid})`, reason: `${describeExit(exit)}${said}` });
+      });
+    });
 
     const lambda = new LambdaClient({
       region,
@@ -186,6 +206,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables,
       sqs: { endpoint: sqs.endpoint, ...sqs.queues },
       offline: { pid: offline.pid, ports },
+      failure,
       stop,
     };
   } catch (error) {

@@ -109,6 +109,12 @@ describe('npm start: the local stack', () => {
     await stack.stop();
 
     expect(() => process.kill(stack.offline.pid, 0)).toThrow(/ESRCH/);
+    // A stop is not a failure: `npm start` exits 0 on Ctrl-C.
+    const settled = await Promise.race([
+      stack.failure.then(() => 'failed'),
+      new Promise((resolve) => setTimeout(resolve, 200, 'pending')),
+    ]);
+    expect(settled).toBe('pending');
     for (const port of ports) expect(await accepts('127.0.0.1', port), `port ${port}`).toBe(false);
   });
 });
