@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { ClientFrameLimit, type ClientFrameLimits, closeFrame } from './client-frames.js';
 import {
   type CloudFrontRequest,
   isResponse,
@@ -8,6 +9,9 @@ import {
   viewerRequestEvent,
 } from './edge-function.js';
 import { listen } from './net.js';
+
+/** How long a client closed for an oversized frame has to answer our close frame before its socket goes. */
+const CLOSE_GRACE_MS = 1_000;
 
 export interface Upstream {
   readonly host: string;
@@ -22,6 +26,8 @@ export interface FrontDoorOptions {
   readonly viewerRequest: ViewerRequestFunction;
   readonly websocket: Upstream;
   readonly http: Upstream;
+  /** API Gateway's limits on what a client sends; over them the connection is closed with 1009. */
+  readonly clientFrames: ClientFrameLimits;
 }
 
 export interface FrontDoor {
@@ -71,15 +77,25 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
       return;
     }
     const upstream = connect(options.websocket);
-    upstream.once('connect', () => {
-      upstream.write(upgradeRequest(result, hostOf(options.websocket)));
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
     const closeBoth = () => {
       client.destroy();
       upstream.destroy();
     };
+    // As API Gateway does: a client frame over the limit closes the connection with 1009 (Message Too Big),
+    // and the WebSocket API sees a disconnect. The upstream goes first, so none of its frames follows ours.
+    const inbound = new ClientFrameLimit(options.clientFrames, () => {
+      upstream.off('close', closeBoth).unpipe(client).destroy();
+      client.end(closeFrame(1009, 'Message too big'));
+      setTimeout(() => client.destroy(), CLOSE_GRACE_MS).unref();
+    });
+    upstream.once('connect', () => {
+      upstream.write(upgradeRequest(result, hostOf(options.websocket)));
+      upstream.pipe(client);
+      inbound.pipe(upstream);
+      // What the client sent right after its upgrade request is its first frames: they are checked too.
+      inbound.write(head);
+      client.pipe(inbound);
+    });
     upstream.on('error', closeBoth).on('close', closeBoth);
     client.on('error', closeBoth).on('close', closeBoth);
   });

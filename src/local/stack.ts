@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { loadConfig } from '../config/config.js';
 import { type Env, readBoolean, readNumber, readString } from '../config/env.js';
+import { MAX_FRAME_BYTES, MAX_INBOUND_FRAME_BYTES } from '../protocol/frames.js';
 import { MAX_RETRY_BUDGET_SECONDS } from '../webhooks/config.js';
 import { buildHandlers } from './build.js';
+import { startConnectionsApi } from './connections-api.js';
 import { type DemoApp, ensureTables, localClient, seedDemoApp, startDynamo } from './dynamodb.js';
 import { loadViewerRequestFunction } from './edge-function.js';
 import { startEventSource } from './event-source.js';
@@ -123,6 +125,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       websocket: await freePort(host),
       lambda: await freePort(host),
     };
+    const connectionsApi = await startConnectionsApi({
+      host,
+      port: 0,
+      websocket: { host, port: ports.websocket },
+      maxMessageBytes: MAX_FRAME_BYTES,
+    });
+    stops.push(() => connectionsApi.close());
     const offline = await startOffline({
       serviceDir: service.dir,
       host,
@@ -132,7 +141,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         appsTableRegion: region,
         stateTable: tables.state,
         dynamodbEndpoint: dynamo.endpoint,
-        websocketApiEndpoint: `http://${host}:${ports.websocket}`,
+        websocketApiEndpoint: connectionsApi.endpoint,
         logLevel: readString(env, 'POWERTOOLS_LOG_LEVEL', 'INFO'),
         webhookQueueUrl: sqs.queues.webhooks,
         webhookDeadLetterQueueUrl: sqs.queues.webhookDeadLetters,
@@ -192,6 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       viewerRequest: loadViewerRequestFunction(),
       websocket: { host, port: ports.websocket },
       http: { host, port: ports.http },
+      clientFrames: { frameBytes: MAX_INBOUND_FRAME_BYTES, messageBytes: MAX_FRAME_BYTES },
     });
     stops.push(() => front.close());
 

@@ -55,6 +55,13 @@ export const encodeFrame = (frame: Frame): string => JSON.stringify(frame);
  */
 export const MAX_FRAME_BYTES = 128_000;
 
+/**
+ * The largest frame a client may send, in bytes of its payload: API Gateway closes the connection with 1009
+ * on a client frame over 32 KB, before any Lambda runs. pusher-js never fragments, so this bounds a client
+ * event or a subscribe's `channel_data` in practice. 32,000 keeps the same margin as `MAX_FRAME_BYTES`.
+ */
+export const MAX_INBOUND_FRAME_BYTES = 32_000;
+
 export const frameBytes = (frame: Frame): number => Buffer.byteLength(encodeFrame(frame), 'utf8');
 
 export function connectionEstablished(socketId: string): Frame {

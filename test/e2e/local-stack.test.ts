@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { accepts } from '../../src/local/net.js';
 import { type LocalStack, offlineLogFile, startLocalStack } from '../../src/local/stack.js';
+import { MAX_INBOUND_FRAME_BYTES } from '../../src/protocol/frames.js';
 import { openRawSocket } from '../support/raw-socket.js';
 
 const PUSHER_JS_QUERY = 'protocol=7&client=js&version=8.6.0&flash=false';
@@ -73,6 +74,33 @@ describe('npm start: the local stack', () => {
       data: { code: 4001, message: 'Application does not exist' },
     });
     await socket.closed();
+  });
+
+  it('closes a connection with 1009 on a client frame over 32 KB, as API Gateway does, and it leaves its channels', async () => {
+    const socket = await openRawSocket(`${stack.urls.websocket}/app/${stack.app.key}?${PUSHER_JS_QUERY}`);
+    expect((await socket.nextFrame()).event).toBe('pusher:connection_established');
+    socket.send({ event: 'pusher:subscribe', data: { channel: 'e2e-big-frame' } });
+    expect((await socket.nextFrame()).event).toBe('pusher_internal:subscription_succeeded');
+    const pusher = new Pusher({
+      appId: stack.app.id,
+      key: stack.app.key,
+      secret: stack.app.secret,
+      host: '127.0.0.1',
+      port: String(stack.port),
+      useTLS: false,
+    });
+    const occupied = async () =>
+      ((await (await pusher.get({ path: '/channels/e2e-big-frame' })).json()) as { occupied: boolean })
+        .occupied;
+    expect(await occupied()).toBe(true);
+
+    socket.send({
+      event: 'pusher:subscribe',
+      data: { channel: 'e2e-other', padding: 'x'.repeat(MAX_INBOUND_FRAME_BYTES) },
+    });
+
+    expect(await socket.closed()).toEqual({ code: 1009, reason: 'Message too big' });
+    await expect.poll(occupied, { timeout: 10_000, interval: 100 }).toBe(false);
   });
 
   it('answers 404 at the edge for any other WebSocket path', async () => {
