@@ -66,6 +66,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     String(options.ports.lambda),
     // Local URLs without the /local stage prefix, like the HTTP API's $default stage on AWS.
     '--noPrependStageInUrl',
+    // Handlers in this process, not a worker thread per concurrent invocation: offline counts a worker's start
+    // against the timeout (AWS does not count init), so 300 subscribes at once timed out 253 times on 2 cores.
+    '--useInProcess',
     ...Object.entries(options.params).flatMap(([name, value]) => ['--param', `${name}=${value}`]),
   ];
   const child = spawn(process.execPath, args, {
