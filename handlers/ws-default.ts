@@ -19,8 +19,11 @@ const withWebhooks = webhookInvocations(runtime);
  */
 export const handler = middy<WsProxyEvent, { statusCode: 200; body?: string }>()
   .use(lambdaContextLogging(runtime.logger))
-  .handler(async (event) => {
+  .handler(async (event, lambda) => {
     const context = contextAt(runtime.endpointOf(event.requestContext));
-    const reply = await withWebhooks(context, (invocation) => handleMessage(invocation, resolver, event));
+    const remainingMs = lambda.getRemainingTimeInMillis();
+    const reply = await withWebhooks(context, (invocation) =>
+      handleMessage(invocation, resolver, event, remainingMs),
+    );
     return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: encodeFrame(reply) };
   });

@@ -178,3 +178,11 @@ export class AppKeyInUseError extends PusherLambdaError {
     super(`App key ${appKey} is already used by app ${appIds.join(', ')}.`);
   }
 }
+
+/**
+ * A `$default` invocation ran out of the time it may spend before promising a client anything (see
+ * `MessageDeadline`): what it wrote is taken back, and the client is answered `ServerError`, try again.
+ */
+export class OutOfTimeError extends PusherLambdaError {
+  readonly status = 503;
+}

@@ -2,6 +2,7 @@ import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { StructuredLogger } from '../observability/logger.js';
 import type { StateTable } from '../state/table.js';
 import type { WebhookRaiser } from '../webhooks/outbox.js';
+import type { MessageDeadline } from './deadline.js';
 import type { ConnectionsApi } from './management-api.js';
 
 /**
@@ -16,6 +17,8 @@ export interface GatewayContext {
   readonly now: () => number;
   /** This invocation's outbox (see `GatewayRuntime.withWebhooks`); never shared between invocations. */
   readonly webhooks?: WebhookRaiser;
+  /** For a `$default` invocation: when it must stop promising and answer (absent: no bound). */
+  readonly deadline?: MessageDeadline;
 }
 
 /**

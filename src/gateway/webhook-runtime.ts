@@ -24,10 +24,12 @@ export const NO_WEBHOOKS: WithWebhooks = (context, work) => work(context);
 export function webhookInvocations(runtime: StateRuntime): WithWebhooks {
   const url = runtime.config.webhookQueueUrl;
   if (url === undefined) return NO_WEBHOOKS;
+  // Bounded so that `$default` can keep time for it after its answer (see `ANSWER_RESERVE_MS`): at most two
+  // tries of 1.5 s each and the SDK's backoff between them.
   const client = new SQSClient({
     region: runtime.config.region,
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
   });
   const queue = sqsQueue(client, url);
   // Rare by nature: one metrics line per loss, carrying the running total (see CounterMetrics).

@@ -2,6 +2,7 @@ import type { App } from '../apps/app.js';
 import type { AppResolver } from '../apps/resolver.js';
 import { cleanUpConnections } from '../cleanup/cleanup.js';
 import type { GatewayContext, MessageContext } from '../gateway/context.js';
+import { messageDeadline, OUT_OF_TIME, withinDeadline } from '../gateway/deadline.js';
 import type { WsProxyEvent } from '../gateway/events.js';
 import { closeWithFrame } from '../gateway/management-api.js';
 import {
@@ -21,13 +22,15 @@ import { subscribe, unsubscribe } from './subscriptions.js';
 
 /**
  * `$default`: one client message, routed on its `event`. Returns the frame that answers the sender (the
- * route response) or undefined. Never throws: a bad message or a failing dependency becomes an error frame.
+ * route response) or undefined. Never throws: a bad message or a failing dependency becomes an error frame,
+ * and so does work not done in time (`remainingMs`, the Lambda's: see `MessageDeadline`).
  * `pusher:ping` touches nothing but the message.
  */
 export async function handleMessage(
   context: MessageContext,
   resolver: AppResolver,
   event: WsProxyEvent,
+  remainingMs: number,
 ): Promise<Frame | undefined> {
   const message = parseClientMessage(event.body);
   if (message.kind === 'ping') return pong();
@@ -35,23 +38,44 @@ export async function handleMessage(
   const { connectionId, authorizer } = event.requestContext;
   // Refused at $connect: the greeter is closing it.
   if (authorizer?.refusal !== undefined) return undefined;
-  try {
-    const outcome = await route(context, resolver, connectionId, authorizer?.appId, message);
+  const deadline = messageDeadline(context.now(), remainingMs);
+  const bounded = { ...context, deadline };
+  const work = (async () => {
+    const outcome = await route(bounded, resolver, connectionId, authorizer?.appId, message);
     if (outcome.unknownConnection) await context.connections.disconnect(connectionId);
     if (outcome.gone.length > 0) await cleanUpConnections(context, outcome.gone);
+    return outcome;
+  })();
+  try {
+    const outcome = await withinDeadline(work, deadline, context.now(), ({ error }) => {
+      if (error !== undefined)
+        context.logger.error('message failed after its answer', { connectionId, error: String(error) });
+    });
+    if (outcome === OUT_OF_TIME) {
+      context.logger.error('message out of time: answered before the Lambda timeout', {
+        connectionId,
+        event: message.kind,
+      });
+      return failureAnswer(message);
+    }
     logRefusal(context, connectionId, outcome.reply);
     return outcome.reply;
   } catch (error) {
     context.logger.error('message failed', { connectionId, event: message.kind, error: String(error) });
-    return message.kind === 'subscribe'
-      ? subscriptionError(
-          message.channel,
-          'ServerError',
-          'The subscription could not be recorded; try again',
-          503,
-        )
-      : pusherError('The server could not handle the message; try again', null);
+    return failureAnswer(message);
   }
+}
+
+/** What a client is told when its message could not be handled: try again. */
+function failureAnswer(message: Exclude<ClientMessage, { kind: 'ping' | 'invalid' }>): Frame {
+  return message.kind === 'subscribe'
+    ? subscriptionError(
+        message.channel,
+        'ServerError',
+        'The subscription could not be recorded; try again',
+        503,
+      )
+    : pusherError('The server could not handle the message; try again', null);
 }
 
 async function route(

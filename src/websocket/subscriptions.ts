@@ -2,6 +2,7 @@ import { type App, UNLIMITED } from '../apps/app.js';
 import { announceDeparture, type GoneConnection, leaveChannel } from '../cleanup/cleanup.js';
 import { quoteForMessage } from '../errors/format.js';
 import type { GatewayContext } from '../gateway/context.js';
+import { assertTimeToCommit } from '../gateway/deadline.js';
 import { postToAll } from '../gateway/management-api.js';
 import { socketIdOf } from '../gateway/socket-id.js';
 import {
@@ -138,6 +139,8 @@ async function subscribeTo(
   presenceMember?: StoredMember,
 ): Promise<Outcome> {
   const { state } = context;
+  // Nothing is written that there is no time left to take back.
+  assertTimeToCommit(context);
   const added = await addChannel(state, connectionId, channel, requirement, context.now());
   switch (added.kind) {
     case 'no-connection':
@@ -177,6 +180,7 @@ async function subscribeTo(
       async () => raiseIfEdge(context, app, channel, await count(-1), 'channel_vacated'),
     );
     const undone = await undoUnlessStillSubscribed(context, app, connectionId, channel, undefined);
+    if (undone === undefined) assertTimeToCommit(context);
     return undone ?? replyWith(subscriptionSucceeded(channel));
   } catch (error) {
     await takeBackFailedSubscribe(context, app, connectionId, channel, undefined);
@@ -331,6 +335,8 @@ async function joinPresenceChannel(
         `API Gateway's limit of ${MAX_FRAME_BYTES} bytes per message: no more members fit`;
       return { reply: subscriptionError(channel, 'LimitReached', reason, 4100), gone: found };
     }
+    // The roster is the promise: past the deadline the join is taken back instead.
+    assertTimeToCommit(context);
     if ((await context.connections.post(connectionId, roster)) === 'gone') {
       // Gone before it could be announced: its `$disconnect` may have run before the member was written.
       const found = await leaveAsMember();

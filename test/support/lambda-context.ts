@@ -1,7 +1,11 @@
 import type { Context } from 'aws-lambda';
 
-/** A Lambda context as the runtime passes it, for driving handlers in-process. */
-export function lambdaContext(functionName = 'test-function'): Context {
+/**
+ * A Lambda context as the runtime passes it, for driving handlers in-process. Its remaining time counts down
+ * from `remainingMs` (default: a 10 s timeout) as the invocation runs.
+ */
+export function lambdaContext(functionName = 'test-function', remainingMs = 10_000): Context {
+  const timesOutAt = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
@@ -11,7 +15,7 @@ export function lambdaContext(functionName = 'test-function'): Context {
     awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: '2026/11/26/[$LATEST]abcdef',
-    getRemainingTimeInMillis: () => 10_000,
+    getRemainingTimeInMillis: () => Math.max(0, timesOutAt - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

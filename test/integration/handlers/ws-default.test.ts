@@ -1,5 +1,6 @@
 import Pusher from 'pusher';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ANSWER_RESERVE_MS, TAKE_BACK_RESERVE_MS } from '../../../src/gateway/deadline.js';
 import { sharedSecretForEncryptedChannel, signChannel, signUser } from '../../../src/protocol/index.js';
 import { listChannels, readChannel } from '../../../src/state/channels.js';
 import { getConnection } from '../../../src/state/connections.js';
@@ -660,6 +661,65 @@ describe('$default: bad messages and failures', () => {
       channel: 'news',
       data: { type: 'ServerError', error: expect.any(String), status: 503 },
     });
+  });
+});
+
+describe('$default: answered in time, before the Lambda timeout', () => {
+  // Each DynamoDB call answers after this pause: a subscribe's five calls then take about 4 s.
+  const SLOW_CALL_MS = 800;
+
+  it('answers ServerError by its deadline when DynamoDB is slow, and what it wrote is taken back', async () => {
+    const { connectionId } = await gateway.connect('app-1-key');
+    const channel = 'slow-news';
+    // commitBy 1 s in, answerBy 4 s in: the subscribe reaches its promise at about 4 s, too late.
+    const remainingMs = ANSWER_RESERVE_MS + TAKE_BACK_RESERVE_MS + 4_000;
+    proxy.setFault({ kind: 'delay', ms: SLOW_CALL_MS });
+    const started = Date.now();
+
+    const answer = await gateway.send(connectionId, subscribeMessage(channel), { remainingMs });
+
+    expect(Date.now() - started).toBeLessThan(remainingMs);
+    expect(answer).toMatchObject({
+      event: 'pusher:subscription_error',
+      channel,
+      data: { type: 'ServerError', status: 503 },
+    });
+    proxy.setFault(undefined);
+    // The take-back goes on after the answer, as it would in a container used again.
+    await expect
+      .poll(
+        async () => (await readChannel(gateway.state, 'app-1', channel, Date.now())).subscriberConnectionIds,
+        {
+          timeout: 15_000,
+          interval: 200,
+        },
+      )
+      .toEqual([]);
+    await expect
+      .poll(async () => (await getConnection(gateway.state, connectionId))?.channels ?? [], {
+        timeout: 5_000,
+      })
+      .toEqual([]);
+    expect(await gateway.send(connectionId, subscribeMessage(channel))).toMatchObject({
+      event: 'pusher_internal:subscription_succeeded',
+    });
+  });
+
+  it('writes nothing when too little time is left to take a subscribe back', async () => {
+    const { connectionId } = await gateway.connect('app-1-key');
+    proxy.resetCounts();
+
+    const answer = await gateway.send(connectionId, subscribeMessage('no-time'), {
+      remainingMs: ANSWER_RESERVE_MS + TAKE_BACK_RESERVE_MS - 100,
+    });
+
+    expect(answer).toMatchObject({
+      event: 'pusher:subscription_error',
+      data: { type: 'ServerError', status: 503 },
+    });
+    expect(['UpdateItem', 'PutItem', 'DeleteItem'].map((operation) => proxy.count(operation))).toEqual([
+      0, 0, 0,
+    ]);
   });
 });
 
