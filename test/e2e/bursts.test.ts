@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import Pusher from 'pusher';
+import { afterEach, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/local-stack.js';
-import { PusherJsClient } from '../support/pusher-js.js';
+import { PusherJsClient, PusherJsClients } from '../support/pusher-js.js';
 import { openRawSocket, type PusherFrame } from '../support/raw-socket.js';
 
 /*
@@ -12,9 +13,31 @@ const CHANNELS = 300;
 /** Every one of 300 subscribes answered, however slowly the stack takes them. */
 const ANSWERED_WITHIN_MS = 120_000;
 const PUSHER_JS_QUERY = 'protocol=7&client=js&version=8.6.0&flash=false';
+/** The issue's bound for the `$disconnect` of a connection on 100 channels, on this stack. */
+const HUNDRED_CHANNELS_CLEANED_WITHIN_MS = 2_000;
+const CLIENTS = 300;
+const SIMULTANEOUS_CONNECTS = 50;
+/** How long a burst of clients may take to connect, subscribe, or be cleaned up on a shared 2-core machine. */
+const BURST_SETTLES_WITHIN_MS = 60_000;
 
 describe('bursts on the local stack', () => {
   const local = useLocalStack('e2e-bursts');
+  const clients = new PusherJsClients();
+  afterEach(() => clients.disconnectAll());
+
+  const sdk = () =>
+    new Pusher({
+      appId: local.stack.app.id,
+      key: local.stack.app.key,
+      secret: local.stack.app.secret,
+      host: '127.0.0.1',
+      port: String(local.stack.port),
+      useTLS: false,
+    });
+  const channelsWithPrefix = async (prefix: string) => {
+    const response = await sdk().get({ path: '/channels', params: { filter_by_prefix: prefix } });
+    return Object.keys(((await response.json()) as { channels: Record<string, unknown> }).channels);
+  };
 
   it(`answers each of ${CHANNELS} subscribes sent at once by one pusher-js connection`, {
     timeout: ANSWERED_WITHIN_MS + 30_000,
@@ -50,5 +73,58 @@ describe('bursts on the local stack', () => {
     expect(frames.filter((frame) => typeof frame.event !== 'string')).toEqual([]);
     const answered = new Set(frames.map((frame) => frame.channel));
     expect(answered.size).toBe(CHANNELS);
+  });
+
+  it('cleans up a connection on 100 channels within 2 s of its disconnect', {
+    timeout: BURST_SETTLES_WITHIN_MS,
+  }, async () => {
+    const client = clients.connect({ key: local.stack.app.key, port: local.stack.port });
+    await client.connected();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => client.subscribe(`hundred-${i}`)));
+    expect(await channelsWithPrefix('hundred-')).toHaveLength(100);
+
+    const left = Date.now();
+    client.disconnect();
+    await expect.poll(() => channelsWithPrefix('hundred-'), { timeout: 10_000, interval: 50 }).toEqual([]);
+
+    expect(Date.now() - left).toBeLessThan(HUNDRED_CHANNELS_CLEANED_WITHIN_MS);
+  });
+
+  it(`counts 0 subscriptions once ${CLIENTS} clients of one channel disconnect together`, {
+    timeout: 3 * BURST_SETTLES_WITHIN_MS,
+  }, async () => {
+    const fan = Array.from({ length: CLIENTS }, () =>
+      clients.connect({ key: local.stack.app.key, port: local.stack.port }),
+    );
+    await Promise.all(fan.map((client) => client.connected(BURST_SETTLES_WITHIN_MS)));
+    await Promise.all(fan.map((client) => client.subscribe('fan')));
+    const count = async () => {
+      const response = await sdk().get({ path: '/channels/fan', params: { info: 'subscription_count' } });
+      return ((await response.json()) as { subscription_count?: number }).subscription_count ?? 0;
+    };
+    expect(await count()).toBe(CLIENTS);
+
+    clients.disconnectAll();
+
+    await expect.poll(count, { timeout: BURST_SETTLES_WITHIN_MS, interval: 500 }).toBe(0);
+    expect(await channelsWithPrefix('fan')).toEqual([]);
+  });
+
+  it(`stays up through ${SIMULTANEOUS_CONNECTS} connects at the same moment, and answers them all`, {
+    timeout: BURST_SETTLES_WITHIN_MS + 30_000,
+  }, async () => {
+    let failed = false;
+    void local.stack.failure.then(() => {
+      failed = true;
+    });
+    const burst = Array.from({ length: SIMULTANEOUS_CONNECTS }, () =>
+      clients.connect({ key: local.stack.app.key, port: local.stack.port }),
+    );
+
+    const socketIds = await Promise.all(burst.map((client) => client.connected(BURST_SETTLES_WITHIN_MS)));
+
+    expect(new Set(socketIds).size).toBe(SIMULTANEOUS_CONNECTS);
+    expect(failed).toBe(false);
+    expect(await channelsWithPrefix('none-')).toEqual([]);
   });
 });
