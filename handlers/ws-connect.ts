@@ -12,6 +12,7 @@ const deps = {
   greeter: configuredGreeterInvoker(runtime.config),
   logger: runtime.logger,
   now: () => Date.now(),
+  sweep: runtime.config.sweep,
 };
 
 /** WebSocket `$connect` route, behind the `$connect` authorizer. */

@@ -99,6 +99,32 @@ const raisingEnvironment = (resources) => ({
   WEBHOOK_QUEUE_URL: resources.webhookQueueUrl,
 });
 
+/** How lost `$disconnect`s are found: `$connect` enters each connection where the sweeper will look. */
+const sweepEnvironment = ({ sweep }) => ({
+  CONNECTION_SWEEP_PERIOD_SECONDS: String(sweep.periodSeconds),
+  GHOST_CONNECTION_BOUND_SECONDS: String(sweep.boundSeconds),
+});
+
+/**
+ * EventBridge schedules in whole minutes; the local stack runs the sweeper on its own timer, so a local
+ * period may be seconds (tests use short ones).
+ */
+function sweepSchedule({ sweep, stage }) {
+  if (!(sweep.boundSeconds >= 3 * sweep.periodSeconds)) {
+    throw new Error(
+      `ghostConnectionBoundSeconds must be at least three sweep periods (${3 * sweep.periodSeconds}), got ${sweep.boundSeconds}`,
+    );
+  }
+  const minutes = sweep.periodSeconds / 60;
+  if (Number.isInteger(minutes) && minutes >= 1) {
+    return [{ schedule: { rate: [`rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`] } }];
+  }
+  if (stage === 'local') return [];
+  throw new Error(
+    `connectionSweepPeriodSeconds must be a whole number of minutes (EventBridge), got ${sweep.periodSeconds}`,
+  );
+}
+
 const WS_CONNECT_AUTHORIZER = {
   name: 'wsConnectAuthorizer',
   // API Gateway refuses a connection without ?appKey= before invoking anything.
@@ -131,10 +157,13 @@ const CATALOG = {
   wsConnect: {
     handler: 'ws-connect',
     events: [{ websocket: { route: '$connect', authorizer: WS_CONNECT_AUTHORIZER } }],
-    environment: ({ functionNamePrefix }) => ({ GREETER_FUNCTION_NAME: `${functionNamePrefix}wsGreeter` }),
+    environment: (resources) => ({
+      GREETER_FUNCTION_NAME: `${resources.functionNamePrefix}wsGreeter`,
+      ...sweepEnvironment(resources),
+    }),
     // Never reads the apps table: the authorizer context carries the app id and MaxConnections. Counter
-    // (UpdateItem, GetItem and PutItem when it is created or rotated), connection record (PutItem), undone
-    // with DeleteItem when the greeter cannot be invoked.
+    // (UpdateItem, GetItem and PutItem when it is created or rotated), connection record and sweep entry
+    // (PutItem), undone with DeleteItem when the greeter cannot be invoked.
     access: [useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), invoke('wsGreeter')],
   },
   // Invoked asynchronously by wsConnect: posts pusher:connection_established, or pusher:error and disconnects;
@@ -185,6 +214,21 @@ const CATALOG = {
     environment: raisingEnvironment,
     settings: { maximumRetryAttempts: 0, maximumEventAge: 60, timeout: 60 },
     access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST'), enqueueWebhooks],
+  },
+  // Scheduled: asks API Gateway about the connections of one sweep slot (GET @connections), cleans up those
+  // it no longer has as $disconnect would (DeleteItem, UpdateItem, Query, POST member_removed) and drops
+  // their entries. A minute: a slot of thousands of connections, 16 asked at once. Never retried: the
+  // slot's next turn asks again.
+  connectionSweeper: {
+    handler: 'connection-sweeper',
+    events: sweepSchedule,
+    environment: (resources) => ({ ...raisingEnvironment(resources), ...sweepEnvironment(resources) }),
+    settings: { maximumRetryAttempts: 0, timeout: 60 },
+    access: [
+      useState('UpdateItem', 'DeleteItem', 'Query'),
+      manageConnections('GET', 'POST'),
+      enqueueWebhooks,
+    ],
   },
   // Consumes the webhook queue: each app resolved by id (no secret travels in a message), transitions
   // sequenced on their state-table records (UpdateItem, GetItem), bodies posted or functions invoked, retries
@@ -288,6 +332,10 @@ async function resourcesOf(resolveVariable) {
         resolveVariable('param:webhookLambdaEndpoints, "false"'),
       ]),
     ]);
+  const [sweepPeriod, ghostBound] = await Promise.all([
+    resolveVariable('param:connectionSweepPeriodSeconds, "60"'),
+    resolveVariable('param:ghostConnectionBoundSeconds, "300"'),
+  ]);
   const [webhookQueueUrl, webhookDeadLetterQueueUrl] = webhookQueues;
   const [batching, budget, allowPrivate, lambdaFunctions, lambdaEndpoints] = webhookSettings;
   const appsTableArn = `arn:\${AWS::Partition}:dynamodb:${appsTableRegion}:\${AWS::AccountId}:table/${appsTable}`;
@@ -315,6 +363,7 @@ async function resourcesOf(resolveVariable) {
       .map((name) => name.trim())
       .filter((name) => name !== ''),
     webhookLambdaEndpoints: String(lambdaEndpoints),
+    sweep: { periodSeconds: Number(sweepPeriod), boundSeconds: Number(ghostBound) },
   };
 }
 

@@ -108,14 +108,16 @@ export async function announceDeparture(
  * `member_removed` where it was a user's last connection), its signed-in user entry and its place in the
  * MaxConnections counter. Used by `$disconnect`, and for connections API Gateway answered 410 for: AWS does
  * not guarantee `$disconnect`. Connections found gone meanwhile are cleaned up too, up to
- * `MAX_CLEANUPS_PER_INVOCATION`. Failures are logged, never thrown: what is left expires by TTL.
+ * `MAX_CLEANUPS_PER_INVOCATION`. Failures are logged, never thrown, and returned by connection id: what is
+ * left is found again by the sweeper, else expires by TTL.
  */
 export async function cleanUpConnections(
   context: GatewayContext,
   connections: readonly GoneConnection[],
-): Promise<void> {
+): Promise<{ readonly failed: readonly string[] }> {
   const queue = [...connections];
   const done = new Set<string>();
+  const failed: string[] = [];
   while (queue.length > 0 && done.size < MAX_CLEANUPS_PER_INVOCATION) {
     const next = queue.shift()!;
     if (done.has(next.connectionId)) continue;
@@ -123,6 +125,7 @@ export async function cleanUpConnections(
     try {
       queue.push(...(await cleanUpConnection(context, next)));
     } catch (error) {
+      failed.push(next.connectionId);
       context.logger.error('connection cleanup failed', {
         connectionId: next.connectionId,
         error: String(error),
@@ -132,6 +135,7 @@ export async function cleanUpConnections(
   if (queue.length > 0) {
     context.logger.warn('connection cleanups deferred', { remaining: queue.length });
   }
+  return { failed };
 }
 
 async function cleanUpConnection(context: GatewayContext, gone: GoneConnection): Promise<GoneConnection[]> {

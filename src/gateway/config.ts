@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from '../config/config.js';
-import { type Env, readUrl, readVariable } from '../config/env.js';
+import { type Env, readNumber, readUrl, readVariable } from '../config/env.js';
 import { ConfigError } from '../errors/errors.js';
+import { type SweepPlan, sweepPlan } from '../state/sweep-entries.js';
 
 /** What the WebSocket handlers read from the environment, besides the apps settings. */
 export interface GatewayConfig {
@@ -19,6 +20,11 @@ export interface GatewayConfig {
   readonly greeterFunctionName: string | undefined;
   /** `WEBHOOK_QUEUE_URL`: the SQS queue webhook events go to; unset, none is raised. */
   readonly webhookQueueUrl: string | undefined;
+  /**
+   * `GHOST_CONNECTION_BOUND_SECONDS` (default 300) and `CONNECTION_SWEEP_PERIOD_SECONDS` (default 60, the
+   * sweeper's schedule): how lost `$disconnect`s are found, read by `$connect` and the sweeper alike.
+   */
+  readonly sweep: SweepPlan;
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
@@ -32,7 +38,21 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     connectionsEndpoint: readUrl(env, 'WEBSOCKET_API_ENDPOINT'),
     greeterFunctionName: readVariable(env, 'GREETER_FUNCTION_NAME')?.value,
     webhookQueueUrl: readUrl(env, 'WEBHOOK_QUEUE_URL'),
+    sweep: loadSweepPlan(env),
   });
+}
+
+function loadSweepPlan(env: Env): SweepPlan {
+  const periodSeconds = readNumber(env, 'CONNECTION_SWEEP_PERIOD_SECONDS', 60, { min: 1, max: 3_600 });
+  const boundSeconds = readNumber(env, 'GHOST_CONNECTION_BOUND_SECONDS', 300, { min: 3, max: 7_200 });
+  const plan = sweepPlan(boundSeconds * 1_000, periodSeconds * 1_000);
+  if (plan === undefined) {
+    throw new ConfigError(
+      'GHOST_CONNECTION_BOUND_SECONDS',
+      `must be at least three sweep periods (CONNECTION_SWEEP_PERIOD_SECONDS=${periodSeconds}), got ${boundSeconds}`,
+    );
+  }
+  return plan;
 }
 
 /**

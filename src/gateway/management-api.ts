@@ -1,6 +1,7 @@
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
+  GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { StructuredLogger } from '../observability/logger.js';
@@ -15,6 +16,8 @@ export interface ConnectionsApi {
   post(connectionId: string, frame: Frame): Promise<DeliveryOutcome>;
   /** Closes the connection (API Gateway then runs `$disconnect`). */
   disconnect(connectionId: string): Promise<DeliveryOutcome>;
+  /** Asks whether the connection is open (`GetConnection`): `gone` once the client has left. */
+  probe(connectionId: string): Promise<DeliveryOutcome>;
 }
 
 /**
@@ -60,6 +63,7 @@ export function connectionsApi(endpoint: string, region: string): ConnectionsApi
       ),
     disconnect: (connectionId) =>
       outcomeOf(client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }))),
+    probe: (connectionId) => outcomeOf(client.send(new GetConnectionCommand({ ConnectionId: connectionId }))),
   };
 }
 

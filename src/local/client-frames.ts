@@ -71,7 +71,7 @@ export class ClientFrameLimit extends Transform {
 /** 2 bytes, 8 of extended length, 4 of mask. */
 const MAX_HEADER_BYTES = 14;
 
-interface FrameHeader {
+export interface FrameHeader {
   readonly headerBytes: number;
   readonly payloadBytes: number;
   readonly final: boolean;
@@ -80,7 +80,7 @@ interface FrameHeader {
 }
 
 /** The header at the start of `bytes`, or undefined while it is incomplete. */
-function parseHeader(bytes: Buffer): FrameHeader | undefined {
+export function parseHeader(bytes: Buffer): FrameHeader | undefined {
   if (bytes.length < 2) return undefined;
   const final = (bytes[0]! & 0x80) !== 0;
   const control = (bytes[0]! & 0x08) !== 0;

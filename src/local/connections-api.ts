@@ -1,5 +1,6 @@
 import { createServer, request } from 'node:http';
 import type { Upstream } from './front-door.js';
+import type { LiveConnections } from './live-connections.js';
 import { listen } from './net.js';
 
 export interface ConnectionsApiOptions {
@@ -10,6 +11,8 @@ export interface ConnectionsApiOptions {
   readonly websocket: Upstream;
   /** The largest message a post may carry, in bytes. */
   readonly maxMessageBytes: number;
+  /** What `GetConnection` answers from: serverless offline has no such route. */
+  readonly live: LiveConnections;
 }
 
 export interface ConnectionsApi {
@@ -21,7 +24,8 @@ export interface ConnectionsApi {
 /**
  * The `@connections` management API as the handlers see it locally: serverless offline's, behind a proxy
  * that refuses a post over API Gateway's message limit as AWS does (413 `PayloadTooLargeException`), so a
- * frame that could never reach a client on AWS cannot reach one on a laptop either.
+ * frame that could never reach a client on AWS cannot reach one on a laptop either, and that answers
+ * `GetConnection` (200, or 410 `GoneException`) from the connections the front door holds open.
  */
 export async function startConnectionsApi(options: ConnectionsApiOptions): Promise<ConnectionsApi> {
   const server = createServer((req, res) => {
@@ -29,6 +33,17 @@ export async function startConnectionsApi(options: ConnectionsApiOptions): Promi
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      const probed = req.method === 'GET' ? /^\/@connections\/([^/?]+)$/.exec(req.url ?? '') : null;
+      if (probed) {
+        const open = options.live.has(decodeURIComponent(probed[1]!));
+        res
+          .writeHead(open ? 200 : 410, {
+            'content-type': 'application/json',
+            ...(!open && { 'x-amzn-errortype': 'GoneException' }),
+          })
+          .end(open ? '{}' : JSON.stringify({ message: 'Gone' }));
+        return;
+      }
       if (req.method === 'POST' && body.length > options.maxMessageBytes) {
         res
           .writeHead(413, {

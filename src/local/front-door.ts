@@ -8,6 +8,7 @@ import {
   type ViewerRequestFunction,
   viewerRequestEvent,
 } from './edge-function.js';
+import type { LiveConnections } from './live-connections.js';
 import { listen } from './net.js';
 
 /** How long a client closed for an oversized frame has to answer our close frame before its socket goes. */
@@ -28,6 +29,8 @@ export interface FrontDoorOptions {
   readonly http: Upstream;
   /** API Gateway's limits on what a client sends; over them the connection is closed with 1009. */
   readonly clientFrames: ClientFrameLimits;
+  /** Told of every connection it relays, for the local `GetConnection`. */
+  readonly live?: LiveConnections;
 }
 
 export interface FrontDoor {
@@ -88,6 +91,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
       client.end(closeFrame(1009, 'Message too big'));
       setTimeout(() => client.destroy(), CLOSE_GRACE_MS).unref();
     });
+    options.live?.watch(upstream, client);
     upstream.once('connect', () => {
       upstream.write(upgradeRequest(result, hostOf(options.websocket)));
       upstream.pipe(client);

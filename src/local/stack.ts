@@ -12,8 +12,10 @@ import { type DemoApp, ensureTables, localClient, seedDemoApp, startDynamo } fro
 import { loadViewerRequestFunction } from './edge-function.js';
 import { startEventSource } from './event-source.js';
 import { startFrontDoor } from './front-door.js';
+import { LiveConnections } from './live-connections.js';
 import { freePort } from './net.js';
 import { describeExit, type OfflinePorts, startOffline } from './offline.js';
+import { startSchedule } from './schedule.js';
 import { createServiceDir } from './service-dir.js';
 import { startSqs } from './sqs.js';
 
@@ -116,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = await startSqs({ host, region, credentials });
     stops.push(() => sqs.close());
     const webhooks = localWebhookSettings(env);
+    const sweep = localSweepSettings(env);
 
     const service = await createServiceDir(PROJECT_ROOT);
     stops.push(() => service.remove());
@@ -125,11 +128,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       websocket: await freePort(host),
       lambda: await freePort(host),
     };
+    const live = new LiveConnections();
     const connectionsApi = await startConnectionsApi({
       host,
       port: 0,
       websocket: { host, port: ports.websocket },
       maxMessageBytes: MAX_FRAME_BYTES,
+      live,
     });
     stops.push(() => connectionsApi.close());
     const offline = await startOffline({
@@ -151,6 +156,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         allowPrivateWebhookUrls: 'true',
         webhookLambdaFunctions: '*',
         webhookLambdaEndpoints: 'true',
+        connectionSweepPeriodSeconds: String(sweep.periodSeconds),
+        ghostConnectionBoundSeconds: String(sweep.boundSeconds),
       },
       env: {
         ...env,
@@ -194,6 +201,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => console.error(`webhook event source: ${(error as Error).message}`),
     });
     stops.push(() => eventSource.stop());
+    const sweeper = startSchedule({
+      lambda,
+      functionName: `${SERVICE}-local-connectionSweeper`,
+      periodMs: sweep.periodSeconds * 1_000,
+      region,
+      onError: (error) => console.error(`connection sweeper: ${(error as Error).message}`),
+    });
+    stops.push(() => sweeper.stop());
 
     const front = await startFrontDoor({
       host,
@@ -202,6 +217,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       websocket: { host, port: ports.websocket },
       http: { host, port: ports.http },
       clientFrames: { frameBytes: MAX_INBOUND_FRAME_BYTES, messageBytes: MAX_FRAME_BYTES },
+      live,
     });
     stops.push(() => front.close());
 
@@ -237,6 +253,17 @@ function localWebhookSettings(env: Env) {
       min: 0,
       max: MAX_RETRY_BUDGET_SECONDS,
     }),
+  };
+}
+
+/**
+ * The sweeper's period and the ghost bound (`CONNECTION_SWEEP_PERIOD_SECONDS`, `GHOST_CONNECTION_BOUND_SECONDS`),
+ * as the stage parameters would set them; locally the period may be seconds (the stack runs the schedule).
+ */
+function localSweepSettings(env: Env) {
+  return {
+    periodSeconds: readNumber(env, 'CONNECTION_SWEEP_PERIOD_SECONDS', 60, { min: 1, max: 3_600 }),
+    boundSeconds: readNumber(env, 'GHOST_CONNECTION_BOUND_SECONDS', 300, { min: 3, max: 7_200 }),
   };
 }
 

@@ -49,6 +49,8 @@ export const stateKeys = {
    */
   webhookSubject: (appId: string, channel: string, userId?: string): ItemKey =>
     key(`webhook#${app(appId)}#${channel}`, userId === undefined ? 'occupancy' : `${MEMBER_PREFIX}${userId}`),
+  /** A slot's shard of sweep entries: the connections the sweeper asks API Gateway about (see `SweepPlan`). */
+  sweepPartition: (slot: number, shard: number): string => `sweep#${slot}#${shard}`,
   /** The app's MaxConnections counter. */
   connectionCounter: (appId: string): ItemKey => key(`connections#${app(appId)}`, 'counter'),
 } as const;

@@ -6,6 +6,7 @@ import type { StructuredLogger } from '../observability/logger.js';
 import { isRefusalCode, REFUSAL_CODES, type RefusalCode } from '../protocol/frames.js';
 import { admitConnection, releaseConnection } from '../state/connection-counter.js';
 import { deleteConnection, putConnection } from '../state/connections.js';
+import { putSweepEntry, type SweepPlan } from '../state/sweep-entries.js';
 import type { StateTable } from '../state/table.js';
 import type { GreeterInvoker } from './greeter.js';
 
@@ -15,6 +16,8 @@ export interface ConnectDeps {
   readonly logger: StructuredLogger;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /** Where the connection is entered for the sweeper, which finds it if its `$disconnect` is lost. */
+  readonly sweep: SweepPlan;
 }
 
 /** What `$connect` answers API Gateway: 200 opens the connection; anything else fails the upgrade. */
@@ -73,17 +76,23 @@ async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOut
   const admission = await admitConnection(deps.state, app.id, app.maxConnections, connectedAtMs);
   if (!admission.admitted) return { admitted: false, code: REFUSAL_CODES.overConnectionQuota };
   try {
-    await putConnection(deps.state, {
-      connectionId,
-      appId: app.id,
-      connectedAtMs,
-      bucket: admission.bucket,
-      channels: [],
-      user: undefined,
-      // An authorizer older than webhooks passes none: the connection then raises none.
-      webhooks: authorizer?.webhooks ?? '',
-    });
+    // Side by side: the sweep entry costs a write, not a round trip.
+    await Promise.all([
+      putConnection(deps.state, {
+        connectionId,
+        appId: app.id,
+        connectedAtMs,
+        bucket: admission.bucket,
+        channels: [],
+        user: undefined,
+        // An authorizer older than webhooks passes none: the connection then raises none.
+        webhooks: authorizer?.webhooks ?? '',
+      }),
+      putSweepEntry(deps.state, deps.sweep, connectionId, connectedAtMs),
+    ]);
   } catch (error) {
+    // One of the two may have been written: neither stays for a connection that is never opened.
+    await deleteConnection(deps.state, connectionId).catch(() => undefined);
     await releaseConnection(deps.state, app.id, admission.bucket).catch(() => undefined);
     throw error;
   }

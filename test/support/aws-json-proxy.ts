@@ -29,6 +29,8 @@ export interface FaultWindow {
   readonly after: number;
   readonly times: number;
   readonly operation?: string;
+  /** Counts only requests whose JSON body contains this text (one item's key, say). */
+  readonly bodyIncludes?: string;
 }
 
 export interface AwsJsonProxy {
@@ -66,10 +68,11 @@ async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Pro
   const counts = new Map<string, number>();
   let fault: AwsFault | undefined;
   /** Requests still to forward before the fault applies, and how many it then applies to. */
-  let faultWindow: { after: number; times: number; operation?: string } | undefined;
-  const faultFor = (operation: string): AwsFault | undefined => {
+  let faultWindow: { -readonly [K in keyof FaultWindow]: FaultWindow[K] } | undefined;
+  const faultFor = (operation: string, body: string): AwsFault | undefined => {
     if (faultWindow === undefined) return fault;
     if (faultWindow.operation !== undefined && faultWindow.operation !== operation) return undefined;
+    if (faultWindow.bodyIncludes !== undefined && !body.includes(faultWindow.bodyIncludes)) return undefined;
     if (faultWindow.after > 0) {
       faultWindow.after--;
       return undefined;
@@ -81,7 +84,7 @@ async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Pro
     return undefined;
   };
 
-  const forward = (incoming: IncomingMessage, outgoing: ServerResponse) => {
+  const forward = (incoming: IncomingMessage, body: Buffer, outgoing: ServerResponse) => {
     const upstreamRequest = request(
       {
         host: target.hostname,
@@ -96,7 +99,7 @@ async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Pro
       },
     );
     upstreamRequest.on('error', () => outgoing.destroy());
-    incoming.pipe(upstreamRequest);
+    upstreamRequest.end(body);
   };
 
   const server = createServer((incoming, outgoing) => {
@@ -105,34 +108,35 @@ async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Pro
         .split('.')
         .pop() || 'unknown';
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    const current = faultFor(operation);
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => respond(incoming, operation, Buffer.concat(chunks), outgoing));
+  });
+  const respond = (incoming: IncomingMessage, operation: string, body: Buffer, outgoing: ServerResponse) => {
+    const current = faultFor(operation, body.toString('utf8'));
     switch (current?.kind) {
       case undefined:
-        return forward(incoming, outgoing);
+        return forward(incoming, body, outgoing);
       case 'delay':
-        setTimeout(() => forward(incoming, outgoing), current.ms);
+        setTimeout(() => forward(incoming, body, outgoing), current.ms);
         return;
       case 'reset':
         incoming.socket.destroy();
         return;
       case 'hang':
         // Held until close(), which destroys every connection.
-        incoming.resume();
         return;
       case 'error':
-        incoming.resume();
-        incoming.on('end', () => {
-          outgoing.writeHead(current.status, { 'content-type': 'application/x-amz-json-1.0' });
-          outgoing.end(
-            JSON.stringify({
-              __type: `${errorTypePrefix}${current.type}`,
-              message: `Injected ${current.type}`,
-            }),
-          );
-        });
+        outgoing.writeHead(current.status, { 'content-type': 'application/x-amz-json-1.0' });
+        outgoing.end(
+          JSON.stringify({
+            __type: `${errorTypePrefix}${current.type}`,
+            message: `Injected ${current.type}`,
+          }),
+        );
         return;
     }
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -121,7 +121,7 @@ const tableArn = (region: string, table: string) =>
 const APPS_TABLE = `${SERVICE}-${STAGE}-apps`;
 const STATE_TABLE = `${SERVICE}-${STAGE}-state`;
 const CONNECTIONS = new RegExp(
-  `^arn:\\$\\{AWS::Partition\\}:execute-api:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\$\\{WebsocketsApi\\}/${STAGE}/(POST|DELETE)/@connections/\\*$`,
+  `^arn:\\$\\{AWS::Partition\\}:execute-api:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\$\\{WebsocketsApi\\}/${STAGE}/(POST|DELETE|GET)/@connections/\\*$`,
 );
 /** The functions that never post to or disconnect a WebSocket client; all others do. */
 const NOT_POSTING = [
@@ -137,7 +137,8 @@ const NOT_POSTING = [
 /**
  * What each function may do on the apps table: the authorizers resolve keys (Query on AppKeyIndex) and ids;
  * $default and the HTTP API routes only ids (the authorizer context or the path names the app); $connect (the
- * context also carries MaxConnections), the greeter, $disconnect and the fan-out worker never read it.
+ * context also carries MaxConnections), the greeter, $disconnect, the fan-out worker and the connection sweeper
+ * never read it.
  * Functions not listed get soketi's documented pair.
  */
 const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
@@ -146,6 +147,7 @@ const APPS_ACCESS: Record<string, ('GetItem' | 'Query')[]> = {
   WsGreeterLambdaFunction: [],
   WsDisconnectLambdaFunction: [],
   FanOutWorkerLambdaFunction: [],
+  ConnectionSweeperLambdaFunction: [],
   HttpEventsLambdaFunction: ['GetItem'],
   HttpBatchEventsLambdaFunction: ['GetItem'],
   HttpChannelsLambdaFunction: ['GetItem'],
@@ -323,6 +325,7 @@ describe('serverless package', () => {
       'WsDefault',
       'WsDisconnect',
       'FanOutWorker',
+      'ConnectionSweeper',
       'HttpEvents',
       'HttpBatchEvents',
       'HttpTerminateUserConnections',
@@ -406,9 +409,32 @@ describe('serverless package', () => {
           MaximumRetryAttempts: 0,
           MaximumEventAgeInSeconds: 60,
         }),
+        // The slot's next turn asks again; a retry would only overlap it.
+        expect.objectContaining({
+          FunctionName: { Ref: 'ConnectionSweeperLambdaFunction' },
+          MaximumRetryAttempts: 0,
+        }),
       ]),
     );
-    expect(configs).toHaveLength(2);
+    expect(configs).toHaveLength(3);
+  });
+
+  it('runs the connection sweeper every minute on EventBridge, allowed to ask API Gateway about connections', () => {
+    const rules = resourcesOfType(created.template, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    expect(rules).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [
+          expect.objectContaining({ Arn: { 'Fn::GetAtt': ['ConnectionSweeperLambdaFunction', 'Arn'] } }),
+        ],
+      }),
+    ]);
+    const sweeper = statementsByFunction(created.template).get('ConnectionSweeperLambdaFunction')!;
+    const manage = simplified(sweeper).find(({ action }) =>
+      action.includes('execute-api:ManageConnections'),
+    )!;
+    expect(manage.resource.map((arn) => arn.split('/').slice(-3, -2)[0])).toEqual(['GET', 'POST']);
   });
 
   it('gives the fan-out worker a minute, so a share of posts through a slow @connections API is not cut short', () => {

@@ -16,6 +16,7 @@ const LAMBDAS = {
   'ws-default': 'message',
   'ws-greeter': 'greeter',
   'ws-disconnect': 'cleanup',
+  'connection-sweeper': 'cleanup',
   'fan-out-worker': 'fan-out',
   'ws-connect-authorizer': 'authorizer',
   'http-authorizer': 'authorizer',

@@ -1,6 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionIdOf } from '../../../src/gateway/socket-id.js';
+import { getConnection } from '../../../src/state/connections.js';
 import { stateKeys } from '../../../src/state/keys.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
 import { GREETER_FUNCTION_NAME, WsHarness } from '../../fixtures/gateway/ws-harness.js';
@@ -148,6 +149,21 @@ describe('WebSocket $connect and the greeter', () => {
     proxy.setFault(undefined);
     await expect(gateway.connect('app-cold-key')).resolves.toMatchObject({ socketId: /^\d+\.\d+$/ });
   });
+
+  it('leaves no record of a connection whose sweep entry (or record) could not be written', async () => {
+    // The record is written; the sweep entry's PutItem fails, retries included.
+    proxy.setFault(DYNAMODB_FAULTS.internalError, {
+      operation: 'PutItem',
+      bodyIncludes: '"sweep#',
+      after: 0,
+      times: 10,
+    });
+    const { connectionId, status } = await gateway.upgrade('app-1-key');
+    proxy.setFault(undefined);
+
+    expect(status).toBe(500);
+    expect(await getConnection(gateway.state, connectionId)).toBeUndefined();
+  });
 });
 
 describe('$connect takes the app from the authorizer context', () => {
@@ -160,7 +176,7 @@ describe('$connect takes the app from the authorizer context', () => {
     });
   }
 
-  it('makes no apps-table call, even cold: an unlimited app costs one PutItem', async () => {
+  it('makes no apps-table call, even cold: an unlimited app costs two PutItems (its record, its sweep entry)', async () => {
     const container = await gateway.loadContainer();
     const connectionId = newConnectionId();
     gateway.connectionsApi.open(connectionId);
@@ -171,7 +187,7 @@ describe('$connect takes the app from the authorizer context', () => {
     await gateway.lambdaApi.settled();
 
     expect(result.statusCode).toBe(200);
-    expect([proxy.count(), proxy.count('PutItem')]).toEqual([1, 1]);
+    expect([proxy.count(), proxy.count('PutItem')]).toEqual([2, 2]);
     expect(gateway.connectionsApi.framesOf(connectionId)[0]?.event).toBe('pusher:connection_established');
   });
 

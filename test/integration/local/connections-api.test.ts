@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import {
   ApiGatewayManagementApiClient,
+  GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectionsApi, startConnectionsApi } from '../../../src/local/connections-api.js';
+import { LiveConnections } from '../../../src/local/live-connections.js';
 import { listen } from '../../../src/local/net.js';
 import { MAX_FRAME_BYTES } from '../../../src/protocol/frames.js';
 
@@ -15,6 +17,9 @@ describe("the local @connections API (serverless offline's, with API Gateway's m
   let api: ConnectionsApi;
   let client: ApiGatewayManagementApiClient;
   const posted: { url: string; bytes: number }[] = [];
+  // One connection held open, as the front door would after relaying its greeting.
+  const live = new LiveConnections();
+  live.add('open=');
 
   beforeAll(async () => {
     offline = createServer((req, res) => {
@@ -31,6 +36,7 @@ describe("the local @connections API (serverless offline's, with API Gateway's m
       port: 0,
       websocket: { host: HOST, port },
       maxMessageBytes: MAX_FRAME_BYTES,
+      live,
     });
     client = new ApiGatewayManagementApiClient({
       endpoint: api.endpoint,
@@ -65,5 +71,13 @@ describe("the local @connections API (serverless offline's, with API Gateway's m
       $metadata: { httpStatusCode: 413 },
     });
     expect(posted).toHaveLength(before);
+  });
+
+  it('answers GetConnection from the connections the front door holds: 200 for one open, GoneException for others', async () => {
+    await expect(client.send(new GetConnectionCommand({ ConnectionId: 'open=' }))).resolves.toBeDefined();
+    await expect(client.send(new GetConnectionCommand({ ConnectionId: 'gone=' }))).rejects.toMatchObject({
+      name: 'GoneException',
+      $metadata: { httpStatusCode: 410 },
+    });
   });
 });

@@ -251,6 +251,7 @@ function holdingPosts(api: ConnectionsApi) {
   const holding: ConnectionsApi = {
     post: (connectionId, frame) => hold.pass().then(() => api.post(connectionId, frame)),
     disconnect: (connectionId) => api.disconnect(connectionId),
+    probe: (connectionId) => api.probe(connectionId),
   };
   return { api: holding, hold };
 }

@@ -23,7 +23,7 @@ const HANDLERS_DIR = fileURLToPath(new URL('../../../handlers', import.meta.url)
 function resolver(params: Record<string, string> = {}): Resolve {
   const values: Record<string, unknown> = {
     'self:service': 'pusher-authorizer',
-    'sls:stage': 'dev',
+    'sls:stage': params.stage ?? 'dev',
     'self:custom.appsTableName': 'apps',
     'self:custom.appsTableRegion': 'us-east-1',
     'param:websocketApiEndpoint, null': params.websocketApiEndpoint ?? null,
@@ -34,6 +34,8 @@ function resolver(params: Record<string, string> = {}): Resolve {
     'param:allowPrivateWebhookUrls, "false"': params.allowPrivateWebhookUrls ?? 'false',
     'param:webhookLambdaFunctions, ""': params.webhookLambdaFunctions ?? '',
     'param:webhookLambdaEndpoints, "false"': params.webhookLambdaEndpoints ?? 'false',
+    'param:connectionSweepPeriodSeconds, "60"': params.connectionSweepPeriodSeconds ?? '60',
+    'param:ghostConnectionBoundSeconds, "300"': params.ghostConnectionBoundSeconds ?? '300',
   };
   return async (variable) => {
     if (!(variable in values)) throw new Error(`unexpected variable ${variable}`);
@@ -103,6 +105,8 @@ describe('scripts/serverless/lambdas.cjs', () => {
     }
     expect(deployed.wsConnect?.environment).toEqual({
       GREETER_FUNCTION_NAME: 'pusher-authorizer-dev-wsGreeter',
+      CONNECTION_SWEEP_PERIOD_SECONDS: '60',
+      GHOST_CONNECTION_BOUND_SECONDS: '300',
     });
   });
 
@@ -137,5 +141,38 @@ describe('scripts/serverless/lambdas.cjs', () => {
         'arn:aws:lambda:eu-west-1:1:function:hook',
       ],
     ]);
+  });
+
+  it('schedules the sweeper in whole minutes and gives its plan to $connect, refusing a plan that cannot work', async () => {
+    type Fn = { events?: { schedule?: { rate: string[] } }[]; environment?: Record<string, string> };
+    const sweeperOf = async (params: Record<string, string>) =>
+      (await catalog.functions({ resolveVariable: resolver(params) })) as Record<string, Fn>;
+
+    const deployed = await sweeperOf({});
+    expect(deployed.connectionSweeper?.events).toEqual([{ schedule: { rate: ['rate(1 minute)'] } }]);
+    expect(deployed.wsConnect?.environment).toMatchObject({
+      CONNECTION_SWEEP_PERIOD_SECONDS: '60',
+      GHOST_CONNECTION_BOUND_SECONDS: '300',
+    });
+    expect(
+      (await sweeperOf({ connectionSweepPeriodSeconds: '120', ghostConnectionBoundSeconds: '600' }))
+        .connectionSweeper?.events,
+    ).toEqual([{ schedule: { rate: ['rate(2 minutes)'] } }]);
+    // The local stack runs the schedule itself, in seconds if it likes.
+    expect(
+      (
+        await sweeperOf({
+          stage: 'local',
+          connectionSweepPeriodSeconds: '2',
+          ghostConnectionBoundSeconds: '10',
+        })
+      ).connectionSweeper?.events,
+    ).toEqual([]);
+    await expect(sweeperOf({ connectionSweepPeriodSeconds: '90' })).rejects.toThrow(
+      /connectionSweepPeriodSeconds.*whole number of minutes/,
+    );
+    await expect(sweeperOf({ ghostConnectionBoundSeconds: '120' })).rejects.toThrow(
+      /ghostConnectionBoundSeconds.*three sweep periods/,
+    );
   });
 });

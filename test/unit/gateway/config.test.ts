@@ -3,6 +3,18 @@ import { ConfigError } from '../../../src/errors/errors.js';
 import { connectionsEndpointOf, loadGatewayConfig } from '../../../src/gateway/config.js';
 
 describe('loadGatewayConfig', () => {
+  it('reads the sweep plan, and refuses a ghost bound under three sweep periods, naming the variable', () => {
+    const env = { STATE_TABLE: 'state', AWS_REGION: 'eu-west-1' };
+    expect(loadGatewayConfig(env).sweep).toEqual({ periodMs: 60_000, slots: 3, minAgeMs: 30_000 });
+    expect(() =>
+      loadGatewayConfig({
+        ...env,
+        CONNECTION_SWEEP_PERIOD_SECONDS: '120',
+        GHOST_CONNECTION_BOUND_SECONDS: '300',
+      }),
+    ).toThrow(/GHOST_CONNECTION_BOUND_SECONDS.*three sweep periods/);
+  });
+
   it('requires STATE_TABLE', () => {
     expect(() => loadGatewayConfig({ AWS_REGION: 'eu-west-1' })).toThrow(ConfigError);
   });
