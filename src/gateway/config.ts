@@ -25,6 +25,8 @@ export interface GatewayConfig {
    * sweeper's schedule): how lost `$disconnect`s are found, read by `$connect` and the sweeper alike.
    */
   readonly sweep: SweepPlan;
+  /** `MAX_CHANNELS_PER_CONNECTION` (default 100): subscriptions one connection may hold at once. */
+  readonly maxChannelsPerConnection: number;
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
@@ -39,6 +41,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     greeterFunctionName: readVariable(env, 'GREETER_FUNCTION_NAME')?.value,
     webhookQueueUrl: readUrl(env, 'WEBHOOK_QUEUE_URL'),
     sweep: loadSweepPlan(env),
+    maxChannelsPerConnection: readNumber(env, 'MAX_CHANNELS_PER_CONNECTION', 100, { min: 1, integer: true }),
   });
 }
 

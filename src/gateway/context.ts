@@ -28,4 +28,6 @@ export interface GatewayContext {
 export interface MessageContext extends GatewayContext {
   /** Per-connection client-event rates, shared across containers through the state table. */
   readonly rateLimiter: RateLimiter;
+  /** Subscriptions one connection may hold at once (`MAX_CHANNELS_PER_CONNECTION`). */
+  readonly maxChannelsPerConnection: number;
 }

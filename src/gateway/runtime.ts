@@ -50,7 +50,8 @@ export function messageContexts(
   runtime: GatewayRuntime,
   rateLimiter: RateLimiter,
 ): (endpoint: string) => MessageContext {
-  return oncePerEndpoint((endpoint) => ({ ...runtime.contextAt(endpoint), rateLimiter }));
+  const { maxChannelsPerConnection } = runtime.config;
+  return oncePerEndpoint((endpoint) => ({ ...runtime.contextAt(endpoint), rateLimiter, maxChannelsPerConnection }));
 }
 
 /**

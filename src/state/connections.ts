@@ -43,6 +43,8 @@ export type AddChannelOutcome =
   | { readonly kind: 'added'; readonly connection: ConnectionRecord }
   | { readonly kind: 'already-subscribed'; readonly connection: ConnectionRecord }
   | { readonly kind: 'requirement-unmet'; readonly connection: ConnectionRecord }
+  /** The connection holds `maxChannels` subscriptions already. */
+  | { readonly kind: 'too-many-channels'; readonly connection: ConnectionRecord }
   /** No record: refused at `$connect`, or already cleaned up. */
   | { readonly kind: 'no-connection' };
 
@@ -90,8 +92,8 @@ export async function deleteConnection(
 }
 
 /**
- * Adds a channel to the connection's set, if the connection exists, is not subscribed yet and meets the
- * requirement: one conditional write, so a refused or vanished connection never gains a subscription. A
+ * Adds a channel to the connection's set, if the connection exists, is not subscribed yet, holds fewer than
+ * `maxChannels` and meets the requirement: one conditional write, so a refused or vanished connection never gains a subscription. A
  * record past its `expiresAt` (its connection is dead, the sweeper has not come yet) counts as none.
  */
 export async function addChannel(
@@ -100,14 +102,18 @@ export async function addChannel(
   channel: string,
   requirement: SubscriptionRequirement,
   nowMs: number,
+  maxChannels: number,
 ): Promise<AddChannelOutcome> {
   const names: Record<string, string> = { '#channels': CHANNELS, '#expiresAt': 'expiresAt' };
   const values: Record<string, AttributeValue> = {
     ':channels': { SS: [channel] },
     ':channel': { S: channel },
     ':now': { N: String(Math.floor(nowMs / 1000)) },
+    ':maxChannels': { N: String(maxChannels) },
   };
-  let condition = 'attribute_exists(pk) AND #expiresAt > :now AND NOT contains(#channels, :channel)';
+  let condition =
+    'attribute_exists(pk) AND #expiresAt > :now AND NOT contains(#channels, :channel) AND ' +
+    '(attribute_not_exists(#channels) OR size(#channels) < :maxChannels)';
   if (requirement.kind !== 'none') {
     names['#userId'] = 'userId';
     if (requirement.kind === 'signed-in') condition += ' AND attribute_exists(#userId)';
@@ -135,8 +141,9 @@ export async function addChannel(
   if (connection === undefined || expiresAt(connection.connectedAtMs) <= Math.floor(nowMs / 1000)) {
     return { kind: 'no-connection' };
   }
-  return connection.channels.includes(channel)
-    ? { kind: 'already-subscribed', connection }
+  if (connection.channels.includes(channel)) return { kind: 'already-subscribed', connection };
+  return connection.channels.length >= maxChannels
+    ? { kind: 'too-many-channels', connection }
     : { kind: 'requirement-unmet', connection };
 }
 

@@ -34,8 +34,11 @@ export async function handleMessage(
 ): Promise<Frame | undefined> {
   const message = parseClientMessage(event.body);
   if (message.kind === 'ping') return pong();
-  if (message.kind === 'invalid') return pusherError(message.reason, null);
   const { connectionId, authorizer } = event.requestContext;
+  if (message.kind === 'invalid') {
+    logInvalidOnce(context, connectionId, message.reason);
+    return pusherError(message.reason, null);
+  }
   // Refused at $connect: the greeter is closing it.
   if (authorizer?.refusal !== undefined) return undefined;
   const deadline = messageDeadline(context.now(), remainingMs);
@@ -114,6 +117,21 @@ async function usableApp(
   context.logger.info('connection closed: app gone or disabled', { connectionId, appId, code });
   await closeWithFrame(context.connections, connectionId, refusal(code));
   return undefined;
+}
+
+/** Connections already logged for a malformed message in this container; bounded, so a flood costs no memory. */
+const loggedInvalid = new Set<string>();
+const MAX_LOGGED_INVALID = 1_000;
+
+/**
+ * A malformed message is the client's mistake, answered with `pusher:error`: logged at INFO once per connection
+ * and container (the reason only, never the message), so that a client repeating it cannot flood the logs.
+ */
+function logInvalidOnce(context: GatewayContext, connectionId: string, reason: string): void {
+  if (loggedInvalid.has(connectionId)) return;
+  if (loggedInvalid.size >= MAX_LOGGED_INVALID) loggedInvalid.clear();
+  loggedInvalid.add(connectionId);
+  context.logger.info('message refused as malformed', { connectionId, reason });
 }
 
 /** Refused subscriptions and signins, for operators: the reason's type and code, never an auth value. */

@@ -1,4 +1,4 @@
-import { parseJsonObject } from '../protocol/json.js';
+import { nestsDeeperThan, parseJsonObject } from '../protocol/json.js';
 
 // What a client sends on `$default`, parsed into the cases the router handles. Never throws: anything that
 // is not a well-formed message becomes `invalid` with a reason the client is told.
@@ -23,6 +23,8 @@ export type ClientMessage =
   | { readonly kind: 'invalid'; readonly reason: string };
 
 const CLIENT_EVENT_PREFIX = 'client-';
+/** Deeper client-event data is refused: no real payload nests this far, and re-encoding it could overflow. */
+export const MAX_CLIENT_EVENT_DATA_DEPTH = 64;
 
 /** The message in a `$default` event body: a JSON object with a string `event`. */
 export function parseClientMessage(body: string | null | undefined): ClientMessage {
@@ -31,6 +33,9 @@ export function parseClientMessage(body: string | null | undefined): ClientMessa
   const { event } = message;
   if (typeof event !== 'string' || event === '') return invalid('The message has no "event" name');
   if (event.startsWith(CLIENT_EVENT_PREFIX)) {
+    if (nestsDeeperThan(message.data, MAX_CLIENT_EVENT_DATA_DEPTH)) {
+      return invalid(`The event's data nests deeper than ${MAX_CLIENT_EVENT_DATA_DEPTH} levels`);
+    }
     return {
       kind: 'client-event',
       event,

@@ -1,7 +1,7 @@
 import { type App, UNLIMITED } from '../apps/app.js';
 import { announceDeparture, type GoneConnection, leaveChannel } from '../cleanup/cleanup.js';
 import { quoteForMessage } from '../errors/format.js';
-import type { GatewayContext } from '../gateway/context.js';
+import type { GatewayContext, MessageContext } from '../gateway/context.js';
 import { assertTimeToCommit } from '../gateway/deadline.js';
 import { postToAll } from '../gateway/management-api.js';
 import { socketIdOf } from '../gateway/socket-id.js';
@@ -62,7 +62,7 @@ export interface SubscribeRequest {
  * announced to the other members.
  */
 export async function subscribe(
-  context: GatewayContext,
+  context: GatewayContext & Pick<MessageContext, 'maxChannelsPerConnection'>,
   app: App,
   connectionId: string,
   request: SubscribeRequest,
@@ -131,7 +131,7 @@ function checkAuth(app: App, connectionId: string, request: SubscribeRequest): s
 }
 
 async function subscribeTo(
-  context: GatewayContext,
+  context: GatewayContext & Pick<MessageContext, 'maxChannelsPerConnection'>,
   app: App,
   connectionId: string,
   channel: string,
@@ -141,12 +141,23 @@ async function subscribeTo(
   const { state } = context;
   // Nothing is written that there is no time left to take back.
   assertTimeToCommit(context);
-  const added = await addChannel(state, connectionId, channel, requirement, context.now());
+  const added = await addChannel(
+    state,
+    connectionId,
+    channel,
+    requirement,
+    context.now(),
+    context.maxChannelsPerConnection,
+  );
   switch (added.kind) {
     case 'no-connection':
       return UNKNOWN_CONNECTION;
     case 'requirement-unmet':
       return replyWith(subscriptionError(channel, 'AuthError', unmetReason(channel, requirement), 401));
+    case 'too-many-channels': {
+      const reason = `A connection may hold at most ${context.maxChannelsPerConnection} subscriptions; unsubscribe from one first`;
+      return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
+    }
     case 'already-subscribed':
       return replyWith(
         channelType(channel) === 'presence'

@@ -664,6 +664,30 @@ describe('$default: bad messages and failures', () => {
   });
 });
 
+describe('$default: bounds per connection', () => {
+  it('refuses a 101st subscription with LimitReached, and takes one again once the connection leaves one', async () => {
+    const { connectionId } = await gateway.connect('app-1-key');
+    for (let i = 0; i < 100; i++) await gateway.send(connectionId, subscribeMessage(`many-${i}`));
+
+    const refused = await gateway.send(connectionId, subscribeMessage('many-100'));
+    await gateway.send(connectionId, { event: 'pusher:unsubscribe', data: { channel: 'many-0' } });
+    const taken = await gateway.send(connectionId, subscribeMessage('many-100'));
+
+    expect(refused).toEqual({
+      event: 'pusher:subscription_error',
+      channel: 'many-100',
+      data: {
+        type: 'LimitReached',
+        error: 'A connection may hold at most 100 subscriptions; unsubscribe from one first',
+        status: 4100,
+      },
+    });
+    expect(taken).toMatchObject({ event: 'pusher_internal:subscription_succeeded', channel: 'many-100' });
+    expect((await getConnection(gateway.state, connectionId))?.channels).toHaveLength(100);
+    expect(await listChannels(gateway.state, 'app-1', 'many-0', Date.now())).toEqual([]);
+  });
+});
+
 describe('$default: answered in time, before the Lambda timeout', () => {
   // Each DynamoDB call answers after this pause: a subscribe's five calls then take about 4 s.
   const SLOW_CALL_MS = 800;
@@ -734,6 +758,32 @@ describe('logs', () => {
 
   afterAll(async () => {
     await logged?.close();
+  });
+
+  it('refuse client-event data nested too deep with pusher:error, logged at INFO once, without the data', async () => {
+    const { connectionId } = await logged.connect('app-log-key');
+    // As the client's frame arrives: 10,000 levels, which JSON.stringify could not even encode again.
+    const deep = `{"event":"client-deep","channel":"private-a","data":${'['.repeat(10_000)}"marker"${']'.repeat(10_000)}}`;
+
+    const answers: unknown[] = [];
+    const output = await capturedStdout(async () => {
+      for (let i = 0; i < 3; i++) answers.push(await logged.send(connectionId, deep));
+    });
+
+    expect(answers).toEqual(
+      Array(3).fill({
+        event: 'pusher:error',
+        data: { code: null, message: expect.stringMatching(/nests deeper than/) },
+      }),
+    );
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.level !== 'DEBUG').map((line) => [line.level, line.message])).toEqual([
+      ['INFO', 'message refused as malformed'],
+    ]);
+    expect(output).not.toContain('marker');
   });
 
   it('record refused subscriptions and signins by type and code, never a secret or an auth value', async () => {

@@ -127,7 +127,7 @@ describe('items past their expiresAt that DynamoDB has not deleted yet', () => {
       webhooks: '',
     });
 
-    expect(await addChannel(joining, connectionId, 'news', { kind: 'none' }, NOW)).toEqual({
+    expect(await addChannel(joining, connectionId, 'news', { kind: 'none' }, NOW, 100)).toEqual({
       kind: 'no-connection',
     });
   });

@@ -78,7 +78,11 @@ function subscribeAs(
     channel: CHANNEL,
     channelData,
   });
-  return subscribe(context, app, connectionId, { channel: CHANNEL, auth, channelData });
+  return subscribe({ ...context, maxChannelsPerConnection: 100 }, app, connectionId, {
+    channel: CHANNEL,
+    auth,
+    channelData,
+  });
 }
 
 const refused = (outcome: Outcome) => outcome.reply?.event === 'pusher:subscription_error';
@@ -452,7 +456,11 @@ describe('a presence roster that would pass the 128,000-byte frame limit', () =>
       });
       return {
         connectionId,
-        outcome: await subscribe(other, app, connectionId, { channel: CHANNEL, auth, channelData }),
+        outcome: await subscribe({ ...other, maxChannelsPerConnection: 100 }, app, connectionId, {
+          channel: CHANNEL,
+          auth,
+          channelData,
+        }),
       };
     };
     let joined = 0;

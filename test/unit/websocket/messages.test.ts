@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientMessage } from '../../../src/websocket/messages.js';
+import { MAX_CLIENT_EVENT_DATA_DEPTH, parseClientMessage } from '../../../src/websocket/messages.js';
 
 describe('parseClientMessage', () => {
   it('reads pusher:ping', () => {
@@ -84,5 +84,20 @@ describe('parseClientMessage', () => {
   it('quotes at most 100 characters of an unknown event name', () => {
     const message = parseClientMessage(JSON.stringify({ event: `pusher:${'x'.repeat(1000)}` }));
     expect(message.kind === 'invalid' && message.reason.length).toBeLessThan(150);
+  });
+
+  it(`refuses client-event data nested deeper than ${MAX_CLIENT_EVENT_DATA_DEPTH} levels, which a 32 KB frame can hold 16,000 of`, () => {
+    const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const deepest = `{"event":"client-x","channel":"private-a","data":${nested(16_000)}}`;
+
+    expect(parseClientMessage(deepest)).toEqual({
+      kind: 'invalid',
+      reason: `The event's data nests deeper than ${MAX_CLIENT_EVENT_DATA_DEPTH} levels`,
+    });
+    const fits = parseClientMessage(
+      `{"event":"client-x","channel":"private-a","data":${nested(MAX_CLIENT_EVENT_DATA_DEPTH)}}`,
+    );
+    expect(fits.kind).toBe('client-event');
+    expect(() => JSON.stringify(fits)).not.toThrow();
   });
 });
