@@ -55,10 +55,10 @@ describe('frame limits on the local stack', () => {
     const sdk = serverSdk(local.stack, UNLIMITED_NAMES);
     const name = `e2e-${'n'.repeat(2_996)}`;
 
-    // The SDK's trigger() refuses names over 200 characters itself; its post() signs what a backend sends.
-    const published = await refusalOf(
-      sdk.post({ path: '/events', body: { name: 'event', channels: [name], data: 'x' } }),
-    );
+    // The SDK's trigger() refuses names over 200 characters itself; its post() signs what a backend sends
+    // (and JSON-encodes its body, whatever its type definitions say).
+    const body = { name: 'event', channels: [name], data: 'x' } as unknown as string;
+    const published = await refusalOf(sdk.post({ path: '/events', body }));
     const queried = await refusalOf(sdk.get({ path: `/channels/${name}` }));
 
     expect(published.status).toBe(400);
