@@ -155,6 +155,25 @@ export class RateLimitedError extends RequestRejectedError {
   }
 }
 
+/**
+ * A request that needs more points than the app's rate limit gives in a whole second (a batch of more
+ * events than `MaxBackendEventsPerSecond`, say): refused in every window, so not "too many, retry" (429)
+ * but a request to split (400).
+ */
+export class RequestExceedsRateLimitError extends RequestRejectedError {
+  readonly status = 400;
+  constructor(
+    readonly points: number,
+    readonly limitPerSecond: number,
+    readonly setting: string,
+  ) {
+    super(
+      `This request needs ${points} ${points === 1 ? 'point' : 'points'}; the app's limit is ${limitPerSecond} per second (${setting}), so it can never be admitted.`,
+      'exceeds-rate-limit',
+    );
+  }
+}
+
 /** A command line the apps CLI cannot act on: a bad flag value, a missing confirmation. Exit code 2. */
 export class UsageError extends PusherLambdaError {
   readonly status = 400;

@@ -8,6 +8,7 @@ import {
   AuthenticationError,
   BadRequestError,
   RateLimitedError,
+  RequestExceedsRateLimitError,
   RequestRejectedError,
   UnknownEndpointError,
 } from '../errors/errors.js';
@@ -196,6 +197,7 @@ export function pusherRequestMiddleware(
     const decision = await rateLimiter.consume(app.id, kind, points, limit);
     if (!decision.allowed) {
       const setting = kind === 'backend-events' ? 'MaxBackendEventsPerSecond' : 'MaxReadRequestsPerSecond';
+      if (!decision.fitsAnyWindow) throw new RequestExceedsRateLimitError(points, decision.limit, setting);
       throw new RateLimitedError(
         `Too many requests: ${setting} is ${limit} for this app; this request needs ${points}.`,
         Math.max(1, Math.ceil(decision.resetSeconds)),

@@ -17,6 +17,11 @@ export interface RateLimitDecision {
   readonly remaining: number;
   /** Seconds until the current one-second window ends, in (0, 1]; 0 for an unlimited app. */
   readonly resetSeconds: number;
+  /**
+   * False when the request needs more points than a whole window holds (`limit`): it is refused in every
+   * window, so a retry can never succeed (answer it as a bad request, not as "too many").
+   */
+  readonly fitsAnyWindow: boolean;
 }
 
 export interface RateLimiterStats {
@@ -40,8 +45,9 @@ export interface RateLimiterStats {
 export interface RateLimiter {
   /**
    * Takes `points` (a positive integer) from the app's budget of `limitPerSecond` for the current window.
-   * `Infinity` or any negative limit (unlimited, the project's one convention) allows at once and 0 refuses
-   * at once, neither calling DynamoDB.
+   * `Infinity` or any negative limit (unlimited, the project's one convention) allows at once; a request of
+   * more points than the limit (any request, for a limit of 0) is refused at once with `fitsAnyWindow` false;
+   * neither calls DynamoDB.
    *
    * @throws RangeError for `points` that are not a positive integer, or a NaN limit: both are caller bugs.
    */
@@ -125,6 +131,7 @@ const UNLIMITED_DECISION: RateLimitDecision = Object.freeze({
   limit: UNLIMITED,
   remaining: UNLIMITED,
   resetSeconds: 0,
+  fitsAnyWindow: true,
 });
 
 const windowOf = (at: number): number => Math.floor(at / 1000);
@@ -191,7 +198,7 @@ class SharedRateLimiter implements RateLimiter {
     if (points > limit) {
       const state = this.limits.get(`${appId}#${kind}`);
       const known = state?.window === windowOf(at) ? remainingIn(state, limit) : limit;
-      return this.decide(false, limit, known, at, false);
+      return { ...this.decide(false, limit, known, at, false), fitsAnyWindow: false };
     }
 
     const state = this.stateFor(`${appId}#${kind}`, windowOf(at));
@@ -260,6 +267,7 @@ class SharedRateLimiter implements RateLimiter {
       limit,
       remaining: Math.min(limit, Math.max(0, remaining)),
       resetSeconds: secondsLeftInWindow(at),
+      fitsAnyWindow: true,
     };
   }
 

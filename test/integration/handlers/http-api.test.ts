@@ -12,6 +12,7 @@ beforeAll(async () => {
     appItem('pub'),
     appItem('other', { MaxEventPayloadInKb: { N: '1' } }),
     appItem('boundless', { MaxChannelNameLength: { N: '-1' }, MaxEventPayloadInKb: { N: '100' } }),
+    appItem('metered', { MaxBackendEventsPerSecond: { N: '10' }, MaxEventBatchSize: { N: '20' } }),
   ]);
 });
 
@@ -351,5 +352,41 @@ describe('bounds no app setting lifts', () => {
       body: expect.stringContaining("over API Gateway's limit of 128000 bytes per message"),
     });
     expect(harness.eventsOf(subscriber)).toEqual([]);
+  });
+});
+
+describe('a publish larger than the rate limit', () => {
+  const metered = () => harness.sdk('metered');
+
+  it('answers 400 naming the limit, not 429: no window can ever admit it', async () => {
+    const channels = Array.from({ length: 11 }, () => fresh());
+    const subscriber = await harness.subscriber('metered', channels);
+    const batch = Array.from({ length: 12 }, (_, i) => ({ channel: channels[0]!, name: `e${i}`, data: 'x' }));
+
+    const refusals = [
+      await sdkRefusal(metered().triggerBatch(batch)),
+      await sdkRefusal(metered().trigger(channels, 'e', 'x')),
+    ];
+
+    expect(refusals).toEqual([
+      {
+        status: 400,
+        body: "This request needs 12 points; the app's limit is 10 per second (MaxBackendEventsPerSecond), so it can never be admitted.",
+      },
+      {
+        status: 400,
+        body: "This request needs 11 points; the app's limit is 10 per second (MaxBackendEventsPerSecond), so it can never be admitted.",
+      },
+    ]);
+    expect(harness.eventsOf(subscriber)).toEqual([]);
+  });
+
+  it('admits a batch of exactly the limit', async () => {
+    const channel = fresh();
+    const subscriber = await harness.subscriber('metered', [channel]);
+    const batch = Array.from({ length: 10 }, (_, i) => ({ channel, name: `e${i}`, data: 'x' }));
+
+    expect((await metered().triggerBatch(batch)).status).toBe(200);
+    expect(harness.eventsOf(subscriber)).toHaveLength(10);
   });
 });

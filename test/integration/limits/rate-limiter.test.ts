@@ -87,7 +87,13 @@ describe('createRateLimiter', () => {
       expect(await allowedOf(limiter, appId, 15, 10)).toBe(10);
       clock.advance(400);
       const refused = await limiter.consume(appId, 'backend-events', 1, 10);
-      expect(refused).toEqual({ allowed: false, limit: 10, remaining: 0, resetSeconds: 0.6 });
+      expect(refused).toEqual({
+        allowed: false,
+        limit: 10,
+        remaining: 0,
+        resetSeconds: 0.6,
+        fitsAnyWindow: true,
+      });
 
       clock.advance(600);
       const allowed = await limiter.consume(appId, 'backend-events', 3, 10);

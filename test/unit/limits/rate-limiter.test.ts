@@ -28,7 +28,13 @@ describe('createRateLimiter without DynamoDB', () => {
 
   it('allows an unlimited app at once, and any negative limit exactly like an unlimited one', async () => {
     const { limiter, calls } = limiterWithCalls();
-    const unlimited = { allowed: true, limit: UNLIMITED, remaining: UNLIMITED, resetSeconds: 0 };
+    const unlimited = {
+      allowed: true,
+      limit: UNLIMITED,
+      remaining: UNLIMITED,
+      resetSeconds: 0,
+      fitsAnyWindow: true,
+    };
     for (const limit of [UNLIMITED, -1, -0.5, -1_000_000, Number.NEGATIVE_INFINITY]) {
       expect(await limiter.consume('unlimited', 'backend-events', 100, limit)).toEqual(unlimited);
       expect(await limiter.consume('unlimited', 'read-requests', 1, limit)).toEqual(unlimited);
@@ -37,7 +43,7 @@ describe('createRateLimiter without DynamoDB', () => {
     expect(limiter.stats()).toMatchObject({ allowed: 10, refused: 0, localDecisions: 10, dynamodbWrites: 0 });
   });
 
-  it('refuses everything for a zero limit', async () => {
+  it('refuses everything for a zero limit, as requests no window can ever fit', async () => {
     const { limiter, calls } = limiterWithCalls({ now: () => 1_700_000_000_250 });
     for (const points of [1, 5]) {
       expect(await limiter.consume('zero', 'read-requests', points, 0)).toEqual({
@@ -45,16 +51,21 @@ describe('createRateLimiter without DynamoDB', () => {
         limit: 0,
         remaining: 0,
         resetSeconds: 0.75,
+        fitsAnyWindow: false,
       });
     }
     expect(calls.total()).toBe(0);
     expect(limiter.stats()).toMatchObject({ allowed: 0, refused: 2, localDecisions: 2 });
   });
 
-  it('refuses a request of more points than the limit', async () => {
+  it('refuses a request of more points than the limit as one no window can ever fit', async () => {
     const { limiter, calls } = limiterWithCalls();
     const decision = await limiter.consume('small', 'backend-events', 11, 10);
-    expect(decision).toMatchObject({ allowed: false, limit: 10, remaining: 10 });
+    expect(decision).toMatchObject({ allowed: false, limit: 10, remaining: 10, fitsAnyWindow: false });
+    // A fractional limit holds its whole points only.
+    expect(await limiter.consume('small', 'backend-events', 11, 10.9)).toMatchObject({
+      fitsAnyWindow: false,
+    });
     expect(calls.total()).toBe(0);
   });
 
