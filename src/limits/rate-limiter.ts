@@ -1,6 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UNLIMITED } from '../apps/app.js';
 import { createLogger, DEFAULT_SERVICE_NAME, type StructuredLogger } from '../observability/logger.js';
+import {
+  type ContainersSeen,
+  containersSeen,
+  fallbackAllowance,
+  NO_CONTAINERS_SEEN,
+  seeClaimers,
+} from './fallback-share.js';
 import { leaseSize, smoothDemand } from './lease-size.js';
 import { OutageLog } from './outage-log.js';
 import { leaseTokens, type WindowItem } from './token-lease.js';
@@ -102,6 +109,8 @@ interface LimitState {
   window: number;
   /** Leased for `window` and not yet spent. */
   tokens: number;
+  /** Granted to this container for `window`, spent or not (the fallback limiter's points claimed later included). */
+  granted: number;
   /** Claimed by all containers in `window`, as last seen: only grows, so `limit - claimedInWindow` bounds what is left. */
   claimedInWindow: number;
   previousLease: number;
@@ -117,6 +126,8 @@ interface LimitState {
   unclaimed: number;
   /** Smoothed points per second asked for in completed windows. */
   demandRate: number;
+  /** How many containers share this limit, as leases read it: the fallback limiter's divisor. Kept across windows. */
+  seen: ContainersSeen;
   /** Points of the requests now waiting for a lease. */
   waiting: number;
   /** The lease in flight: one at a time per limit per container (single flight). */
@@ -234,9 +245,9 @@ class SharedRateLimiter implements RateLimiter {
   }
 
   /**
-   * The fallback limiter: this container alone may admit the full limit per window. A container cannot
-   * know how many siblings run (Lambda scales from one to hundreds in seconds), and any smaller share
-   * would refuse an app served by one container: a state-table blip must not stop publishing.
+   * The fallback limiter: this container admits its share of the window (`fallbackAllowance`), counting
+   * the containers its leases saw. The whole limit each would multiply the app's rate by its containers for
+   * as long as an outage lasts; refusing everything would stop publishing at every blip.
    */
   private decideLocally(
     state: LimitState,
@@ -246,12 +257,18 @@ class SharedRateLimiter implements RateLimiter {
     waited: boolean,
   ): RateLimitDecision {
     this.counters.fallbacks++;
-    const allowed = state.admitted + points <= limit;
+    const allowance = fallbackAllowance({
+      limit,
+      containers: containersSeen(state.seen),
+      granted: state.granted,
+      claimedInWindow: state.claimedInWindow,
+    });
+    const allowed = state.admitted + points <= allowance;
     if (allowed) {
       state.admitted += points;
       state.unclaimed += points;
     }
-    return this.decide(allowed, limit, limit - state.admitted, at, waited);
+    return this.decide(allowed, limit, allowance - state.admitted, at, waited);
   }
 
   private decide(
@@ -332,6 +349,8 @@ class SharedRateLimiter implements RateLimiter {
       const outcome = await leaseTokens(this.client, this.tableName, {
         item,
         tokens: tokens + unclaimed,
+        // 0 until a lease of this window is answered: rolling resets it, and a lease is sent in its own window.
+        firstInWindow: state.previousLease === 0,
         limit,
         expiresAt: item.window + this.settings.windowTtlSeconds,
         timeoutMs: this.settings.leaseTimeoutMs,
@@ -342,12 +361,14 @@ class SharedRateLimiter implements RateLimiter {
       }
       if (outcome.granted > 0) this.counters.leases++;
       else this.counters.leaseFailures++;
+      state.seen = seeClaimers(state.seen, item.window, outcome.claimers);
       // Tokens of a window that has ended stay unspent: spending them in the next window could exceed its limit.
       if (state.window !== item.window) return;
       state.claimedInWindow = Math.max(state.claimedInWindow, outcome.claimedInWindow);
       const claimedForFallback = Math.min(outcome.granted, unclaimed);
       state.unclaimed -= claimedForFallback;
       state.tokens += outcome.granted - claimedForFallback;
+      state.granted += outcome.granted;
       state.previousLease = tokens;
     } catch (error) {
       this.counters.dynamodbErrors++;
@@ -363,12 +384,14 @@ function newLimitState(window: number): LimitState {
   return {
     window,
     tokens: 0,
+    granted: 0,
     claimedInWindow: 0,
     previousLease: 0,
     requested: 0,
     admitted: 0,
     unclaimed: 0,
     demandRate: 0,
+    seen: NO_CONTAINERS_SEEN,
     waiting: 0,
     lease: undefined,
     degraded: false,
@@ -384,6 +407,7 @@ function roll(state: LimitState, window: number): void {
   }
   state.window = window;
   state.tokens = 0;
+  state.granted = 0;
   state.claimedInWindow = 0;
   state.previousLease = 0;
   state.requested = 0;

@@ -57,13 +57,13 @@ describe('createRateLimiter', () => {
     client.destroy();
   });
 
-  /** A limiter standing in for one container: its own client, counted, on the shared table. */
-  function container(options: Partial<RateLimiterOptions> = {}) {
-    const own = testClient();
+  /** A limiter standing in for one container: its own client, counted, on the shared table (at `endpoint`). */
+  function container({ endpoint, ...options }: Partial<RateLimiterOptions> & { endpoint?: string } = {}) {
+    const own = testClient(endpoint === undefined ? {} : { endpoint });
     const calls = countCalls(own);
     const logger = recordingLogger();
     const limiter = createRateLimiter({ client: own, tableName: table.name, logger, ...options });
-    return { limiter, calls, logger };
+    return { client: own, limiter, calls, logger };
   }
 
   async function claimedIn(appId: string, window: number): Promise<Record<string, string | undefined>> {
@@ -74,7 +74,7 @@ describe('createRateLimiter', () => {
         ConsistentRead: true,
       }),
     );
-    return { claimed: Item?.claimed?.N, expiresAt: Item?.expiresAt?.N };
+    return { claimed: Item?.claimed?.N, claimers: Item?.claimers?.N, expiresAt: Item?.expiresAt?.N };
   }
 
   describe('shared windows', () => {
@@ -101,7 +101,12 @@ describe('createRateLimiter', () => {
       expect(allowed.remaining).toBeLessThanOrEqual(7);
       expect(await allowedOf(limiter, appId, 10, 10)).toBe(7);
 
-      expect(await claimedIn(appId, first)).toEqual({ claimed: '10', expiresAt: String(first + 5) });
+      // One container, however many leases it took: one claimer.
+      expect(await claimedIn(appId, first)).toEqual({
+        claimed: '10',
+        claimers: '1',
+        expiresAt: String(first + 5),
+      });
       expect((await claimedIn(appId, first + 1)).claimed).toBe('10');
     });
 
@@ -239,7 +244,7 @@ describe('createRateLimiter', () => {
   });
 
   describe('when the state table fails', () => {
-    it('falls back to the full limit per container, logs once, and recovers when the table answers', async () => {
+    it('falls back to the whole limit in a container that has seen no other, logs once, and recovers', async () => {
       const clock = manualClock();
       const missingTable = `state-missing-${randomUUID()}`;
       const own = testClient();
@@ -289,6 +294,50 @@ describe('createRateLimiter', () => {
         await client.send(new DeleteTableCommand({ TableName: missingTable }));
       }
     });
+
+    it.each([
+      ['throttled', DYNAMODB_FAULTS.throttling],
+      ['reset', DYNAMODB_FAULTS.reset],
+    ])(
+      'keeps containers whose leases are %s to their shares: together within the limit',
+      async (_, fault) => {
+        const limit = 30;
+        const proxy = await startDynamoDbProxy(dynamodbEndpoint());
+        const clock = manualClock();
+        const containers = [1, 2, 3].map(() => container({ now: clock.now, endpoint: proxy.endpoint }));
+        const appId = `outage-${randomUUID()}`;
+        const first = clock.window();
+        try {
+          // Each container leases twice in turn (1 token, then 2), so every second lease reads three claimers.
+          for (let round = 0; round < 2; round++) {
+            for (const { limiter } of containers) {
+              expect((await limiter.consume(appId, 'backend-events', 1, limit)).allowed).toBe(true);
+            }
+          }
+          expect(await claimedIn(appId, first)).toMatchObject({ claimed: '9', claimers: '3' });
+
+          proxy.setFault(fault);
+          const admitted: number[][] = [];
+          for (let window = 0; window < 3; window++) {
+            admitted.push(
+              await Promise.all(containers.map(({ limiter }) => allowedOf(limiter, appId, 20, limit))),
+            );
+            clock.advance(1000);
+          }
+          // ⌊30 / 3⌋ = 10 per container and window: in the first, 2 were admitted before the fault (its
+          // grants, 3, are less than its share). The whole limit each would have been 28, 30, 30.
+          expect(admitted).toEqual([
+            [8, 8, 8],
+            [10, 10, 10],
+            [10, 10, 10],
+          ]);
+          expect(containers.map(({ limiter }) => limiter.stats().dynamodbErrors)).toEqual([3, 3, 3]);
+        } finally {
+          for (const { client } of containers) client.destroy();
+          await proxy.close();
+        }
+      },
+    );
 
     it('falls back at once when nothing listens on the endpoint', async () => {
       const unreachable = testClient({ endpoint: await closedPortEndpoint() });
