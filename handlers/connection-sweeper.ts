@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { SWEEP_STOP_RESERVE_MS, scheduledAtOf } from '../src/cleanup/sweep-schedule.js';
-import { sweepSlot } from '../src/cleanup/sweeper.js';
+import { KnownApps, sweepSlot } from '../src/cleanup/sweeper.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
 import { webhookInvocations } from '../src/gateway/webhook-runtime.js';
 import { DEFAULT_SERVICE_NAME, lambdaContextLogging } from '../src/observability/logger.js';
@@ -10,7 +10,10 @@ const runtime = createGatewayRuntime('pusher-connection-sweeper');
 const context = runtime.configuredContext('the connection sweeper');
 const withWebhooks = webhookInvocations(runtime);
 const metrics = new CounterMetrics(DEFAULT_SERVICE_NAME);
-const totals = { GhostConnectionsCleaned: 0, SweepDeferred: 0 };
+const { sweep } = runtime.config;
+// Two rotations: an app whose connections all left is forgotten once its channels had their turns.
+const knownApps = new KnownApps(2 * sweep.slots * sweep.periodMs);
+const totals = { GhostConnectionsCleaned: 0, SweepDeferred: 0, ChannelCountsCorrected: 0 };
 
 /** Scheduled (EventBridge, every `CONNECTION_SWEEP_PERIOD_SECONDS`): finds connections whose `$disconnect` was lost. */
 export const handler = middy<unknown, void>()
@@ -19,10 +22,13 @@ export const handler = middy<unknown, void>()
     const now = Date.now();
     const stopAtMs = now + lambda.getRemainingTimeInMillis() - SWEEP_STOP_RESERVE_MS;
     const report = await withWebhooks(context, (invocation) =>
-      sweepSlot(invocation, runtime.config.sweep, scheduledAtOf(event, now), stopAtMs),
+      sweepSlot(invocation, sweep, scheduledAtOf(event, now), stopAtMs, knownApps),
     );
+    const { recounts, ...counts } = report;
     totals.GhostConnectionsCleaned += report.cleaned;
     totals.SweepDeferred += report.deferred;
-    runtime.logger.info('connections swept', { ...report });
+    totals.ChannelCountsCorrected += recounts.length;
+    for (const recount of recounts) runtime.logger.info('channel counts corrected', { ...recount });
+    runtime.logger.info('connections swept', { ...counts, recounted: recounts.length });
     metrics.publish(totals, {}, Date.now());
   });

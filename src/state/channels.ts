@@ -53,6 +53,8 @@ export interface ChannelCounts {
 const CONNECTIONS = 'connections';
 /** On a channel index entry: when (epoch ms) a member was last counted in. */
 const USERS_ADDED_AT = 'usersAddedAt';
+/** The channel index entry's last count change, in epoch ms (see `recountChannel`). */
+export const COUNTED_AT = 'countedAt';
 
 /**
  * How long a member count may belong to a subscribe still on its way (counted, member not written yet):
@@ -290,10 +292,12 @@ export async function countSubscription(
       values[':maxUsers'] = { N: String(change.maxUsers) };
     }
   }
-  update += ' SET #expiresAt = :expiresAt';
+  // When the counts last changed: a recount leaves a channel alone until it has been quiet a while.
+  names['#countedAt'] = COUNTED_AT;
+  values[':nowMs'] = { N: String(nowMs) };
+  update += ' SET #expiresAt = :expiresAt, #countedAt = :nowMs';
   if (change.users > 0) {
     names['#usersAddedAt'] = USERS_ADDED_AT;
-    values[':nowMs'] = { N: String(nowMs) };
     update += ', #usersAddedAt = :nowMs';
   }
   const counted = await unlessConditionFails(
@@ -353,6 +357,7 @@ async function replaceExpiredEntry(
     ...key,
     subscriptionCount: { N: String(change.subscriptions) },
     expiresAt: { N: String(expiresAt(nowMs)) },
+    [COUNTED_AT]: { N: String(nowMs) },
   };
   if (change.users !== 0) item.userCount = { N: String(Math.max(0, change.users)) };
   if (change.users > 0) item[USERS_ADDED_AT] = { N: String(nowMs) };

@@ -38,17 +38,24 @@ export function slotAt(plan: SweepPlan, atMs: number): number {
   return Math.floor(atMs / plan.periodMs) % plan.slots;
 }
 
-function shardOf(connectionId: string): number {
+/** A cheap, stable spread of names over buckets (not a security hash). */
+function hashOf(text: string): number {
   let hash = 0;
-  for (let i = 0; i < connectionId.length; i++) hash = (hash * 31 + connectionId.charCodeAt(i)) >>> 0;
-  return hash % SWEEP_SHARDS;
+  for (let i = 0; i < text.length; i++) hash = (hash * 31 + text.charCodeAt(i)) >>> 0;
+  return hash;
 }
+
+const shardOf = (connectionId: string): number => hashOf(connectionId) % SWEEP_SHARDS;
+
+/** The slot whose turn recounts a channel's counts: an app's channels spread over the rotation. */
+export const channelSlot = (plan: SweepPlan, channel: string): number => hashOf(channel) % plan.slots;
 
 /** Enters a new connection in its slot. The entry outlives the connection's records, as they do. */
 export async function putSweepEntry(
   table: StateTable,
   plan: SweepPlan,
   connectionId: string,
+  appId: string,
   connectedAtMs: number,
 ): Promise<void> {
   await table.client.send(
@@ -57,6 +64,7 @@ export async function putSweepEntry(
       Item: {
         pk: { S: stateKeys.sweepPartition(slotAt(plan, connectedAtMs), shardOf(connectionId)) },
         sk: { S: connectionId },
+        appId: { S: appId },
         connectedAt: { N: String(connectedAtMs) },
         expiresAt: { N: String(expiresAt(connectedAtMs)) },
       },
@@ -66,6 +74,8 @@ export async function putSweepEntry(
 
 export interface SweepEntry {
   readonly connectionId: string;
+  /** Absent on entries written before it was recorded. */
+  readonly appId: string | undefined;
   readonly connectedAtMs: number;
   readonly slot: number;
   readonly shard: number;
@@ -89,12 +99,18 @@ export async function* sweepEntries(
           ':pk': { S: stateKeys.sweepPartition(slot, shard) },
           ':now': { N: String(Math.floor(nowMs / 1000)) },
         },
-        ProjectionExpression: 'sk, connectedAt',
+        ProjectionExpression: 'sk, appId, connectedAt',
         ExclusiveStartKey: startKey,
       }),
     );
     for (const item of page.Items ?? []) {
-      yield { connectionId: item.sk!.S!, connectedAtMs: Number(item.connectedAt?.N ?? 0), slot, shard };
+      yield {
+        connectionId: item.sk!.S!,
+        appId: item.appId?.S,
+        connectedAtMs: Number(item.connectedAt?.N ?? 0),
+        slot,
+        shard,
+      };
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);

@@ -88,7 +88,7 @@ async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOut
         // An authorizer older than webhooks passes none: the connection then raises none.
         webhooks: authorizer?.webhooks ?? '',
       }),
-      putSweepEntry(deps.state, deps.sweep, connectionId, connectedAtMs),
+      putSweepEntry(deps.state, deps.sweep, connectionId, app.id, connectedAtMs),
     ]);
   } catch (error) {
     // One of the two may have been written: neither stays for a connection that is never opened.

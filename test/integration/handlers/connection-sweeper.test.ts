@@ -1,7 +1,10 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import Pusher from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listChannels } from '../../../src/state/channels.js';
 import { getConnection } from '../../../src/state/connections.js';
+import { stateKeys } from '../../../src/state/keys.js';
+import { RECOUNT_QUIET_MS } from '../../../src/state/recount.js';
 import { userConnectionIds } from '../../../src/state/users.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { WsHarness } from '../../fixtures/gateway/ws-harness.js';
@@ -134,4 +137,57 @@ describe('the connection sweeper', () => {
     expect(asked).toBe(1);
     expect(gateway.connectionsApi.probes.filter((id) => id === left.connectionId)).toHaveLength(1);
   });
+
+  it('repairs channel counts leaked in both directions, once they have been quiet, and leaves a busy entry alone', async () => {
+    const member = await joinPresence('app-1', 'presence-leaky', 'member')();
+    await gateway.exchange(member.connectionId, {
+      event: 'pusher:subscribe',
+      data: { channel: 'leaky-high' },
+    });
+    await gateway.exchange(member.connectionId, {
+      event: 'pusher:subscribe',
+      data: { channel: 'leaky-busy' },
+    });
+    const longAgo = Date.now() - 2 * RECOUNT_QUIET_MS;
+    // Counts too high, too low, and a channel counted without any subscriber, as lost or doubled writes leave them.
+    await setCounts('presence-leaky', { subscriptionCount: 4, userCount: 0, countedAt: longAgo });
+    await setCounts('leaky-high', { subscriptionCount: 7, countedAt: longAgo });
+    await setCounts('leaky-empty', { subscriptionCount: 2, countedAt: longAgo });
+    await setCounts('leaky-busy', { subscriptionCount: 5, countedAt: Date.now() });
+
+    await sweepEverySlot();
+    // A cold sweeper learns the apps over one rotation; the second rotation has every channel's turn.
+    await sweepEverySlot();
+
+    const counts = async (channel: string) => listChannels(gateway.state, 'app-1', channel, Date.now());
+    expect(await counts('presence-leaky')).toEqual([
+      { channel: 'presence-leaky', subscriptionCount: 1, userCount: 1 },
+    ]);
+    expect(await counts('leaky-high')).toEqual([
+      { channel: 'leaky-high', subscriptionCount: 1, userCount: undefined },
+    ]);
+    expect(await counts('leaky-empty')).toEqual([]);
+    expect(await counts('leaky-busy')).toEqual([
+      { channel: 'leaky-busy', subscriptionCount: 5, userCount: undefined },
+    ]);
+  });
 });
+
+/** Overwrites a channel index entry's counts, as a leak would have left them. */
+async function setCounts(
+  channel: string,
+  counts: { subscriptionCount: number; userCount?: number; countedAt: number },
+): Promise<void> {
+  await gateway.state.client.send(
+    new PutItemCommand({
+      TableName: gateway.state.tableName,
+      Item: {
+        ...stateKeys.channelIndexEntry('app-1', channel),
+        subscriptionCount: { N: String(counts.subscriptionCount) },
+        ...(counts.userCount !== undefined && { userCount: { N: String(counts.userCount) } }),
+        countedAt: { N: String(counts.countedAt) },
+        expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3_600) },
+      },
+    }),
+  );
+}
