@@ -91,17 +91,20 @@ describe('the HTTP API limits, as the pusher SDK reports them', () => {
     expectToNameTheLimit(refusal, 30);
   });
 
-  it('answers events past MaxBackendEventsPerSecond (one point per channel) with 429', async () => {
+  it('answers events past MaxBackendEventsPerSecond (one point per channel) with 429, and one that never fits with 400', async () => {
     const backend = serverSdk(local.stack, BACKEND_RATE_APP);
     const channels = ['e2e-rate-1', 'e2e-rate-2', 'e2e-rate-3'];
 
-    // More points in one request than the app may spend in a second is refused whatever the window.
+    // More points in one request than the app may spend in a second can never be admitted: not "retry" but "split".
     const tooMany = await refusalOf(backend.trigger([...channels, 'e2e-rate-4'], 'news', {}));
     // Each takes the whole second's budget: of four, in at most two windows, at least two are refused.
     const answers = await settle([1, 2, 3, 4].map(() => backend.trigger(channels, 'news', {})));
 
     const overTheRate = { status: 429, body: expect.stringContaining('MaxBackendEventsPerSecond') };
-    expect(tooMany).toEqual(overTheRate);
+    expect(tooMany).toEqual({
+      status: 400,
+      body: `This request needs 4 points; the app's limit is ${BACKEND_RATE} per second (MaxBackendEventsPerSecond), so it can never be admitted.`,
+    });
     const { accepted, refused } = sorted(answers);
     expect(accepted.length).toBeGreaterThan(0);
     expect(accepted.map(parsed)).toEqual(accepted.map(() => ({ status: 200, body: {} })));
