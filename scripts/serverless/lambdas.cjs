@@ -19,13 +19,51 @@ const readApps = ({ appsTableArn, appKeyIndexArn }) => [
 /** GetItem by AppId only: `$default` has the app id from its authorizer context, HTTP routes from a path. */
 const readAppsById = ({ appsTableArn }) => [allow('dynamodb:GetItem', appsTableArn)];
 
-const useState =
+/**
+ * The state table's `pk` prefixes: each kind of item owns one (src/state/keys.ts; the rate limiter's windows,
+ * src/limits/token-lease.ts). `connection#*` and `connections#*` (like `channel#*` and `channels#*`) never
+ * match each other's keys.
+ */
+const KEYS = {
+  connection: 'connection#', // a connection's record (src/state/connections.ts)
+  channel: 'channel#', // a channel's subscribers and presence members (src/state/channels.ts)
+  channelIndex: 'channels#', // the app's channel index and its counts (src/state/channels.ts)
+  user: 'user#', // the connections signed in as a user (src/state/users.ts)
+  counter: 'connections#', // the app's MaxConnections counter (src/state/connection-counter.ts)
+  sweep: 'sweep#', // the connections the sweeper asks about (src/state/sweep-entries.ts)
+  webhook: 'webhook#', // the webhook transitions' sequence (src/state/webhook-transitions.ts)
+  rate: 'rate#', // the rate limiter's windows (src/limits/token-lease.ts)
+};
+
+/**
+ * What `cleanUpConnections` (src/cleanup/cleanup.ts) writes for a connection that is gone: its record, its
+ * subscriber and member items, the channel index counts, its user entry and its MaxConnections slot. Never
+ * its sweep entry: only the sweeper removes those. Its reads: `Query` of a channel, and `GetItem` of a member
+ * when a leave races a join (`leavePresence`).
+ */
+const CLEANUP_KEYS = [KEYS.connection, KEYS.channel, KEYS.channelIndex, KEYS.user, KEYS.counter];
+
+const dynamodb = (actions) => actions.map((action) => `dynamodb:${action}`);
+
+/** State-table reads (`GetItem`, `Query`), on any key. */
+const readState =
   (...actions) =>
+  ({ stateTableArn }) => [allow(dynamodb(actions), stateTableArn)];
+
+/**
+ * State-table writes, only on items whose `pk` starts with one of `keys` (`dynamodb:LeadingKeys`): a function
+ * tricked into writing elsewhere is refused by IAM. A key a function writes and this list lacks is refused
+ * too, in production only (nothing checks IAM locally): the lists below follow each handler's code.
+ */
+const writeState =
+  (actions, keys) =>
   ({ stateTableArn }) => [
-    allow(
-      actions.map((action) => `dynamodb:${action}`),
-      stateTableArn,
-    ),
+    {
+      ...allow(dynamodb(actions), stateTableArn),
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...new Set(keys)].map((key) => `${key}*`) },
+      },
+    },
   ];
 
 /** `execute-api:ManageConnections` on this stage's WebSocket API only, for the given @connections methods. */
@@ -133,7 +171,8 @@ const WS_CONNECT_AUTHORIZER = {
 
 const PUBLISH_ACCESS = [
   readAppsById,
-  useState('GetItem', 'UpdateItem', 'DeleteItem', 'Query'),
+  readState('GetItem', 'Query'),
+  writeState(['UpdateItem', 'DeleteItem'], [KEYS.rate, ...CLEANUP_KEYS]),
   manageConnections('POST'),
   invoke('fanOutWorker'),
   enqueueWebhooks,
@@ -144,7 +183,7 @@ const publishingEnvironment = (resources) => ({
   ...raisingEnvironment(resources),
   FAN_OUT_FUNCTION_NAME: `${resources.functionNamePrefix}fanOutWorker`,
 });
-const READ_ACCESS = [readAppsById, useState('GetItem', 'UpdateItem', 'Query')];
+const READ_ACCESS = [readAppsById, readState('GetItem', 'Query'), writeState(['UpdateItem'], [KEYS.rate])];
 
 /**
  * Every Lambda. `handler` names handlers/<handler>.ts; state-table actions are what each handler's code
@@ -163,8 +202,12 @@ const CATALOG = {
     }),
     // Never reads the apps table: the authorizer context carries the app id and MaxConnections. Counter
     // (UpdateItem, GetItem and PutItem when it is created or rotated), connection record and sweep entry
-    // (PutItem), undone with DeleteItem when the greeter cannot be invoked.
-    access: [useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), invoke('wsGreeter')],
+    // (PutItem), the record undone with DeleteItem and the count released when the greeter cannot be invoked.
+    access: [
+      readState('GetItem'),
+      writeState(['PutItem', 'UpdateItem', 'DeleteItem'], [KEYS.counter, KEYS.connection, KEYS.sweep]),
+      invoke('wsGreeter'),
+    ],
   },
   // Invoked asynchronously by wsConnect: posts pusher:connection_established, or pusher:error and disconnects;
   // cleans up a connection that never opened. It never reads the apps table.
@@ -173,16 +216,28 @@ const CATALOG = {
     environment: postingEnvironment,
     // A retry, or an event throttled for minutes in the queue, would greet a client that gave up long ago.
     settings: { maximumRetryAttempts: 0, maximumEventAge: 60 },
-    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST', 'DELETE')],
+    // Writes only to clean up the connection it could not greet.
+    access: [
+      readState('GetItem', 'Query'),
+      writeState(['UpdateItem', 'DeleteItem'], CLEANUP_KEYS),
+      manageConnections('POST', 'DELETE'),
+    ],
   },
   wsDefault: {
     handler: 'ws-default',
     // With a $default route response, what the handler returns (pusher:pong, ...) goes back to the sender.
     events: [{ websocket: { route: '$default', routeResponseSelectionExpression: '$default' } }],
     environment: raisingEnvironment,
+    // Subscribe and unsubscribe: the connection's channel set, the channel's subscriber and member items, the
+    // channel index. Signin: the connection's user and the user entry. Client events: their rate window.
+    // Connections found gone while posting: cleaned up (which adds the MaxConnections counter).
     access: [
       readAppsById,
-      useState('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
+      readState('GetItem', 'Query'),
+      writeState(
+        ['PutItem', 'UpdateItem', 'DeleteItem'],
+        [KEYS.connection, KEYS.channel, KEYS.channelIndex, KEYS.user, KEYS.rate, ...CLEANUP_KEYS],
+      ),
       manageConnections('POST', 'DELETE'),
       enqueueWebhooks,
     ],
@@ -192,13 +247,18 @@ const CATALOG = {
     handler: 'ws-disconnect',
     events: [{ websocket: { route: '$disconnect' } }],
     environment: raisingEnvironment,
-    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST'), enqueueWebhooks],
+    access: [
+      readState('GetItem', 'Query'),
+      writeState(['UpdateItem', 'DeleteItem'], CLEANUP_KEYS),
+      manageConnections('POST'),
+      enqueueWebhooks,
+    ],
   },
   // The Pusher HTTP API: one Lambda per route, each bundling only its route's handler (src/http-api/route.ts
   // with publish-route.ts, channel-query-route.ts or terminate-route.ts), so that each role holds only what
   // its route calls. Every route resolves its app by id (the path names it) and consumes its rate window
-  // (UpdateItem); publishing reads subscribers (Query) and counts (GetItem, for `info`), posts, and cleans up
-  // connections found gone (UpdateItem, DeleteItem, Query, POST for member_removed).
+  // (UpdateItem on `rate#`); publishing reads subscribers (Query) and counts (GetItem, for `info`), posts, and
+  // cleans up connections found gone (CLEANUP_KEYS, POST for member_removed).
   httpEvents: httpRoute('http-events', 'POST /apps/{appId}/events', PUBLISH_ACCESS, publishingEnvironment),
   httpBatchEvents: httpRoute(
     'http-batch-events',
@@ -213,7 +273,12 @@ const CATALOG = {
     handler: 'fan-out-worker',
     environment: raisingEnvironment,
     settings: { maximumRetryAttempts: 0, maximumEventAge: 60, timeout: 60 },
-    access: [useState('UpdateItem', 'DeleteItem', 'Query'), manageConnections('POST'), enqueueWebhooks],
+    access: [
+      readState('GetItem', 'Query'),
+      writeState(['UpdateItem', 'DeleteItem'], CLEANUP_KEYS),
+      manageConnections('POST'),
+      enqueueWebhooks,
+    ],
   },
   // Scheduled: asks API Gateway about the connections of one sweep slot (GET @connections), cleans up those
   // it no longer has as $disconnect would (DeleteItem, UpdateItem, Query, POST member_removed) and drops
@@ -224,8 +289,10 @@ const CATALOG = {
     events: sweepSchedule,
     environment: (resources) => ({ ...raisingEnvironment(resources), ...sweepEnvironment(resources) }),
     settings: { maximumRetryAttempts: 0, timeout: 60 },
+    // Cleans up as $disconnect does, and deletes the sweep entries of the connections it cleaned up.
     access: [
-      useState('UpdateItem', 'DeleteItem', 'Query'),
+      readState('GetItem', 'Query'),
+      writeState(['UpdateItem', 'DeleteItem'], [...CLEANUP_KEYS, KEYS.sweep]),
       manageConnections('GET', 'POST'),
       enqueueWebhooks,
     ],
@@ -257,9 +324,17 @@ const CATALOG = {
       WEBHOOKS_LAMBDA_ENDPOINTS: resources.webhookLambdaEndpoints,
     }),
     settings: { timeout: 30 },
-    access: [readAppsById, useState('GetItem', 'UpdateItem'), consumeWebhooks, invokeWebhookFunctions],
+    // Its only state-table items are the transition records.
+    access: [
+      readAppsById,
+      readState('GetItem'),
+      writeState(['UpdateItem'], [KEYS.webhook]),
+      consumeWebhooks,
+      invokeWebhookFunctions,
+    ],
   },
-  // Reads only: the channel index (Query, GetItem), a presence channel's members (Query); never posts.
+  // Read the channel index (Query, GetItem) and a presence channel's members (Query); never post. Their one
+  // write is their rate window: a read route may write nothing but `rate#`.
   httpChannels: httpRoute('http-channels', 'GET /apps/{appId}/channels', READ_ACCESS),
   httpChannel: httpRoute('http-channel', 'GET /apps/{appId}/channels/{channelName}', READ_ACCESS),
   httpChannelUsers: httpRoute(
@@ -267,13 +342,15 @@ const CATALOG = {
     'GET /apps/{appId}/channels/{channelName}/users',
     READ_ACCESS,
   ),
-  // The user's connections (Query), each told and closed (POST, DELETE), their state removed at once.
+  // The user's connections (Query), each told and closed (POST, DELETE), their state removed at once
+  // (CLEANUP_KEYS), and its rate window.
   httpTerminateUserConnections: httpRoute(
     'http-terminate-user-connections',
     'POST /apps/{appId}/users/{userId}/terminate_connections',
     [
       readAppsById,
-      useState('UpdateItem', 'DeleteItem', 'Query'),
+      readState('GetItem', 'Query'),
+      writeState(['UpdateItem', 'DeleteItem'], [KEYS.rate, ...CLEANUP_KEYS]),
       manageConnections('POST', 'DELETE'),
       enqueueWebhooks,
     ],

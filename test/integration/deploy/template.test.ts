@@ -34,6 +34,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Json;
 }
 interface Packaged {
   template: Template;
@@ -123,6 +124,112 @@ const STATE_TABLE = `${SERVICE}-${STAGE}-state`;
 const CONNECTIONS = new RegExp(
   `^arn:\\$\\{AWS::Partition\\}:execute-api:\\$\\{AWS::Region\\}:\\$\\{AWS::AccountId\\}:\\$\\{WebsocketsApi\\}/${STAGE}/(POST|DELETE|GET)/@connections/\\*$`,
 );
+/** What a function may call on the state table without a key condition. */
+const STATE_READS = new Set(['GetItem', 'Query'].map((a) => `dynamodb:${a}`));
+const STATE_WRITES = new Set(
+  ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map((a) => `dynamodb:${a}`),
+);
+/** What `cleanUpConnections` writes for a connection that is gone (src/cleanup/cleanup.ts). */
+const CLEANUP_KEYS = ['connection#', 'channel#', 'channels#', 'user#', 'connections#'];
+/**
+ * Per function using the state table: its reads, its writes, the `pk` prefixes of what it writes (from each
+ * handler's code, see scripts/serverless/lambdas.cjs) and its @connections methods.
+ */
+const STATE_ACCESS: Record<
+  string,
+  { reads: string[]; writes: string[]; keys: string[]; connections: string[] }
+> = {
+  // The MaxConnections counter, the connection record and its sweep entry.
+  WsConnectLambdaFunction: {
+    reads: ['GetItem'],
+    writes: ['PutItem', 'UpdateItem', 'DeleteItem'],
+    keys: ['connections#', 'connection#', 'sweep#'],
+    connections: [],
+  },
+  WsGreeterLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem', 'DeleteItem'],
+    keys: CLEANUP_KEYS,
+    connections: ['POST', 'DELETE'],
+  },
+  // Subscriptions, signin and client-event rates, and the cleanup of connections found gone.
+  WsDefaultLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['PutItem', 'UpdateItem', 'DeleteItem'],
+    keys: [...CLEANUP_KEYS, 'rate#'],
+    connections: ['POST', 'DELETE'],
+  },
+  WsDisconnectLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem', 'DeleteItem'],
+    keys: CLEANUP_KEYS,
+    connections: ['POST'],
+  },
+  HttpEventsLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem', 'DeleteItem'],
+    keys: [...CLEANUP_KEYS, 'rate#'],
+    connections: ['POST'],
+  },
+  HttpBatchEventsLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem', 'DeleteItem'],
+    keys: [...CLEANUP_KEYS, 'rate#'],
+    connections: ['POST'],
+  },
+  FanOutWorkerLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem', 'DeleteItem'],
+    keys: CLEANUP_KEYS,
+    connections: ['POST'],
+  },
+  ConnectionSweeperLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem', 'DeleteItem'],
+    keys: [...CLEANUP_KEYS, 'sweep#'],
+    connections: ['GET', 'POST'],
+  },
+  // The read routes: their rate window and nothing else.
+  HttpChannelsLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem'],
+    keys: ['rate#'],
+    connections: [],
+  },
+  HttpChannelLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem'],
+    keys: ['rate#'],
+    connections: [],
+  },
+  HttpChannelUsersLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem'],
+    keys: ['rate#'],
+    connections: [],
+  },
+  HttpTerminateUserConnectionsLambdaFunction: {
+    reads: ['GetItem', 'Query'],
+    writes: ['UpdateItem', 'DeleteItem'],
+    keys: [...CLEANUP_KEYS, 'rate#'],
+    connections: ['POST', 'DELETE'],
+  },
+  // The webhook transitions' sequence.
+  WebhookSenderLambdaFunction: {
+    reads: ['GetItem'],
+    writes: ['UpdateItem'],
+    keys: ['webhook#'],
+    connections: [],
+  },
+};
+
+/** The `dynamodb:LeadingKeys` patterns of a statement's condition, if it has one. */
+function leadingKeysOf(statement: Statement): string[] | undefined {
+  const like = statement.Condition?.['ForAllValues:StringLike'] as Json | undefined;
+  const keys = like?.['dynamodb:LeadingKeys'];
+  return keys === undefined ? undefined : (list(keys) as string[]);
+}
+
 /** The functions that never post to or disconnect a WebSocket client; all others do. */
 const NOT_POSTING = [
   'WsConnectAuthorizer',
@@ -277,47 +384,67 @@ describe('serverless package', () => {
     }
   });
 
-  it('gives the WebSocket and HTTP API functions exactly the state-table actions and @connections methods their code calls', () => {
-    const expected: Record<string, { state: string[]; connections: string[] }> = {
-      WsConnectLambdaFunction: { state: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], connections: [] },
-      WsGreeterLambdaFunction: {
-        state: ['UpdateItem', 'DeleteItem', 'Query'],
-        connections: ['POST', 'DELETE'],
-      },
-      WsDefaultLambdaFunction: {
-        state: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
-        connections: ['POST', 'DELETE'],
-      },
-      WsDisconnectLambdaFunction: { state: ['UpdateItem', 'DeleteItem', 'Query'], connections: ['POST'] },
-      HttpEventsLambdaFunction: {
-        state: ['GetItem', 'UpdateItem', 'DeleteItem', 'Query'],
-        connections: ['POST'],
-      },
-      HttpBatchEventsLambdaFunction: {
-        state: ['GetItem', 'UpdateItem', 'DeleteItem', 'Query'],
-        connections: ['POST'],
-      },
-      FanOutWorkerLambdaFunction: { state: ['UpdateItem', 'DeleteItem', 'Query'], connections: ['POST'] },
-      HttpChannelsLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
-      HttpChannelLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
-      HttpChannelUsersLambdaFunction: { state: ['GetItem', 'UpdateItem', 'Query'], connections: [] },
-      HttpTerminateUserConnectionsLambdaFunction: {
-        state: ['UpdateItem', 'DeleteItem', 'Query'],
-        connections: ['POST', 'DELETE'],
-      },
-      WebhookSenderLambdaFunction: { state: ['GetItem', 'UpdateItem'], connections: [] },
-    };
+  it('gives every state-table function exactly the reads, the writes, the key prefixes and the @connections methods its code calls; the read routes write only rate#', () => {
     const statements = statementsByFunction(created.template);
-    for (const [fn, { state, connections }] of Object.entries(expected)) {
-      const granted = simplified(statements.get(fn) ?? []);
+    expect([...statements.keys()].filter((fn) => STATE_ACCESS[fn] === undefined).sort()).toEqual([
+      'HttpAuthorizerLambdaFunction',
+      'WsConnectAuthorizerLambdaFunction',
+    ]);
+    for (const [fn, expected] of Object.entries(STATE_ACCESS)) {
+      const granted = statements.get(fn) ?? [];
+      const onState = granted.filter((statement) =>
+        resourceTexts(statement).includes('GetAtt:StateTable.Arn'),
+      );
+      const writes = onState.filter((statement) => actionsOf(statement).some((a) => STATE_WRITES.has(a)));
+      const reads = onState.filter((statement) => !writes.includes(statement));
+      expect(reads.map(actionsOf), fn).toEqual([expected.reads.map((a) => `dynamodb:${a}`)]);
+      expect(writes.map(actionsOf), fn).toEqual([expected.writes.map((a) => `dynamodb:${a}`)]);
       expect(
-        granted.filter(({ resource }) => resource.includes('GetAtt:StateTable.Arn')),
+        writes.map((statement) => [...(leadingKeysOf(statement) ?? [])].sort()),
         fn,
-      ).toEqual([{ action: state.map((a) => `dynamodb:${a}`), resource: ['GetAtt:StateTable.Arn'] }]);
-      const manage = granted.filter(({ action }) => action.includes('execute-api:ManageConnections'));
+      ).toEqual([expected.keys.map((key) => `${key}*`).sort()]);
+      const manage = simplified(granted).filter(({ action }) =>
+        action.includes('execute-api:ManageConnections'),
+      );
       const methods = manage.flatMap(({ resource }) => resource.map((r) => CONNECTIONS.exec(r)?.[1]));
-      expect(methods, fn).toEqual(connections);
+      expect(methods, fn).toEqual(expected.connections);
     }
+  });
+
+  it('scopes every state-table write of every function to key prefixes with dynamodb:LeadingKeys', () => {
+    let writeStatements = 0;
+    for (const [fn, statements] of statementsByFunction(created.template)) {
+      for (const statement of statements) {
+        if (!actionsOf(statement).some((a) => a.startsWith('dynamodb:') && !STATE_READS.has(a))) continue;
+        writeStatements++;
+        expect(resourceTexts(statement), fn).toEqual(['GetAtt:StateTable.Arn']);
+        expect(Object.keys(statement.Condition ?? {}), fn).toEqual(['ForAllValues:StringLike']);
+        expect(Object.keys(statement.Condition!['ForAllValues:StringLike'] as Json), fn).toEqual([
+          'dynamodb:LeadingKeys',
+        ]);
+        const keys = leadingKeysOf(statement)!;
+        expect(keys.length, fn).toBeGreaterThan(0);
+        for (const key of keys) expect(key, fn).toMatch(/^[a-z]+#\*$/);
+      }
+    }
+    expect(writeStatements).toBe(Object.keys(STATE_ACCESS).length);
+  });
+
+  it('lets some function write every key prefix the code builds (src/), and none the code never builds', async () => {
+    const built = new Set<string>();
+    for (const file of await readdir(join(ROOT, 'src'), { recursive: true })) {
+      if (!file.endsWith('.ts')) continue;
+      const source = await readFile(join(ROOT, 'src', file), 'utf8');
+      // A key is built as `<prefix>#${...}` (src/state/keys.ts, the rate limiter's windows).
+      for (const [, prefix] of source.matchAll(/`([a-z]+#)\$\{/g)) built.add(`${prefix}*`);
+    }
+    const granted = new Set(
+      [...statementsByFunction(created.template).values()].flatMap((statements) =>
+        statements.flatMap((statement) => leadingKeysOf(statement) ?? []),
+      ),
+    );
+    expect(built.size).toBeGreaterThan(0);
+    expect([...granted].sort()).toEqual([...built].sort());
   });
 
   it('lets the functions that raise webhook events only send to the webhook queue, and only the sender consume it', () => {
