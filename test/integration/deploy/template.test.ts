@@ -624,10 +624,14 @@ describe('serverless package', () => {
     }
   });
 
-  it('creates the apps table exactly as src/apps/table-schema.ts defines it, and keeps it when the stack goes', () => {
+  it('creates the apps table as src/apps/table-schema.ts defines it, keeps it when the stack goes, protects it from deletion and recovers it to any point in time', () => {
     const apps = created.template.Resources.AppsTable!;
 
-    expect(apps.Properties).toEqual(appsTableDefinition(APPS_TABLE));
+    expect(apps.Properties).toEqual({
+      ...appsTableDefinition(APPS_TABLE),
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
     expect(apps.Condition).toBe('CreateAppsTable');
     expect(apps.DeletionPolicy).toBe('Retain');
     expect(created.template.Conditions.CreateAppsTable).toEqual({ 'Fn::Equals': ['', ''] });
@@ -664,6 +668,16 @@ describe('serverless package', () => {
     const table = tableArn('eu-west-1', 'soketi-apps');
 
     expect(soketi.template.Conditions.CreateAppsTable).toEqual({ 'Fn::Equals': ['soketi-apps', ''] });
+    // The only table with recovery and deletion protection is the one that condition leaves out (the
+    // owner's step for theirs: docs/deploy.md).
+    const protectedTables = resourcesOfType(soketi.template, 'AWS::DynamoDB::Table').filter(
+      ([, resource]) =>
+        resource.Properties.DeletionProtectionEnabled !== undefined ||
+        resource.Properties.PointInTimeRecoverySpecification !== undefined,
+    );
+    expect(protectedTables.map(([id, resource]) => [id, resource.Condition])).toEqual([
+      ['AppsTable', 'CreateAppsTable'],
+    ]);
     for (const [fn, statements] of statementsByFunction(soketi.template)) {
       const dynamo = simplified(statements).filter(({ action }) =>
         action.some((a) => a.startsWith('dynamodb:')),
