@@ -41,24 +41,29 @@ interface Packaged {
   outDir: string;
 }
 
-/** A copy of the service with every handler's real bundle, as `npm run package` builds them. */
-async function serviceWithEveryHandler(): Promise<string> {
+/** A copy of the service, without bundles. */
+async function serviceCopy(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pusher-package-'));
   await cp(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
   await cp(join(ROOT, 'scripts', 'serverless'), join(dir, 'scripts', 'serverless'), { recursive: true });
   await cp(join(ROOT, 'edge'), join(dir, 'edge'), { recursive: true });
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const built = (await buildHandlers({ rootDir: ROOT, outDir: join(dir, 'dist') })).map((b) => b.name);
-  expect(built.sort()).toEqual([...handlerNames].sort());
   return dir;
 }
 
-async function packageService(params: Record<string, string>): Promise<Packaged> {
-  const dir = await serviceWithEveryHandler();
-  const outDir = join(dir, 'package');
+/** Every handler's real bundle, as `npm run package` builds them, built once for every copy. */
+async function everyHandlerBuilt(): Promise<string> {
+  const dist = await mkdtemp(join(tmpdir(), 'pusher-bundles-'));
+  const built = (await buildHandlers({ rootDir: ROOT, outDir: dist })).map((b) => b.name);
+  expect(built.sort()).toEqual([...handlerNames].sort());
+  return dist;
+}
+
+/** `serverless package` of `dir` with the stage parameters: its output and, if it fails, its error. */
+async function runPackage(dir: string, outDir: string, params: Record<string, string>) {
   const cli = join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
   const paramArgs = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
-  await promisify(execFile)(
+  return promisify(execFile)(
     process.execPath,
     [cli, 'package', '--stage', STAGE, '--package', outDir, ...paramArgs],
     {
@@ -74,10 +79,34 @@ async function packageService(params: Record<string, string>): Promise<Packaged>
       },
     },
   );
+}
+
+async function packageService(dist: string, params: Record<string, string>): Promise<Packaged> {
+  const dir = await serviceCopy();
+  await cp(dist, join(dir, 'dist'), { recursive: true });
+  const outDir = join(dir, 'package');
+  await runPackage(dir, outDir, params);
   const template = JSON.parse(
     await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template;
   return { template, outDir };
+}
+
+/**
+ * What `serverless package` says when it refuses the stage parameters (they are checked while serverless.yml
+ * is resolved, before any bundle is read); fails when it packages.
+ */
+async function packagingRefusal(params: Record<string, string>): Promise<string> {
+  const dir = await serviceCopy();
+  try {
+    await runPackage(dir, join(dir, 'package'), params);
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    return `${stdout ?? ''}${stderr ?? ''}`;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  throw new Error(`serverless package accepted ${JSON.stringify(params)}`);
 }
 
 function resourcesOfType(template: Template, type: string): [string, Resource][] {
@@ -230,6 +259,16 @@ function leadingKeysOf(statement: Statement): string[] | undefined {
   return keys === undefined ? undefined : (list(keys) as string[]);
 }
 
+/** A CloudFront web ACL's ARN, as WAF gives it. */
+const WEB_ACL_ARN =
+  'arn:aws:wafv2:us-east-1:123456789012:global/webacl/pusher-rate/a1b2c3d4-5678-90ab-cdef-0123456789ab';
+const GUARDED_THROTTLES = {
+  httpApiThrottleRate: '40.5',
+  httpApiThrottleBurst: '80',
+  connectThrottleRate: '12',
+  connectThrottleBurst: '30',
+};
+
 /** The functions that never post to or disconnect a WebSocket client; all others do. */
 const NOT_POSTING = [
   'WsConnectAuthorizer',
@@ -287,30 +326,37 @@ function zipEntries(zip: Buffer): string[] {
 }
 
 describe('serverless package', () => {
+  let dist: string;
   let created: Packaged;
   let soketi: Packaged;
+  /** With a web ACL and throttling of its own. */
+  let guarded: Packaged;
 
   beforeAll(async () => {
-    [created, soketi] = await Promise.all([
-      packageService({}),
-      packageService({
+    dist = await everyHandlerBuilt();
+    [created, soketi, guarded] = await Promise.all([
+      packageService(dist, {}),
+      packageService(dist, {
         existingAppsTable: 'soketi-apps',
         appsTableRegion: 'eu-west-1',
         cloudFront: 'true',
         customDomain: 'pusher.example.com',
         certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/example',
       }),
+      packageService(dist, { cloudFront: 'true', webAclArn: WEB_ACL_ARN, ...GUARDED_THROTTLES }),
     ]);
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
-    for (const { outDir } of [created, soketi])
+    for (const { outDir } of [created, soketi, guarded])
       await rm(join(outDir, '..'), { recursive: true, force: true });
+    await rm(dist, { recursive: true, force: true });
   });
 
-  it('matches the CloudFormation resource specification: default parameters, and cloudFront=true with existingAppsTable', () => {
+  it('matches the CloudFormation resource specification: default parameters, cloudFront=true with existingAppsTable, and with a web ACL', () => {
     expect(templateProblems(created.template)).toEqual([]);
     expect(templateProblems(soketi.template)).toEqual([]);
+    expect(templateProblems(guarded.template)).toEqual([]);
   });
 
   it('the specification check fails on a misspelt property, a missing required one, a wrong type and a bad GetAtt', () => {
@@ -728,4 +774,92 @@ describe('serverless package', () => {
     });
     expect(created.template.Conditions.EnableCloudFront).toEqual({ 'Fn::Equals': ['false', 'true'] });
   });
+  it('throttles every HTTP API route at the stage, by default and as the stage parameters say', () => {
+    const throttleOf = (template: Template) => {
+      const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage').filter(
+        ([, stage]) => JSON.stringify(stage.Properties.ApiId) === JSON.stringify({ Ref: 'HttpApi' }),
+      );
+      expect(stages.map(([, stage]) => stage.Properties.StageName)).toEqual(['$default']);
+      return stages[0]![1].Properties.DefaultRouteSettings;
+    };
+
+    expect(throttleOf(created.template)).toEqual({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 });
+    expect(throttleOf(guarded.template)).toEqual({
+      ThrottlingRateLimit: Number(GUARDED_THROTTLES.httpApiThrottleRate),
+      ThrottlingBurstLimit: Number(GUARDED_THROTTLES.httpApiThrottleBurst),
+    });
+  });
+
+  it('throttles the WebSocket $connect route and nothing else of the WebSocket API: a throttled $default message would be a frame pusher-js throws on', () => {
+    const settingsOf = (template: Template) => {
+      const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage').filter(
+        ([, stage]) => JSON.stringify(stage.Properties.ApiId) === JSON.stringify({ Ref: 'WebsocketsApi' }),
+      );
+      expect(stages.map(([, stage]) => stage.Properties.StageName)).toEqual([STAGE]);
+      const { RouteSettings, DefaultRouteSettings } = stages[0]![1].Properties as {
+        RouteSettings: Record<string, Json>;
+        DefaultRouteSettings?: Json;
+      };
+      // Throttling of the stage's default settings would reach $default too.
+      expect(Object.keys(DefaultRouteSettings ?? {}).filter((key) => key.startsWith('Throttling'))).toEqual(
+        [],
+      );
+      return RouteSettings;
+    };
+    const routeKeys = resourcesOfType(created.template, 'AWS::ApiGatewayV2::Route')
+      .filter(
+        ([, route]) => JSON.stringify(route.Properties.ApiId) === JSON.stringify({ Ref: 'WebsocketsApi' }),
+      )
+      .map(([, route]) => route.Properties.RouteKey);
+
+    expect(routeKeys.sort()).toEqual(['$connect', '$default', '$disconnect']);
+    expect(settingsOf(created.template)).toEqual({
+      $connect: { ThrottlingRateLimit: 250, ThrottlingBurstLimit: 500 },
+    });
+    expect(settingsOf(guarded.template)).toEqual({
+      $connect: {
+        ThrottlingRateLimit: Number(GUARDED_THROTTLES.connectThrottleRate),
+        ThrottlingBurstLimit: Number(GUARDED_THROTTLES.connectThrottleBurst),
+      },
+    });
+  });
+
+  it('attaches the webAclArn web ACL to the CloudFront distribution, and none without it', () => {
+    const webAclOf = (template: Template) =>
+      (template.Resources.Distribution!.Properties.DistributionConfig as Json).WebACLId;
+
+    expect(webAclOf(guarded.template)).toBe(WEB_ACL_ARN);
+    expect(webAclOf(soketi.template)).toEqual({ Ref: 'AWS::NoValue' });
+    for (const { template } of [created, soketi]) expect(JSON.stringify(template)).not.toContain('wafv2');
+  });
+
+  it('refuses a throttle that is not a positive rate or a whole burst, a web ACL that CloudFront cannot use, and a web ACL without CloudFront, naming the parameter', async () => {
+    const regional = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/pusher-rate/a1b2c3d4';
+    const refusals = await Promise.all([
+      packagingRefusal({ httpApiThrottleRate: 'fast' }),
+      packagingRefusal({ httpApiThrottleBurst: '0' }),
+      packagingRefusal({ connectThrottleRate: '-5' }),
+      packagingRefusal({ connectThrottleBurst: '2.5' }),
+      packagingRefusal({ cloudFront: 'true', webAclArn: regional }),
+      packagingRefusal({ webAclArn: WEB_ACL_ARN }),
+    ]);
+
+    expect(refusals[0]).toContain(
+      'httpApiThrottleRate must be a number of requests per second above 0, got "fast"',
+    );
+    expect(refusals[1]).toContain(
+      'httpApiThrottleBurst must be a whole number of requests, at least 1, got "0"',
+    );
+    expect(refusals[2]).toContain(
+      'connectThrottleRate must be a number of requests per second above 0, got "-5"',
+    );
+    expect(refusals[3]).toContain(
+      'connectThrottleBurst must be a whole number of requests, at least 1, got "2.5"',
+    );
+    expect(refusals[4]).toContain(`webAclArn must be the ARN of a WAF web ACL of scope CLOUDFRONT`);
+    expect(refusals[4]).toContain(`got "${regional}"`);
+    expect(refusals[5]).toContain(
+      'webAclArn is attached to the CloudFront distribution: it needs cloudFront=true',
+    );
+  }, 90_000);
 });
