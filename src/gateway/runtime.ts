@@ -51,7 +51,11 @@ export function messageContexts(
   rateLimiter: RateLimiter,
 ): (endpoint: string) => MessageContext {
   const { maxChannelsPerConnection } = runtime.config;
-  return oncePerEndpoint((endpoint) => ({ ...runtime.contextAt(endpoint), rateLimiter, maxChannelsPerConnection }));
+  return oncePerEndpoint((endpoint) => ({
+    ...runtime.contextAt(endpoint),
+    rateLimiter,
+    maxChannelsPerConnection,
+  }));
 }
 
 /**
