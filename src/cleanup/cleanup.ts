@@ -13,7 +13,7 @@ import {
   subscribersOtherThanUser,
 } from '../state/channels.js';
 import { releaseConnection } from '../state/connection-counter.js';
-import { deleteConnection } from '../state/connections.js';
+import { deleteConnection, restoreConnection } from '../state/connections.js';
 import { deleteUserConnection } from '../state/users.js';
 import * as webhook from '../webhooks/events.js';
 import { decodeInterest, type WebhookInterest } from '../webhooks/interest.js';
@@ -155,11 +155,23 @@ async function cleanUpConnection(context: GatewayContext, gone: GoneConnection):
     );
   }
   if (record === undefined) return found;
-  await forEachLimited(record.channels, CHANNEL_CONCURRENCY, async (channel) => {
-    found.push(...(await leaveChannel(context, record.appId, channel, gone.connectionId, interest)));
-  });
-  if (record.user) await deleteUserConnection(state, record.appId, record.user.userId, gone.connectionId);
-  await releaseConnection(state, record.appId, record.bucket);
+  try {
+    await forEachLimited(record.channels, CHANNEL_CONCURRENCY, async (channel) => {
+      found.push(...(await leaveChannel(context, record.appId, channel, gone.connectionId, interest)));
+    });
+    if (record.user) await deleteUserConnection(state, record.appId, record.user.userId, gone.connectionId);
+    await releaseConnection(state, record.appId, record.bucket);
+  } catch (error) {
+    // The record is the only list of what is left to clean up: put back, it lets the sweeper's next turn
+    // (or a 410) finish the job, each step being safe to repeat.
+    await restoreConnection(state, record).catch((restoreError: unknown) =>
+      context.logger.error('putting back a half-cleaned connection failed', {
+        connectionId: gone.connectionId,
+        error: String(restoreError),
+      }),
+    );
+    throw error;
+  }
   context.logger.info('connection cleaned up', {
     connectionId: gone.connectionId,
     appId: record.appId,

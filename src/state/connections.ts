@@ -50,7 +50,7 @@ export type AddChannelOutcome =
 
 const CHANNELS = 'channels';
 
-export async function putConnection(table: StateTable, record: ConnectionRecord): Promise<void> {
+function connectionItem(record: ConnectionRecord): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
     ...stateKeys.connection(record.connectionId),
     appId: { S: record.appId },
@@ -59,7 +59,35 @@ export async function putConnection(table: StateTable, record: ConnectionRecord)
   };
   if (record.bucket !== undefined) item.bucket = { N: String(record.bucket) };
   if (record.webhooks !== '') item.webhooks = { S: record.webhooks };
-  await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: item }));
+  // A new connection has neither; a record put back after a failed cleanup has them.
+  if (record.channels.length > 0) item[CHANNELS] = { SS: [...record.channels] };
+  if (record.user !== undefined) {
+    item.userId = { S: record.user.userId };
+    if (record.user.userInfoJson !== undefined) item.userInfo = { S: record.user.userInfoJson };
+  }
+  return item;
+}
+
+export async function putConnection(table: StateTable, record: ConnectionRecord): Promise<void> {
+  await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: connectionItem(record) }));
+}
+
+/**
+ * Writes a deleted record back whole (see `cleanUpConnections`). An update, not a put: the functions that
+ * clean up may update and delete connection records, never put one.
+ */
+export async function restoreConnection(table: StateTable, record: ConnectionRecord): Promise<void> {
+  const { pk, sk, ...attributes } = connectionItem(record);
+  const names = Object.keys(attributes);
+  await table.client.send(
+    new UpdateItemCommand({
+      TableName: table.tableName,
+      Key: { pk: pk!, sk: sk! },
+      UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :a${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:a${i}`, attributes[name]!])),
+    }),
+  );
 }
 
 export async function getConnection(
@@ -122,29 +150,46 @@ export async function addChannel(
       values[':userId'] = { S: requirement.userId };
     }
   }
-  const added = await unlessConditionFails(
-    table.client.send(
-      new UpdateItemCommand({
-        TableName: table.tableName,
-        Key: stateKeys.connection(connectionId),
-        UpdateExpression: 'ADD #channels :channels',
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      }),
-    ),
-  );
-  if (added) return { kind: 'added', connection: connectionRecord(connectionId, added.Attributes ?? {}) };
-  // Which condition failed: rare paths, so one consistent read rather than a branch per DynamoDB feature.
-  const connection = await getConnection(table, connectionId);
-  if (connection === undefined || expiresAt(connection.connectedAtMs) <= Math.floor(nowMs / 1000)) {
-    return { kind: 'no-connection' };
+  const write = new UpdateItemCommand({
+    TableName: table.tableName,
+    Key: stateKeys.connection(connectionId),
+    UpdateExpression: 'ADD #channels :channels',
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValues: 'ALL_OLD',
+  });
+  for (let attempt = 1; ; attempt++) {
+    const added = await unlessConditionFails(table.client.send(write));
+    if (added) return { kind: 'added', connection: connectionRecord(connectionId, added.Attributes ?? {}) };
+    // Which condition failed: rare paths, so one consistent read rather than a branch per DynamoDB feature.
+    const connection = await getConnection(table, connectionId);
+    if (connection === undefined || expiresAt(connection.connectedAtMs) <= Math.floor(nowMs / 1000)) {
+      return { kind: 'no-connection' };
+    }
+    if (connection.channels.includes(channel)) return { kind: 'already-subscribed', connection };
+    if (!meets(connection, requirement)) return { kind: 'requirement-unmet', connection };
+    if (connection.channels.length >= maxChannels) return { kind: 'too-many-channels', connection };
+    // Every condition holds now: another subscribe of this connection held the last place a moment ago and
+    // gave it back. Try again rather than name a reason that is not true.
+    if (attempt === ADD_CHANNEL_ATTEMPTS) {
+      throw new Error(`the channel set of connection ${connectionId} kept changing; try again`);
+    }
   }
-  if (connection.channels.includes(channel)) return { kind: 'already-subscribed', connection };
-  return connection.channels.length >= maxChannels
-    ? { kind: 'too-many-channels', connection }
-    : { kind: 'requirement-unmet', connection };
+}
+
+/** Writes `addChannel` tries while the connection's set changes under it (its other subscribes, at once). */
+const ADD_CHANNEL_ATTEMPTS = 3;
+
+function meets(connection: ConnectionRecord, requirement: SubscriptionRequirement): boolean {
+  switch (requirement.kind) {
+    case 'none':
+      return true;
+    case 'signed-in':
+      return connection.user !== undefined;
+    case 'user':
+      return connection.user?.userId === requirement.userId;
+  }
 }
 
 /**

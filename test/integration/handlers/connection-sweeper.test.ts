@@ -1,6 +1,6 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import Pusher from 'pusher';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listChannels } from '../../../src/state/channels.js';
 import { getConnection } from '../../../src/state/connections.js';
 import { stateKeys } from '../../../src/state/keys.js';
@@ -8,6 +8,8 @@ import { RECOUNT_QUIET_MS } from '../../../src/state/recount.js';
 import { userConnectionIds } from '../../../src/state/users.js';
 import { appItem } from '../../fixtures/apps/items.js';
 import { WsHarness } from '../../fixtures/gateway/ws-harness.js';
+import { type AwsJsonProxy, DYNAMODB_FAULTS, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
+import { dynamodbEndpoint } from '../../support/dynamodb.js';
 
 /** Short values, as the docs allow for tests: a 2 s period and a 10 s bound make 3 slots, 1 s minimum age. */
 const PERIOD_MS = 2_000;
@@ -15,12 +17,15 @@ const SLOTS = 3;
 const MIN_AGE_MS = 1_000;
 
 let gateway: WsHarness;
+let proxy: AwsJsonProxy;
 
 beforeAll(async () => {
+  proxy = await startDynamoDbProxy(dynamodbEndpoint());
   gateway = await WsHarness.start(
     'sweeper',
     [appItem('app-1'), appItem('app-two', { MaxConnections: { N: '2' } })],
     {
+      dynamodbEndpoint: proxy.endpoint,
       env: {
         CONNECTION_SWEEP_PERIOD_SECONDS: String(PERIOD_MS / 1_000),
         GHOST_CONNECTION_BOUND_SECONDS: '10',
@@ -29,8 +34,11 @@ beforeAll(async () => {
   );
 });
 
+afterEach(() => proxy.setFault(undefined));
+
 afterAll(async () => {
   await gateway?.close();
+  await proxy?.close();
 });
 
 /** Every slot's turn once, from now: whichever slot a connection was entered in is swept. */
@@ -90,6 +98,35 @@ describe('the connection sweeper', () => {
     ]);
     expect(await listChannels(gateway.state, 'app-1', 'sweep-public', Date.now())).toEqual([]);
     expect(await userConnectionIds(gateway.state, 'app-1', 'ghost', Date.now())).toEqual([]);
+  });
+
+  it('puts back a connection whose cleanup failed halfway, so that the next turn finishes it', async () => {
+    const channel = 'presence-sweep-retry';
+    const stays = await joinPresence('app-1', channel, 'stays-2')();
+    const ghost = await joinPresence('app-1', channel, 'ghost-2')();
+    const before = gateway.connectionsApi.framesOf(stays.connectionId).length;
+    gateway.vanish(ghost.connectionId);
+    await oldEnoughToAsk();
+    // Leaving the channel fails (its subscriber item cannot be deleted, retries included).
+    proxy.setFault(DYNAMODB_FAULTS.internalError, {
+      operation: 'DeleteItem',
+      bodyIncludes: '"sub#',
+      after: 0,
+      times: 100,
+    });
+
+    await sweepEverySlot();
+    proxy.setFault(undefined);
+    expect(await getConnection(gateway.state, ghost.connectionId)).toMatchObject({ channels: [channel] });
+    await sweepEverySlot();
+
+    expect(gateway.connectionsApi.framesOf(stays.connectionId).slice(before)).toEqual([
+      { event: 'pusher_internal:member_removed', channel, data: JSON.stringify({ user_id: 'ghost-2' }) },
+    ]);
+    expect(await getConnection(gateway.state, ghost.connectionId)).toBeUndefined();
+    expect(await listChannels(gateway.state, 'app-1', channel, Date.now())).toEqual([
+      { channel, subscriptionCount: 1, userCount: 1 },
+    ]);
   });
 
   it("gives a ghost's MaxConnections place back", async () => {
