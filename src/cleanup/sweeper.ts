@@ -43,7 +43,7 @@ export interface SweepReport {
   readonly probed: number;
   /** Connections API Gateway no longer had: cleaned up, their entries removed. */
   readonly cleaned: number;
-  /** Entries left for the slot's next turn: the run ran out of time, or a call failed. */
+  /** Entries (or unread shards) left for the slot's next turn: the run ran out of time, or a call failed. */
   readonly deferred: number;
   /** Channel counts corrected (see `recountChannel`). */
   readonly recounts: readonly Recount[];
@@ -67,18 +67,27 @@ export async function sweepSlot(
   const slot = slotAt(plan, scheduledAtMs);
   const now = context.now();
   const entries: SweepEntry[] = [];
+  let unreadShards = 0;
   await forEachLimited(
     Array.from({ length: SWEEP_SHARDS }, (_, shard) => shard),
     SWEEP_SHARDS,
     async (shard) => {
-      for await (const entry of sweepEntries(context.state, slot, shard, now)) {
-        if (entry.appId !== undefined) knownApps.seen(entry.appId, now);
-        if (entry.connectedAtMs <= now - plan.minAgeMs) entries.push(entry);
+      try {
+        for await (const entry of sweepEntries(context.state, slot, shard, now)) {
+          if (entry.appId !== undefined) knownApps.seen(entry.appId, now);
+          if (entry.connectedAtMs <= now - plan.minAgeMs) entries.push(entry);
+        }
+      } catch (error) {
+        // One shard unread waits for its next turn; the others are asked about now.
+        unreadShards++;
+        context.logger.warn('reading a sweep shard failed', { slot, shard, error: String(error) });
       }
     },
   );
+  // A run cut short by time leaves a random part, not always the same tail, for the next turn.
+  shuffle(entries);
   let cleaned = 0;
-  let deferred = 0;
+  let deferred = unreadShards;
   await forEachLimited(entries, PROBE_CONCURRENCY, async (entry) => {
     if (context.now() >= stopAtMs) {
       deferred++;
@@ -132,4 +141,12 @@ async function recountSlotChannels(
     }
   }
   return recounts;
+}
+
+/** Fisher–Yates, in place. */
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
 }
