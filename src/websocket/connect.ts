@@ -75,26 +75,28 @@ async function admit(deps: ConnectDeps, event: WsProxyEvent): Promise<ConnectOut
   const connectedAtMs = deps.now();
   const admission = await admitConnection(deps.state, app.id, app.maxConnections, connectedAtMs);
   if (!admission.admitted) return { admitted: false, code: REFUSAL_CODES.overConnectionQuota };
-  try {
-    // Side by side: the sweep entry costs a write, not a round trip.
-    await Promise.all([
-      putConnection(deps.state, {
-        connectionId,
-        appId: app.id,
-        connectedAtMs,
-        bucket: admission.bucket,
-        channels: [],
-        user: undefined,
-        // An authorizer older than webhooks passes none: the connection then raises none.
-        webhooks: authorizer?.webhooks ?? '',
-      }),
-      putSweepEntry(deps.state, deps.sweep, connectionId, app.id, connectedAtMs),
-    ]);
-  } catch (error) {
-    // One of the two may have been written: neither stays for a connection that is never opened.
+  // Side by side: the sweep entry costs a write, not a round trip. Both settle before any undo, so that a
+  // late write cannot land after it.
+  const written = await Promise.allSettled([
+    putConnection(deps.state, {
+      connectionId,
+      appId: app.id,
+      connectedAtMs,
+      bucket: admission.bucket,
+      channels: [],
+      user: undefined,
+      // An authorizer older than webhooks passes none: the connection then raises none.
+      webhooks: authorizer?.webhooks ?? '',
+    }),
+    putSweepEntry(deps.state, deps.sweep, connectionId, app.id, connectedAtMs),
+  ]);
+  const failed = written.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) {
+    // The record may have been written: it does not stay for a connection that is never opened. (A sweep
+    // entry left behind is found gone and dropped by the sweeper.)
     await deleteConnection(deps.state, connectionId).catch(() => undefined);
     await releaseConnection(deps.state, app.id, admission.bucket).catch(() => undefined);
-    throw error;
+    throw failed.reason;
   }
   return { admitted: true };
 }
