@@ -10,6 +10,8 @@ export interface MessageDeadline {
   readonly commitBy: number;
   /** By this, the handler answers, whatever is still running. */
   readonly answerBy: number;
+  /** Set once the client was told something it must not be told the opposite of (a roster went out). */
+  promised: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export const ANSWER_RESERVE_MS = 4_000;
 
 export function messageDeadline(nowMs: number, remainingMs: number): MessageDeadline {
   const answerBy = nowMs + remainingMs - ANSWER_RESERVE_MS;
-  return { answerBy, commitBy: answerBy - TAKE_BACK_RESERVE_MS };
+  return { answerBy, commitBy: answerBy - TAKE_BACK_RESERVE_MS, promised: false };
 }
 
 /** Throws `OutOfTimeError` once `commitBy` has passed: called just before a subscription is promised. */
@@ -40,6 +42,18 @@ export function assertTimeToCommit(context: {
 
 /** setTimeout fires at once past 2^31 - 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Checks the deadline (see `assertTimeToCommit`) and records that the promise is being made: past
+ * `answerBy`, the handler then answers nothing rather than an error that would contradict it.
+ */
+export function commitPromise(context: {
+  readonly deadline?: MessageDeadline;
+  readonly now: () => number;
+}): void {
+  assertTimeToCommit(context);
+  if (context.deadline !== undefined) context.deadline.promised = true;
+}
 
 /** What `withinDeadline` resolves with when the work was not done by `answerBy`. */
 export const OUT_OF_TIME = Symbol('out of time');

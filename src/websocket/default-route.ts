@@ -2,7 +2,7 @@ import type { App } from '../apps/app.js';
 import type { AppResolver } from '../apps/resolver.js';
 import { cleanUpConnections } from '../cleanup/cleanup.js';
 import type { GatewayContext, MessageContext } from '../gateway/context.js';
-import { messageDeadline, OUT_OF_TIME, withinDeadline } from '../gateway/deadline.js';
+import { type MessageDeadline, messageDeadline, OUT_OF_TIME, withinDeadline } from '../gateway/deadline.js';
 import type { WsProxyEvent } from '../gateway/events.js';
 import { closeWithFrame } from '../gateway/management-api.js';
 import {
@@ -42,31 +42,46 @@ export async function handleMessage(
   // Refused at $connect: the greeter is closing it.
   if (authorizer?.refusal !== undefined) return undefined;
   const deadline = messageDeadline(context.now(), remainingMs);
-  const bounded = { ...context, deadline };
-  const work = (async () => {
-    const outcome = await route(bounded, resolver, connectionId, authorizer?.appId, message);
-    if (outcome.unknownConnection) await context.connections.disconnect(connectionId);
-    if (outcome.gone.length > 0) await cleanUpConnections(context, outcome.gone);
-    return outcome;
-  })();
+  const lateFailure = ({ error }: { readonly error?: unknown }) => {
+    if (error !== undefined) {
+      context.logger.error('message failed after its answer', { connectionId, error: String(error) });
+    }
+  };
   try {
-    const outcome = await withinDeadline(work, deadline, context.now(), ({ error }) => {
-      if (error !== undefined)
-        context.logger.error('message failed after its answer', { connectionId, error: String(error) });
-    });
+    const routed = route({ ...context, deadline }, resolver, connectionId, authorizer?.appId, message);
+    const outcome = await withinDeadline(routed, deadline, context.now(), lateFailure);
     if (outcome === OUT_OF_TIME) {
       context.logger.error('message out of time: answered before the Lambda timeout', {
         connectionId,
         event: message.kind,
+        promised: deadline.promised,
       });
-      return failureAnswer(message);
+      return outOfTimeAnswer(message, deadline);
     }
     logRefusal(context, connectionId, outcome.reply);
+    // Housekeeping never holds the answer past its deadline: what it leaves is found again (410, sweeper).
+    const housekeeping = (async () => {
+      if (outcome.unknownConnection) await context.connections.disconnect(connectionId);
+      if (outcome.gone.length > 0) await cleanUpConnections(context, outcome.gone);
+    })();
+    await withinDeadline(housekeeping, deadline, context.now(), lateFailure);
     return outcome.reply;
   } catch (error) {
     context.logger.error('message failed', { connectionId, event: message.kind, error: String(error) });
     return failureAnswer(message);
   }
+}
+
+/**
+ * Work not done by `answerBy`: a subscribe not yet promised is answered `ServerError` (it is being taken
+ * back); one whose roster went out, and any other message, get no answer rather than one that may be untrue
+ * (a client event may have been delivered, a signin recorded).
+ */
+function outOfTimeAnswer(
+  message: Exclude<ClientMessage, { kind: 'ping' | 'invalid' }>,
+  deadline: MessageDeadline,
+): Frame | undefined {
+  return message.kind === 'subscribe' && !deadline.promised ? failureAnswer(message) : undefined;
 }
 
 /** What a client is told when its message could not be handled: try again. */

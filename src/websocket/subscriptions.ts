@@ -2,7 +2,7 @@ import { type App, UNLIMITED } from '../apps/app.js';
 import { announceDeparture, type GoneConnection, leaveChannel } from '../cleanup/cleanup.js';
 import { quoteForMessage } from '../errors/format.js';
 import type { GatewayContext, MessageContext } from '../gateway/context.js';
-import { assertTimeToCommit } from '../gateway/deadline.js';
+import { assertTimeToCommit, commitPromise } from '../gateway/deadline.js';
 import { postToAll } from '../gateway/management-api.js';
 import { socketIdOf } from '../gateway/socket-id.js';
 import {
@@ -347,7 +347,7 @@ async function joinPresenceChannel(
       return { reply: subscriptionError(channel, 'LimitReached', reason, 4100), gone: found };
     }
     // The roster is the promise: past the deadline the join is taken back instead.
-    assertTimeToCommit(context);
+    commitPromise(context);
     if ((await context.connections.post(connectionId, roster)) === 'gone') {
       // Gone before it could be announced: its `$disconnect` may have run before the member was written.
       const found = await leaveAsMember();

@@ -695,7 +695,8 @@ describe('$default: answered in time, before the Lambda timeout', () => {
   it('answers ServerError by its deadline when DynamoDB is slow, and what it wrote is taken back', async () => {
     const { connectionId } = await gateway.connect('app-1-key');
     const channel = 'slow-news';
-    // commitBy 1 s in, answerBy 4 s in: the subscribe reaches its promise at about 4 s, too late.
+    // commitBy 4 s in, answerBy 7 s in: the subscribe reaches its promise at about 4 s, too late, and its
+    // take-back is done before answerBy.
     const remainingMs = ANSWER_RESERVE_MS + TAKE_BACK_RESERVE_MS + 4_000;
     proxy.setFault({ kind: 'delay', ms: SLOW_CALL_MS });
     const started = Date.now();
@@ -727,6 +728,30 @@ describe('$default: answered in time, before the Lambda timeout', () => {
     expect(await gateway.send(connectionId, subscribeMessage(channel))).toMatchObject({
       event: 'pusher_internal:subscription_succeeded',
     });
+  });
+
+  it('answers at answerBy itself when the take-back runs past it, and the take-back still finishes', async () => {
+    const { connectionId } = await gateway.connect('app-1-key');
+    const channel = 'slower-news';
+    // commitBy 2 s in, answerBy 5 s in: the promise is refused at about 4 s, and the take-back (three more slow
+    // calls) would answer at about 6.4 s; the handler answers at 5 s instead.
+    const remainingMs = ANSWER_RESERVE_MS + TAKE_BACK_RESERVE_MS + 2_000;
+    const answerByMs = remainingMs - ANSWER_RESERVE_MS;
+    proxy.setFault({ kind: 'delay', ms: SLOW_CALL_MS });
+    const started = Date.now();
+
+    const answer = await gateway.send(connectionId, subscribeMessage(channel), { remainingMs });
+    const answeredAfter = Date.now() - started;
+    proxy.setFault(undefined);
+
+    expect(answer).toMatchObject({ event: 'pusher:subscription_error', data: { type: 'ServerError' } });
+    expect(answeredAfter).toBeGreaterThanOrEqual(answerByMs - 100);
+    expect(answeredAfter).toBeLessThan(answerByMs + 1_000);
+    await expect
+      .poll(async () => (await getConnection(gateway.state, connectionId))?.channels ?? [], {
+        timeout: 15_000,
+      })
+      .toEqual([]);
   });
 
   it('writes nothing when too little time is left to take a subscribe back', async () => {

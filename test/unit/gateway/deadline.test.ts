@@ -3,6 +3,7 @@ import { OutOfTimeError } from '../../../src/errors/errors.js';
 import {
   ANSWER_RESERVE_MS,
   assertTimeToCommit,
+  commitPromise,
   messageDeadline,
   OUT_OF_TIME,
   TAKE_BACK_RESERVE_MS,
@@ -14,6 +15,7 @@ describe('messageDeadline', () => {
     expect(messageDeadline(1_000, 10_000)).toEqual({
       answerBy: 11_000 - ANSWER_RESERVE_MS,
       commitBy: 11_000 - ANSWER_RESERVE_MS - TAKE_BACK_RESERVE_MS,
+      promised: false,
     });
   });
 });
@@ -24,6 +26,16 @@ describe('assertTimeToCommit', () => {
   it('lets a promise be made up to commitBy, and throws OutOfTimeError after', () => {
     expect(() => assertTimeToCommit({ deadline, now: () => deadline.commitBy })).not.toThrow();
     expect(() => assertTimeToCommit({ deadline, now: () => deadline.commitBy + 1 })).toThrow(OutOfTimeError);
+  });
+
+  it('records a promise only when one may still be made', () => {
+    const fresh = messageDeadline(0, 10_000);
+    commitPromise({ deadline: fresh, now: () => fresh.commitBy });
+    const late = messageDeadline(0, 10_000);
+
+    expect(fresh.promised).toBe(true);
+    expect(() => commitPromise({ deadline: late, now: () => late.commitBy + 1 })).toThrow(OutOfTimeError);
+    expect(late.promised).toBe(false);
   });
 
   it('never throws without a deadline', () => {
@@ -53,8 +65,11 @@ describe('withinDeadline', () => {
     const late: unknown[] = [];
     const now = Date.now();
 
-    const result = await withinDeadline(work, { answerBy: now, commitBy: now }, now, (outcome) =>
-      late.push(outcome),
+    const result = await withinDeadline(
+      work,
+      { answerBy: now, commitBy: now, promised: false },
+      now,
+      (outcome) => late.push(outcome),
     );
     fail(new Error('late'));
     await new Promise((resolve) => setImmediate(resolve));
@@ -66,7 +81,7 @@ describe('withinDeadline', () => {
   it('waits for a deadline past what a timer can count, not firing at once', async () => {
     const result = await withinDeadline(
       new Promise((resolve) => setTimeout(resolve, 20, 'done')),
-      { answerBy: Number.MAX_SAFE_INTEGER, commitBy: Number.MAX_SAFE_INTEGER },
+      { answerBy: Number.MAX_SAFE_INTEGER, commitBy: Number.MAX_SAFE_INTEGER, promised: false },
       Date.now(),
       () => {},
     );
