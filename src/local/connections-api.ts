@@ -35,7 +35,7 @@ export async function startConnectionsApi(options: ConnectionsApiOptions): Promi
       const body = Buffer.concat(chunks);
       const probed = req.method === 'GET' ? /^\/@connections\/([^/?]+)$/.exec(req.url ?? '') : null;
       if (probed) {
-        const open = options.live.has(decodeURIComponent(probed[1]!));
+        const open = options.live.has(decodedOrRaw(probed[1]!));
         res
           .writeHead(open ? 200 : 410, {
             'content-type': 'application/json',
@@ -75,4 +75,13 @@ export async function startConnectionsApi(options: ConnectionsApiOptions): Promi
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A malformed escape names no connection the front door holds; it must not take the stack down. */
+function decodedOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

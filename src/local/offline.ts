@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +71,9 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     '--useInProcess',
     ...Object.entries(options.params).flatMap(([name, value]) => ['--param', `${name}=${value}`]),
   ];
+  // Opened before the child starts, so that a path that cannot be written fails the start cleanly.
+  const file =
+    options.output === 'inherit' ? undefined : createWriteStream('', { fd: openSync(options.output, 'a') });
   const child = spawn(process.execPath, args, {
     cwd: options.serviceDir,
     env: options.env,
@@ -79,7 +82,6 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     detached: true,
   });
   const tail = new OutputTail(KEPT_OUTPUT_LINES);
-  const file = options.output === 'inherit' ? undefined : createWriteStream(options.output, { flags: 'a' });
   child.stdout!.on('data', (chunk: Buffer) => {
     tail.add(chunk);
     (file ?? process.stdout).write(chunk);

@@ -14,14 +14,12 @@ export interface LocalSchedule {
 
 /**
  * The local stand-in for an EventBridge rate schedule: invokes the function once a period with a Scheduled
- * Event as EventBridge sends it (its `time` the period's start), never two runs at once (a run that takes
- * longer than a period delays the next, as the sweeper's own time bound keeps rare).
+ * Event as EventBridge sends it (its `time` the start of the period it was due in), never two runs at once.
  */
 export function startSchedule(options: LocalScheduleOptions): LocalSchedule {
-  let running: Promise<void> = Promise.resolve();
+  let running: Promise<void> | undefined;
   let stopped = false;
-  const run = async () => {
-    const scheduledAt = Math.floor(Date.now() / options.periodMs) * options.periodMs;
+  const run = async (scheduledAt: number) => {
     const event = {
       version: '0',
       id: `local-${scheduledAt}`,
@@ -47,8 +45,17 @@ export function startSchedule(options: LocalScheduleOptions): LocalSchedule {
       if (!stopped) options.onError(error);
     }
   };
+  // Each tick is the period it was due in (timers drift; the period boundary does not). A run still going
+  // when the next is due makes that one skip, rather than queue: the skipped slot waits for its next turn.
+  const startedAt = Date.now();
+  let ticks = 0;
   const timer = setInterval(() => {
-    running = running.then(run);
+    ticks++;
+    if (running !== undefined) return;
+    const due = Math.floor((startedAt + ticks * options.periodMs) / options.periodMs) * options.periodMs;
+    running = run(due).finally(() => {
+      running = undefined;
+    });
   }, options.periodMs);
   return {
     stop: async () => {
