@@ -143,21 +143,33 @@ const sweepEnvironment = ({ sweep }) => ({
   GHOST_CONNECTION_BOUND_SECONDS: String(sweep.boundSeconds),
 });
 
+/** The ranges src/gateway/config.ts accepts, checked here so that a bad stage parameter fails the package. */
+const SWEEP_RANGES = {
+  connectionSweepPeriodSeconds: { key: 'periodSeconds', min: 1, max: 3_600 },
+  ghostConnectionBoundSeconds: { key: 'boundSeconds', min: 3, max: 7_200 },
+};
+
 /**
- * EventBridge schedules in whole minutes; the local stack runs the sweeper on its own timer, so a local
- * period may be seconds (tests use short ones).
+ * EventBridge schedules in whole minutes. The local stack runs the sweeper on its own timer (serverless
+ * offline would run a `schedule` event too, sweeping twice), so a local period may be seconds.
  */
 function sweepSchedule({ sweep, stage }) {
+  for (const [param, { key, min, max }] of Object.entries(SWEEP_RANGES)) {
+    const value = sweep[key];
+    if (!(Number.isFinite(value) && value >= min && value <= max)) {
+      throw new Error(`${param} must be a number from ${min} to ${max}, got ${value}`);
+    }
+  }
   if (!(sweep.boundSeconds >= 3 * sweep.periodSeconds)) {
     throw new Error(
       `ghostConnectionBoundSeconds must be at least three sweep periods (${3 * sweep.periodSeconds}), got ${sweep.boundSeconds}`,
     );
   }
+  if (stage === 'local') return [];
   const minutes = sweep.periodSeconds / 60;
-  if (Number.isInteger(minutes) && minutes >= 1) {
+  if (Number.isInteger(minutes)) {
     return [{ schedule: { rate: [`rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`] } }];
   }
-  if (stage === 'local') return [];
   throw new Error(
     `connectionSweepPeriodSeconds must be a whole number of minutes (EventBridge), got ${sweep.periodSeconds}`,
   );
@@ -288,7 +300,7 @@ const CATALOG = {
     handler: 'connection-sweeper',
     events: sweepSchedule,
     environment: (resources) => ({ ...raisingEnvironment(resources), ...sweepEnvironment(resources) }),
-    settings: { maximumRetryAttempts: 0, timeout: 60 },
+    settings: { maximumRetryAttempts: 0, maximumEventAge: 60, timeout: 60 },
     // Cleans up as $disconnect does, and deletes the sweep entries of the connections it cleaned up.
     access: [
       readState('GetItem', 'Query'),

@@ -582,10 +582,11 @@ describe('serverless package', () => {
           MaximumRetryAttempts: 0,
           MaximumEventAgeInSeconds: 60,
         }),
-        // The slot's next turn asks again; a retry would only overlap it.
+        // The slot's next turn asks again; a retry, or a run held back past the next, would only overlap it.
         expect.objectContaining({
           FunctionName: { Ref: 'ConnectionSweeperLambdaFunction' },
           MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: 60,
         }),
       ]),
     );

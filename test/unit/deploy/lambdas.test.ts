@@ -168,11 +168,23 @@ describe('scripts/serverless/lambdas.cjs', () => {
         })
       ).connectionSweeper?.events,
     ).toEqual([]);
+    // Even a period EventBridge could run: the stack's own timer is the one schedule.
+    expect((await sweeperOf({ stage: 'local' })).connectionSweeper?.events).toEqual([]);
     await expect(sweeperOf({ connectionSweepPeriodSeconds: '90' })).rejects.toThrow(
       /connectionSweepPeriodSeconds.*whole number of minutes/,
     );
     await expect(sweeperOf({ ghostConnectionBoundSeconds: '120' })).rejects.toThrow(
       /ghostConnectionBoundSeconds.*three sweep periods/,
+    );
+    // The ranges $connect and the sweeper accept (src/gateway/config.ts), refused at package time.
+    await expect(
+      sweeperOf({ connectionSweepPeriodSeconds: '7200', ghostConnectionBoundSeconds: '7200' }),
+    ).rejects.toThrow(/connectionSweepPeriodSeconds must be a number from 1 to 3600, got 7200/);
+    await expect(sweeperOf({ ghostConnectionBoundSeconds: '9000' })).rejects.toThrow(
+      /ghostConnectionBoundSeconds must be a number from 3 to 7200, got 9000/,
+    );
+    await expect(sweeperOf({ connectionSweepPeriodSeconds: 'soon' })).rejects.toThrow(
+      /connectionSweepPeriodSeconds must be a number from 1 to 3600, got NaN/,
     );
   });
 });
