@@ -46,6 +46,8 @@ export function webhookInvocations(runtime: StateRuntime): WithWebhooks {
     } finally {
       // What was raised happened, whether or not the rest of the work failed.
       await flushOutbox(outbox, queue, context.logger, countLost);
+      // Work that outlives its answer (see `withinDeadline`) may still raise: sent as it comes, best effort.
+      outbox.sendLaterRaisesWith(() => void flushOutbox(outbox, queue, context.logger, countLost));
     }
   };
 }

@@ -21,8 +21,29 @@ const MESSAGE_BYTES = 200 * 1024;
 export class WebhookOutbox implements WebhookRaiser {
   private readonly raised = new Map<string, { timeMs: number; now: RaisedEvent[]; later: RaisedEvent[] }>();
   private count = 0;
+  private afterward: (() => void) | undefined;
+  private afterwardDue = false;
 
   constructor(private readonly clock: () => number) {}
+
+  /**
+   * Once the invocation's own enqueue is done: what is raised later (work that goes on past the answer, such
+   * as a late take-back) calls `send` soon after, once per burst of raises, instead of waiting for an enqueue
+   * that will not come.
+   */
+  sendLaterRaisesWith(send: () => void): void {
+    this.afterward = send;
+    if (!this.isEmpty) this.scheduleAfterward();
+  }
+
+  private scheduleAfterward(): void {
+    if (this.afterward === undefined || this.afterwardDue) return;
+    this.afterwardDue = true;
+    queueMicrotask(() => {
+      this.afterwardDue = false;
+      this.afterward?.();
+    });
+  }
 
   raise(appId: string, interest: WebhookInterest, event: WebhookEvent): void {
     // `#server-to-user-` channels are the plumbing of sending to a user, not channels an app names.
@@ -35,14 +56,15 @@ export class WebhookOutbox implements WebhookRaiser {
     }
     const raised = { event, at: timeMs * 1000 + (this.count++ % 1000) };
     (isDeparture(event) ? app.later : app.now).push(raised);
+    this.scheduleAfterward();
   }
 
   get isEmpty(): boolean {
     return this.raised.size === 0;
   }
 
-  /** The queue entries for everything raised, packed by app and by delay. */
-  entries(): QueueEntry[] {
+  /** The queue entries for everything raised since the last call, packed by app and by delay. */
+  drain(): QueueEntry[] {
     const entries: QueueEntry[] = [];
     for (const [appId, { timeMs, now, later }] of this.raised) {
       for (const events of messagesOf(now)) entries.push({ body: raisedMessage(appId, timeMs, events) });
@@ -50,6 +72,7 @@ export class WebhookOutbox implements WebhookRaiser {
         entries.push({ body: raisedMessage(appId, timeMs, events), delaySeconds: DEPARTURE_DELAY_SECONDS });
       }
     }
+    this.raised.clear();
     return entries;
   }
 }
@@ -75,7 +98,7 @@ export async function flushOutbox(
   onLost: (messages: number) => void = () => undefined,
 ): Promise<void> {
   if (outbox.isEmpty) return;
-  const entries = outbox.entries();
+  const entries = outbox.drain();
   let lost = 0;
   try {
     lost = (await queue.send(entries)).failed;

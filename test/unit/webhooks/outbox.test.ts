@@ -60,7 +60,7 @@ describe('WebhookOutbox', () => {
     outbox.raise('a', ALL, clientEventWebhook('private-c', 'client-x', { a: 1 }, '1.2', undefined));
     outbox.raise('b', ALL, channelOccupied('other'));
 
-    const entries = outbox.entries();
+    const entries = outbox.drain();
     expect(entries).toHaveLength(3);
     const [now, later, other] = entries.map((entry) => ({
       entry,
@@ -81,7 +81,7 @@ describe('WebhookOutbox', () => {
     const data = 'x'.repeat(30_000);
     for (let i = 0; i < 20; i++)
       outbox.raise('a', ALL, clientEventWebhook('private-c', 'client-x', data, '1.2', undefined));
-    const entries = outbox.entries();
+    const entries = outbox.drain();
     expect(entries.length).toBeGreaterThan(1);
     for (const entry of entries) expect(Buffer.byteLength(entry.body)).toBeLessThan(256 * 1024);
     const many: QueueEntry[] = Array.from({ length: 23 }, () => ({ body: '{}' }));
@@ -104,11 +104,45 @@ describe('WebhookOutbox', () => {
       },
     };
     await expect(flushOutbox(outbox, failing, logger)).resolves.toBeUndefined();
+    outbox.raise(
+      'a',
+      ALL,
+      clientEventWebhook('private-c', 'client-x', 'top secret payload', '1.2', undefined),
+    );
     await flushOutbox(outbox, { send: async () => ({ failed: 1 }) }, logger);
     expect(logger.records.map(({ message }) => message)).toEqual([
       'webhook events not enqueued',
       'webhook events not enqueued',
     ]);
     expect(JSON.stringify(logger.records)).not.toContain('top secret payload');
+  });
+
+  it('sends each event once: a flush takes what was raised since the last one', async () => {
+    const outbox = new WebhookOutbox(clock);
+    const sent: QueueEntry[][] = [];
+    const queue: WebhookQueue = { send: async (entries) => (sent.push([...entries]), { failed: 0 }) };
+    outbox.raise('a', ALL, clientEventWebhook('private-c', 'client-1', '1', '1.2', undefined));
+    await flushOutbox(outbox, queue, recordingLogger());
+    await flushOutbox(outbox, queue, recordingLogger());
+
+    expect(sent).toHaveLength(1);
+    expect(outbox.isEmpty).toBe(true);
+  });
+
+  it('sends what work raises after its enqueue soon after, once per burst, instead of dropping it', async () => {
+    const outbox = new WebhookOutbox(clock);
+    const sent: QueueEntry[][] = [];
+    const queue: WebhookQueue = { send: async (entries) => (sent.push([...entries]), { failed: 0 }) };
+    await flushOutbox(outbox, queue, recordingLogger());
+    outbox.sendLaterRaisesWith(() => void flushOutbox(outbox, queue, recordingLogger()));
+
+    // A late take-back: the channel it had occupied is vacated, after the invocation's enqueue.
+    outbox.raise('a', ALL, channelOccupied('late'));
+    outbox.raise('a', ALL, channelVacated('late'));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.map((entry) => entry.delaySeconds)).toEqual([undefined, DEPARTURE_DELAY_SECONDS]);
+    expect(sent[0]!.map((entry) => JSON.parse(entry.body).events.length)).toEqual([1, 1]);
   });
 });
