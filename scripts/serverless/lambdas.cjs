@@ -175,6 +175,13 @@ function sweepSchedule({ sweep, stage }) {
   );
 }
 
+/** What one connection may hold and how fast it may change it; `$default` checks them (src/gateway/config.ts). */
+const connectionLimitsEnvironment = ({ connectionLimits }) => ({
+  MAX_CHANNELS_PER_CONNECTION: connectionLimits.maxChannels,
+  CONNECTION_OPS_PER_SECOND: connectionLimits.opsPerSecond,
+  CONNECTION_OPS_BURST: connectionLimits.opsBurst,
+});
+
 const WS_CONNECT_AUTHORIZER = {
   name: 'wsConnectAuthorizer',
   // API Gateway refuses a connection without ?appKey= before invoking anything.
@@ -239,7 +246,10 @@ const CATALOG = {
     handler: 'ws-default',
     // With a $default route response, what the handler returns (pusher:pong, ...) goes back to the sender.
     events: [{ websocket: { route: '$default', routeResponseSelectionExpression: '$default' } }],
-    environment: raisingEnvironment,
+    environment: (resources) => ({
+      ...raisingEnvironment(resources),
+      ...connectionLimitsEnvironment(resources),
+    }),
     // Subscribe and unsubscribe: the connection's channel set, the channel's subscriber and member items, the
     // channel index. Signin: the connection's user and the user entry. Client events: their rate window.
     // Connections found gone while posting: cleaned up (which adds the MaxConnections counter).
@@ -421,9 +431,12 @@ async function resourcesOf(resolveVariable) {
         resolveVariable('param:webhookLambdaEndpoints, "false"'),
       ]),
     ]);
-  const [sweepPeriod, ghostBound] = await Promise.all([
+  const [sweepPeriod, ghostBound, maxChannels, opsPerSecond, opsBurst] = await Promise.all([
     resolveVariable('param:connectionSweepPeriodSeconds, "60"'),
     resolveVariable('param:ghostConnectionBoundSeconds, "300"'),
+    resolveVariable('param:maxChannelsPerConnection, "100"'),
+    resolveVariable('param:connectionOpsPerSecond, "10"'),
+    resolveVariable('param:connectionOpsBurst, "100"'),
   ]);
   const [webhookQueueUrl, webhookDeadLetterQueueUrl] = webhookQueues;
   const [batching, budget, allowPrivate, lambdaFunctions, lambdaEndpoints] = webhookSettings;
@@ -453,6 +466,11 @@ async function resourcesOf(resolveVariable) {
       .filter((name) => name !== ''),
     webhookLambdaEndpoints: String(lambdaEndpoints),
     sweep: { periodSeconds: Number(sweepPeriod), boundSeconds: Number(ghostBound) },
+    connectionLimits: {
+      maxChannels: String(maxChannels),
+      opsPerSecond: String(opsPerSecond),
+      opsBurst: String(opsBurst),
+    },
   };
 }
 

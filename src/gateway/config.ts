@@ -1,6 +1,8 @@
 import { type Config, loadConfig } from '../config/config.js';
 import { type Env, readNumber, readUrl, readVariable } from '../config/env.js';
 import { ConfigError } from '../errors/errors.js';
+import { type OpsRate, UNLIMITED_OPS } from '../state/connection-ops.js';
+import type { ConnectionLimits } from '../state/connections.js';
 import { type SweepPlan, sweepPlan } from '../state/sweep-entries.js';
 
 /** What the WebSocket handlers read from the environment, besides the apps settings. */
@@ -25,8 +27,12 @@ export interface GatewayConfig {
    * sweeper's schedule): how lost `$disconnect`s are found, read by `$connect` and the sweeper alike.
    */
   readonly sweep: SweepPlan;
-  /** `MAX_CHANNELS_PER_CONNECTION` (default 100): subscriptions one connection may hold at once. */
-  readonly maxChannelsPerConnection: number;
+  /**
+   * `MAX_CHANNELS_PER_CONNECTION` (default 100): subscriptions one connection may hold at once.
+   * `CONNECTION_OPS_PER_SECOND` (default 10, negative for unlimited) and `CONNECTION_OPS_BURST` (default 100):
+   * how fast it may subscribe and sign in; unsubscribes use the same credit, never refused.
+   */
+  readonly connectionLimits: ConnectionLimits;
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
@@ -41,8 +47,29 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     greeterFunctionName: readVariable(env, 'GREETER_FUNCTION_NAME')?.value,
     webhookQueueUrl: readUrl(env, 'WEBHOOK_QUEUE_URL'),
     sweep: loadSweepPlan(env),
-    maxChannelsPerConnection: readNumber(env, 'MAX_CHANNELS_PER_CONNECTION', 100, { min: 1, integer: true }),
+    connectionLimits: loadConnectionLimits(env),
   });
+}
+
+/** `MAX_CHANNELS_PER_CONNECTION`, `CONNECTION_OPS_PER_SECOND` and `CONNECTION_OPS_BURST` (see `GatewayConfig`). */
+export function loadConnectionLimits(env: Env): ConnectionLimits {
+  return {
+    maxChannels: readNumber(env, 'MAX_CHANNELS_PER_CONNECTION', 100, { min: 1, max: 10_000, integer: true }),
+    ops: loadOpsRate(env),
+  };
+}
+
+function loadOpsRate(env: Env): OpsRate {
+  const perSecond = readNumber(env, 'CONNECTION_OPS_PER_SECOND', 10, {
+    negativeIsUnlimited: true,
+    min: 0.01,
+    max: 1_000,
+  });
+  if (!Number.isFinite(perSecond)) return UNLIMITED_OPS;
+  return {
+    perSecond,
+    burst: readNumber(env, 'CONNECTION_OPS_BURST', 100, { min: 1, max: 10_000, integer: true }),
+  };
 }
 
 function loadSweepPlan(env: Env): SweepPlan {

@@ -1,5 +1,6 @@
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { StructuredLogger } from '../observability/logger.js';
+import type { ConnectionLimits } from '../state/connections.js';
 import type { StateTable } from '../state/table.js';
 import type { WebhookRaiser } from '../webhooks/outbox.js';
 import type { MessageDeadline } from './deadline.js';
@@ -28,6 +29,6 @@ export interface GatewayContext {
 export interface MessageContext extends GatewayContext {
   /** Per-connection client-event rates, shared across containers through the state table. */
   readonly rateLimiter: RateLimiter;
-  /** Subscriptions one connection may hold at once (`MAX_CHANNELS_PER_CONNECTION`). */
-  readonly maxChannelsPerConnection: number;
+  /** Subscriptions one connection may hold at once, and how fast it may subscribe and sign in. */
+  readonly connectionLimits: ConnectionLimits;
 }

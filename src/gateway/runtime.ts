@@ -50,11 +50,11 @@ export function messageContexts(
   runtime: GatewayRuntime,
   rateLimiter: RateLimiter,
 ): (endpoint: string) => MessageContext {
-  const { maxChannelsPerConnection } = runtime.config;
+  const { connectionLimits } = runtime.config;
   return oncePerEndpoint((endpoint) => ({
     ...runtime.contextAt(endpoint),
     rateLimiter,
-    maxChannelsPerConnection,
+    connectionLimits,
   }));
 }
 

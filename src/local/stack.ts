@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { loadConfig } from '../config/config.js';
 import { type Env, readBoolean, readNumber, readString } from '../config/env.js';
+import { loadConnectionLimits } from '../gateway/config.js';
 import { MAX_FRAME_BYTES, MAX_INBOUND_FRAME_BYTES } from '../protocol/frames.js';
+import { isLimited } from '../state/connection-ops.js';
 import { MAX_RETRY_BUDGET_SECONDS } from '../webhooks/config.js';
 import { buildHandlers } from './build.js';
 import { startConnectionsApi } from './connections-api.js';
@@ -119,6 +121,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => sqs.close());
     const webhooks = localWebhookSettings(env);
     const sweep = localSweepSettings(env);
+    // Read here too, so that a bad value stops `npm start` naming itself rather than failing each message.
+    const limits = loadConnectionLimits(env);
 
     const service = await createServiceDir(PROJECT_ROOT);
     stops.push(() => service.remove());
@@ -158,6 +162,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         webhookLambdaEndpoints: 'true',
         connectionSweepPeriodSeconds: String(sweep.periodSeconds),
         ghostConnectionBoundSeconds: String(sweep.boundSeconds),
+        maxChannelsPerConnection: String(limits.maxChannels),
+        // The stage parameters' spelling: a negative rate is unlimited.
+        connectionOpsPerSecond: isLimited(limits.ops) ? String(limits.ops.perSecond) : '-1',
+        connectionOpsBurst: isLimited(limits.ops) ? String(limits.ops.burst) : '1',
       },
       env: {
         ...env,

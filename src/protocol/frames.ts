@@ -36,6 +36,9 @@ export function isRefusalCode(value: unknown): value is RefusalCode {
 /** `pusher:error` code of a refused signin: "Connection is unauthorized". */
 export const UNAUTHORIZED_CODE = 4009;
 
+/** Pusher's code for "rejected due to rate limit" (4300–4399: pusher-js does not reconnect on it). */
+export const RATE_LIMIT_CODE = 4301;
+
 /**
  * A frame as sent: `event`, optional `channel`, `data` (a JSON string where Pusher sends one) and, on
  * presence client events, `user_id`.

@@ -5,6 +5,15 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  type OpsCharge,
+  type OpsRate,
+  opsCharge,
+  opsReset,
+  opsUse,
+  opsVerdict,
+  UNCHARGED,
+} from './connection-ops.js';
 import { stateKeys } from './keys.js';
 import { expiresAt, type StateTable, unlessConditionFails } from './table.js';
 
@@ -29,6 +38,8 @@ export interface ConnectionRecord {
    * what its cleanup raises without reading the app. Empty for none.
    */
   readonly webhooks: string;
+  /** The subscribe/signin credit's state (see `opsCharge`); absent until the first one. */
+  readonly opsAtMs?: number;
 }
 
 /** What a subscription requires of the connection, checked in the same write that records it. */
@@ -45,6 +56,8 @@ export type AddChannelOutcome =
   | { readonly kind: 'requirement-unmet'; readonly connection: ConnectionRecord }
   /** The connection holds `maxChannels` subscriptions already. */
   | { readonly kind: 'too-many-channels'; readonly connection: ConnectionRecord }
+  /** The connection used up its subscribe/signin credit (`OpsRate`). */
+  | { readonly kind: 'too-fast'; readonly connection: ConnectionRecord }
   /** No record: refused at `$connect`, or already cleaned up. */
   | { readonly kind: 'no-connection' };
 
@@ -65,6 +78,7 @@ function connectionItem(record: ConnectionRecord): Record<string, AttributeValue
     item.userId = { S: record.user.userId };
     if (record.user.userInfoJson !== undefined) item.userInfo = { S: record.user.userInfoJson };
   }
+  if (record.opsAtMs !== undefined) item.opsAt = { N: String(record.opsAtMs) };
   return item;
 }
 
@@ -121,8 +135,9 @@ export async function deleteConnection(
 
 /**
  * Adds a channel to the connection's set, if the connection exists, is not subscribed yet, holds fewer than
- * `maxChannels` and meets the requirement: one conditional write, so a refused or vanished connection never gains a subscription. A
- * record past its `expiresAt` (its connection is dead, the sweeper has not come yet) counts as none.
+ * `limits.maxChannels`, has subscribe credit left (`limits.ops`) and meets the requirement: one conditional
+ * write, so a refused or vanished connection never gains a subscription. A record past its `expiresAt` (its
+ * connection is dead, the sweeper has not come yet) counts as none.
  */
 export async function addChannel(
   table: StateTable,
@@ -130,14 +145,14 @@ export async function addChannel(
   channel: string,
   requirement: SubscriptionRequirement,
   nowMs: number,
-  maxChannels: number,
+  limits: ConnectionLimits,
 ): Promise<AddChannelOutcome> {
   const names: Record<string, string> = { '#channels': CHANNELS, '#expiresAt': 'expiresAt' };
   const values: Record<string, AttributeValue> = {
     ':channels': { SS: [channel] },
     ':channel': { S: channel },
     ':now': { N: String(Math.floor(nowMs / 1000)) },
-    ':maxChannels': { N: String(maxChannels) },
+    ':maxChannels': { N: String(limits.maxChannels) },
   };
   let condition =
     'attribute_exists(pk) AND #expiresAt > :now AND NOT contains(#channels, :channel) AND ' +
@@ -150,17 +165,18 @@ export async function addChannel(
       values[':userId'] = { S: requirement.userId };
     }
   }
-  const write = new UpdateItemCommand({
-    TableName: table.tableName,
-    Key: stateKeys.connection(connectionId),
-    UpdateExpression: 'ADD #channels :channels',
-    ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    ReturnValues: 'ALL_OLD',
-  });
+  let charge = opsCharge(limits.ops, nowMs);
   for (let attempt = 1; ; attempt++) {
-    const added = await unlessConditionFails(table.client.send(write));
+    const added = await unlessConditionFails(
+      table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: stateKeys.connection(connectionId),
+          ...withCharge({ update: 'ADD #channels :channels', condition, names, values }, charge),
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
     if (added) return { kind: 'added', connection: connectionRecord(connectionId, added.Attributes ?? {}) };
     // Which condition failed: rare paths, so one consistent read rather than a branch per DynamoDB feature.
     const connection = await getConnection(table, connectionId);
@@ -169,17 +185,53 @@ export async function addChannel(
     }
     if (connection.channels.includes(channel)) return { kind: 'already-subscribed', connection };
     if (!meets(connection, requirement)) return { kind: 'requirement-unmet', connection };
-    if (connection.channels.length >= maxChannels) return { kind: 'too-many-channels', connection };
-    // Every condition holds now: another subscribe of this connection held the last place a moment ago and
-    // gave it back. Try again rather than name a reason that is not true.
-    if (attempt === ADD_CHANNEL_ATTEMPTS) {
+    if (connection.channels.length >= limits.maxChannels) return { kind: 'too-many-channels', connection };
+    const verdict = opsVerdict(limits.ops, connection.opsAtMs, nowMs);
+    if (verdict === 'too-fast') return { kind: 'too-fast', connection };
+    charge = verdict === 'reset' ? opsReset(limits.ops, nowMs, connection.opsAtMs!) : charge;
+    // Every condition holds now (or the credit only needed its reset): another subscribe of this connection
+    // held the last place a moment ago and gave it back. Try again rather than name a reason that is not true.
+    if (attempt === RECORD_WRITE_ATTEMPTS) {
       throw new Error(`the channel set of connection ${connectionId} kept changing; try again`);
     }
   }
 }
 
-/** Writes `addChannel` tries while the connection's set changes under it (its other subscribes, at once). */
-const ADD_CHANNEL_ATTEMPTS = 3;
+/** What one connection may hold and how fast it may change it (`MAX_CHANNELS_PER_CONNECTION`, `OpsRate`). */
+export interface ConnectionLimits {
+  readonly maxChannels: number;
+  readonly ops: OpsRate;
+}
+
+/** An UpdateItem's expression parts with an `OpsCharge` merged in. */
+function withCharge(
+  write: {
+    readonly update: string;
+    readonly condition: string;
+    readonly names: Record<string, string>;
+    readonly values: Record<string, AttributeValue>;
+  },
+  charge: OpsCharge,
+) {
+  const update = charge.set === '' ? write.update : mergeSet(write.update, charge.set);
+  const condition = [write.condition, charge.condition].filter((part) => part !== '').join(' AND ');
+  return {
+    UpdateExpression: update,
+    ...(condition === '' ? {} : { ConditionExpression: condition }),
+    ExpressionAttributeNames: { ...write.names, ...charge.names },
+    ExpressionAttributeValues: { ...write.values, ...charge.values },
+  };
+}
+
+/** Adds a `SET` action to an update expression, into its `SET` clause if it has one. */
+function mergeSet(update: string, action: string): string {
+  return /(^|\s)SET\s/.test(update)
+    ? update.replace(/(^|\s)SET\s/, `$1SET ${action}, `)
+    : `${update} SET ${action}`;
+}
+
+/** Writes `addChannel` and `setUser` try while the record changes under them (the connection's other messages). */
+const RECORD_WRITE_ATTEMPTS = 3;
 
 function meets(connection: ConnectionRecord, requirement: SubscriptionRequirement): boolean {
   switch (requirement.kind) {
@@ -218,21 +270,30 @@ export async function stillSubscribed(
   return checked !== undefined;
 }
 
-/** Removes a channel from the connection's set: the record as it was, or undefined when it was not there. */
+/**
+ * Removes a channel from the connection's set: the record as it was, or undefined when it was not there. A
+ * client's unsubscribe passes its `rate`: it uses the connection's credit (never refused); a take-back does not.
+ */
 export async function removeChannel(
   table: StateTable,
   connectionId: string,
   channel: string,
+  use?: { readonly rate: OpsRate; readonly nowMs: number },
 ): Promise<ConnectionRecord | undefined> {
   const removed = await unlessConditionFails(
     table.client.send(
       new UpdateItemCommand({
         TableName: table.tableName,
         Key: stateKeys.connection(connectionId),
-        UpdateExpression: 'DELETE #channels :channels',
-        ConditionExpression: 'contains(#channels, :channel)',
-        ExpressionAttributeNames: { '#channels': CHANNELS },
-        ExpressionAttributeValues: { ':channels': { SS: [channel] }, ':channel': { S: channel } },
+        ...withCharge(
+          {
+            update: 'DELETE #channels :channels',
+            condition: 'contains(#channels, :channel)',
+            names: { '#channels': CHANNELS },
+            values: { ':channels': { SS: [channel] }, ':channel': { S: channel } },
+          },
+          use === undefined ? UNCHARGED : opsUse(use.rate, use.nowMs),
+        ),
         ReturnValues: 'ALL_OLD',
       }),
     ),
@@ -242,13 +303,17 @@ export async function removeChannel(
 
 export type SetUserOutcome =
   | { readonly kind: 'set'; readonly previousUserId: string | undefined }
+  /** The connection used up its subscribe/signin credit (`OpsRate`). */
+  | { readonly kind: 'too-fast' }
   | { readonly kind: 'no-connection' };
 
-/** Records the signed-in user on the connection, replacing an earlier signin. */
+/** Records the signed-in user on the connection, replacing an earlier signin, if it has credit left. */
 export async function setUser(
   table: StateTable,
   connectionId: string,
   user: SignedInUser,
+  rate: OpsRate,
+  nowMs: number,
 ): Promise<SetUserOutcome> {
   const values: Record<string, AttributeValue> = { ':userId': { S: user.userId } };
   let update = 'SET #userId = :userId';
@@ -257,20 +322,34 @@ export async function setUser(
     update += ', #userInfo = :userInfo';
     values[':userInfo'] = { S: user.userInfoJson };
   }
-  const set = await unlessConditionFails(
-    table.client.send(
-      new UpdateItemCommand({
-        TableName: table.tableName,
-        Key: stateKeys.connection(connectionId),
-        UpdateExpression: update,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#userId': 'userId', '#userInfo': 'userInfo' },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_OLD',
-      }),
-    ),
-  );
-  return set ? { kind: 'set', previousUserId: set.Attributes?.userId?.S } : { kind: 'no-connection' };
+  const write = {
+    update,
+    condition: 'attribute_exists(pk)',
+    names: { '#userId': 'userId', '#userInfo': 'userInfo' },
+    values,
+  };
+  let charge = opsCharge(rate, nowMs);
+  for (let attempt = 1; ; attempt++) {
+    const set = await unlessConditionFails(
+      table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: stateKeys.connection(connectionId),
+          ...withCharge(write, charge),
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      ),
+    );
+    if (set) return { kind: 'set', previousUserId: set.Attributes?.userId?.S };
+    const connection = await getConnection(table, connectionId);
+    if (connection === undefined) return { kind: 'no-connection' };
+    const verdict = opsVerdict(rate, connection.opsAtMs, nowMs);
+    if (verdict === 'too-fast') return { kind: 'too-fast' };
+    charge = verdict === 'reset' ? opsReset(rate, nowMs, connection.opsAtMs!) : charge;
+    if (attempt === RECORD_WRITE_ATTEMPTS) {
+      throw new Error(`the record of connection ${connectionId} kept changing; try again`);
+    }
+  }
 }
 
 function connectionRecord(connectionId: string, item: Record<string, AttributeValue>): ConnectionRecord {
@@ -283,5 +362,6 @@ function connectionRecord(connectionId: string, item: Record<string, AttributeVa
     channels: item[CHANNELS]?.SS ?? [],
     user: userId === undefined ? undefined : { userId, userInfoJson: item.userInfo?.S },
     webhooks: item.webhooks?.S ?? '',
+    ...(item.opsAt?.N === undefined ? {} : { opsAtMs: Number(item.opsAt.N) }),
   };
 }

@@ -13,6 +13,7 @@ import {
   memberAdded,
   memberRemoved,
   presenceSubscriptionSucceeded,
+  RATE_LIMIT_CODE,
   subscriptionError,
   subscriptionSucceeded,
 } from '../protocol/frames.js';
@@ -37,6 +38,7 @@ import {
   type StoredMember,
   subscribersOtherThanUser,
 } from '../state/channels.js';
+import type { OpsRate } from '../state/connection-ops.js';
 import {
   addChannel,
   removeChannel,
@@ -62,7 +64,7 @@ export interface SubscribeRequest {
  * announced to the other members.
  */
 export async function subscribe(
-  context: GatewayContext & Pick<MessageContext, 'maxChannelsPerConnection'>,
+  context: GatewayContext & Pick<MessageContext, 'connectionLimits'>,
   app: App,
   connectionId: string,
   request: SubscribeRequest,
@@ -107,17 +109,26 @@ export async function subscribe(
   return subscribeTo(context, app, connectionId, channel, { kind: 'none' }, member);
 }
 
-/** `pusher:unsubscribe`: undoes a subscription; a channel the connection is not subscribed to is ignored. */
+/**
+ * `pusher:unsubscribe`: undoes a subscription; a channel the connection is not subscribed to is ignored. It
+ * uses the connection's subscribe credit, but is never refused for it.
+ */
 export async function unsubscribe(
-  context: GatewayContext,
+  context: GatewayContext & Pick<MessageContext, 'connectionLimits'>,
   appId: string,
   connectionId: string,
   channel: string,
 ): Promise<Outcome> {
-  const record = await removeChannel(context.state, connectionId, channel);
+  const use = { rate: context.connectionLimits.ops, nowMs: context.now() };
+  const record = await removeChannel(context.state, connectionId, channel, use);
   if (record === undefined) return NO_REPLY;
   const interest = decodeInterest(record.webhooks);
   return { reply: undefined, gone: await leaveChannel(context, appId, channel, connectionId, interest) };
+}
+
+/** What a connection over its subscribe/signin rate is told. */
+export function tooFastReason(rate: OpsRate): string {
+  return `A connection may subscribe and sign in at most ${rate.perSecond} times a second (${rate.burst} at once); try again shortly`;
 }
 
 /** Why the subscription's auth is refused, or undefined when it is the app's signature for this socket. */
@@ -131,7 +142,7 @@ function checkAuth(app: App, connectionId: string, request: SubscribeRequest): s
 }
 
 async function subscribeTo(
-  context: GatewayContext & Pick<MessageContext, 'maxChannelsPerConnection'>,
+  context: GatewayContext & Pick<MessageContext, 'connectionLimits'>,
   app: App,
   connectionId: string,
   channel: string,
@@ -147,7 +158,7 @@ async function subscribeTo(
     channel,
     requirement,
     context.now(),
-    context.maxChannelsPerConnection,
+    context.connectionLimits,
   );
   switch (added.kind) {
     case 'no-connection':
@@ -155,9 +166,18 @@ async function subscribeTo(
     case 'requirement-unmet':
       return replyWith(subscriptionError(channel, 'AuthError', unmetReason(channel, requirement), 401));
     case 'too-many-channels': {
-      const reason = `A connection may hold at most ${context.maxChannelsPerConnection} subscriptions; unsubscribe from one first`;
+      const reason = `A connection may hold at most ${context.connectionLimits.maxChannels} subscriptions; unsubscribe from one first`;
       return replyWith(subscriptionError(channel, 'LimitReached', reason, 4100));
     }
+    case 'too-fast':
+      return replyWith(
+        subscriptionError(
+          channel,
+          'LimitReached',
+          tooFastReason(context.connectionLimits.ops),
+          RATE_LIMIT_CODE,
+        ),
+      );
     case 'already-subscribed':
       return replyWith(
         channelType(channel) === 'presence'

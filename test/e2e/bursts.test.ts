@@ -51,19 +51,28 @@ describe('bursts on the local stack', () => {
 
     expect(outcomes).toHaveLength(CHANNELS);
     const succeeded = names.filter((_, i) => outcomes[i]!.succeeded);
-    const refusals = outcomes.filter((outcome) => !outcome.succeeded).map((outcome) => outcome.error as { type?: string; status?: number });
-    // MAX_CHANNELS_PER_CONNECTION is 100. The rest are refused in Pusher's words: the cap, or (dynalite
-    // falling behind 300 writes at once) a subscription taken back, which pusher-js may try again.
+    const refusals = outcomes
+      .filter((outcome) => !outcome.succeeded)
+      .map((outcome) => outcome.error as { type?: string; status?: number });
+    // MAX_CHANNELS_PER_CONNECTION is 100, and so is the subscribe burst. The rest are refused in Pusher's
+    // words: the cap, the rate (a place given back after the credit was used), or (dynalite falling behind
+    // 300 writes at once) a subscription taken back, which pusher-js may try again.
     expect(succeeded.length).toBeLessThanOrEqual(100);
     expect(refusals).toContainEqual(expect.objectContaining({ type: 'LimitReached', status: 4100 }));
     for (const refusal of refusals) {
       expect([
         { type: 'LimitReached', status: 4100 },
+        { type: 'LimitReached', status: 4301 },
         { type: 'ServerError', status: 503 },
       ]).toContainEqual({ type: refusal?.type, status: refusal?.status });
     }
-    // What the app reports is exactly what succeeded: nothing refused or taken back stays counted.
-    expect(held.sort()).toEqual(succeeded.sort());
+    // Every success is counted. Nothing refused is: a refusal writes nothing. A subscribe taken back may stay
+    // counted when one of its writes timed out after DynamoDB applied it (dynalite, in this process, falls
+    // behind 300 writes at once): such a count waits for the sweeper's recount (docs/limits.md).
+    expect(held).toEqual(expect.arrayContaining(succeeded));
+    for (const channel of held.filter((name) => !succeeded.includes(name))) {
+      expect(outcomes[names.indexOf(channel)], channel).toMatchObject({ error: { type: 'ServerError' } });
+    }
     expect(client.errors, `serverless offline output: ${local.log}`).toEqual([]);
   });
 

@@ -688,6 +688,68 @@ describe('$default: bounds per connection', () => {
   });
 });
 
+describe('$default: the subscribe and signin rate of a connection', () => {
+  let rated: WsHarness;
+
+  beforeAll(async () => {
+    // Three at once, then one every 100 s: nothing comes back during the test, however slow the machine.
+    rated = await WsHarness.start('ws-rated', [appItem('app-rated')], {
+      env: { CONNECTION_OPS_PER_SECOND: '0.01', CONNECTION_OPS_BURST: '3' },
+    });
+  });
+
+  afterAll(async () => {
+    await rated?.close();
+  });
+
+  const tooFast =
+    'A connection may subscribe and sign in at most 0.01 times a second (3 at once); try again shortly';
+
+  it('refuses a subscribe and a signin past the burst with 4301, and still takes every unsubscribe', async () => {
+    const { connectionId, socketId } = await rated.connect('app-rated-key');
+    const answers = [];
+    for (const channel of ['a', 'b', 'c', 'd'])
+      answers.push(await rated.send(connectionId, subscribeMessage(channel)));
+    const signed = backend('app-rated').authenticateUser(socketId, { id: 'quick' });
+    const signin = await rated.send(connectionId, { event: 'pusher:signin', data: signed });
+    const unsubscribed = await rated.send(connectionId, {
+      event: 'pusher:unsubscribe',
+      data: { channel: 'a' },
+    });
+
+    expect(answers.map((answer) => answer?.event)).toEqual([
+      'pusher_internal:subscription_succeeded',
+      'pusher_internal:subscription_succeeded',
+      'pusher_internal:subscription_succeeded',
+      'pusher:subscription_error',
+    ]);
+    expect(answers[3]).toEqual({
+      event: 'pusher:subscription_error',
+      channel: 'd',
+      data: { type: 'LimitReached', error: tooFast, status: 4301 },
+    });
+    expect(signin).toEqual({ event: 'pusher:error', data: { message: tooFast, code: 4301 } });
+    expect(unsubscribed).toBeUndefined();
+    const record = await getConnection(rated.state, connectionId);
+    expect([...(record?.channels ?? [])].sort()).toEqual(['b', 'c']);
+    expect(record?.user).toBeUndefined();
+    expect(await listChannels(rated.state, 'app-rated', '', Date.now())).toEqual([
+      expect.objectContaining({ channel: 'b', subscriptionCount: 1 }),
+      expect.objectContaining({ channel: 'c', subscriptionCount: 1 }),
+    ]);
+  });
+
+  it("keeps one connection's rate its own", async () => {
+    const first = await rated.connect('app-rated-key');
+    const second = await rated.connect('app-rated-key');
+    for (const channel of ['a', 'b', 'c']) await rated.send(first.connectionId, subscribeMessage(channel));
+
+    expect(await rated.send(second.connectionId, subscribeMessage('a'))).toMatchObject({
+      event: 'pusher_internal:subscription_succeeded',
+    });
+  });
+});
+
 describe('$default: answered in time, before the Lambda timeout', () => {
   // Each DynamoDB call answers after this pause: a subscribe's five calls then take about 4 s.
   const SLOW_CALL_MS = 800;

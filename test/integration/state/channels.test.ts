@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countSubscription, joinPresence, leavePresence, listChannels } from '../../../src/state/channels.js';
+import { UNLIMITED_OPS } from '../../../src/state/connection-ops.js';
 import { addChannel, putConnection } from '../../../src/state/connections.js';
 import { stateKeys } from '../../../src/state/keys.js';
 import type { StateTable } from '../../../src/state/table.js';
@@ -9,6 +10,7 @@ import { createStateTable, type TestTable, testClient } from '../../support/dyna
 import { type HeldCalls, holdCalls } from '../../support/held-calls.js';
 
 const HOUR = 60 * 60 * 1000;
+const LIMITS = { maxChannels: 100, ops: UNLIMITED_OPS };
 const NOW = Date.UTC(2026, 10, 26, 12);
 /** An `expiresAt` DynamoDB's sweeper has not acted on yet: past, but the item is still there. */
 const EXPIRED = String(Math.floor(NOW / 1000) - 60);
@@ -127,7 +129,7 @@ describe('items past their expiresAt that DynamoDB has not deleted yet', () => {
       webhooks: '',
     });
 
-    expect(await addChannel(joining, connectionId, 'news', { kind: 'none' }, NOW, 100)).toEqual({
+    expect(await addChannel(joining, connectionId, 'news', { kind: 'none' }, NOW, LIMITS)).toEqual({
       kind: 'no-connection',
     });
   });

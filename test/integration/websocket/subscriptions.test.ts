@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUpConnections } from '../../../src/cleanup/cleanup.js';
-import type { GatewayContext } from '../../../src/gateway/context.js';
+import type { GatewayContext, MessageContext } from '../../../src/gateway/context.js';
 import { type ConnectionsApi, connectionsApi } from '../../../src/gateway/management-api.js';
 import { socketIdOf } from '../../../src/gateway/socket-id.js';
 import { signChannel } from '../../../src/protocol/index.js';
 import { countSubscription, listChannels, readChannel } from '../../../src/state/channels.js';
+import { UNLIMITED_OPS } from '../../../src/state/connection-ops.js';
 import { putConnection } from '../../../src/state/connections.js';
 import type { Outcome } from '../../../src/websocket/outcome.js';
 import { subscribe, unsubscribe } from '../../../src/websocket/subscriptions.js';
@@ -18,8 +19,9 @@ import { recordingLogger } from '../../support/recording-logger.js';
 let table: TestTable;
 let standIn: ConnectionsApiStandIn;
 /** Two Lambda containers sharing the table and the `@connections` API; the first one's calls can be held. */
-let held: GatewayContext;
-let other: GatewayContext;
+type SubscribingContext = GatewayContext & Pick<MessageContext, 'connectionLimits'>;
+let held: SubscribingContext;
+let other: SubscribingContext;
 let hold: HeldCalls;
 
 beforeAll(async () => {
@@ -27,7 +29,8 @@ beforeAll(async () => {
   hold = holdCalls(clients[0]);
   table = await createStateTable(clients[1], 'subscriptions');
   standIn = await new ConnectionsApiStandIn().start();
-  const context = (client: (typeof clients)[number]): GatewayContext => ({
+  const context = (client: (typeof clients)[number]): SubscribingContext => ({
+    connectionLimits: { maxChannels: 100, ops: UNLIMITED_OPS },
     state: { client, tableName: table.name },
     connections: connectionsApi(standIn.endpoint, 'us-east-1'),
     logger: recordingLogger(),
@@ -64,7 +67,7 @@ async function connected(appId: string): Promise<string> {
 
 /** `pusher:subscribe` to the presence channel as `userId`, signed as the app's backend would. */
 function subscribeAs(
-  context: GatewayContext,
+  context: SubscribingContext,
   appId: string,
   connectionId: string,
   userId: string,
@@ -78,7 +81,7 @@ function subscribeAs(
     channel: CHANNEL,
     channelData,
   });
-  return subscribe({ ...context, maxChannelsPerConnection: 100 }, app, connectionId, {
+  return subscribe(context, app, connectionId, {
     channel: CHANNEL,
     auth,
     channelData,
@@ -456,7 +459,7 @@ describe('a presence roster that would pass the 128,000-byte frame limit', () =>
       });
       return {
         connectionId,
-        outcome: await subscribe({ ...other, maxChannelsPerConnection: 100 }, app, connectionId, {
+        outcome: await subscribe(other, app, connectionId, {
           channel: CHANNEL,
           auth,
           channelData,

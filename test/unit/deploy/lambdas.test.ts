@@ -36,6 +36,9 @@ function resolver(params: Record<string, string> = {}): Resolve {
     'param:webhookLambdaEndpoints, "false"': params.webhookLambdaEndpoints ?? 'false',
     'param:connectionSweepPeriodSeconds, "60"': params.connectionSweepPeriodSeconds ?? '60',
     'param:ghostConnectionBoundSeconds, "300"': params.ghostConnectionBoundSeconds ?? '300',
+    'param:maxChannelsPerConnection, "100"': params.maxChannelsPerConnection ?? '100',
+    'param:connectionOpsPerSecond, "10"': params.connectionOpsPerSecond ?? '10',
+    'param:connectionOpsBurst, "100"': params.connectionOpsBurst ?? '100',
   };
   return async (variable) => {
     if (!(variable in values)) throw new Error(`unexpected variable ${variable}`);
@@ -98,7 +101,7 @@ describe('scripts/serverless/lambdas.cjs', () => {
     });
     expect(local.wsGreeter?.environment).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
     for (const key of ['wsDefault', 'wsDisconnect', 'fanOutWorker', 'httpTerminateUserConnections']) {
-      expect(local[key]?.environment, key).toEqual({
+      expect(local[key]?.environment, key).toMatchObject({
         WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001',
         WEBHOOK_QUEUE_URL: LOCAL_QUEUE,
       });
@@ -141,6 +144,36 @@ describe('scripts/serverless/lambdas.cjs', () => {
         'arn:aws:lambda:eu-west-1:1:function:hook',
       ],
     ]);
+  });
+
+  it("gives $default the stage's per-connection limits, and no other function", async () => {
+    type Fn = { environment?: Record<string, string> };
+    const functionsOf = async (params: Record<string, string>) =>
+      (await catalog.functions({ resolveVariable: resolver(params) })) as Record<string, Fn>;
+    const limitsOf = (fn: Fn | undefined) =>
+      Object.fromEntries(
+        Object.entries(fn?.environment ?? {}).filter(([name]) => /CHANNELS_PER|CONNECTION_OPS/.test(name)),
+      );
+
+    const deployed = await functionsOf({});
+    expect(limitsOf(deployed.wsDefault)).toEqual({
+      MAX_CHANNELS_PER_CONNECTION: '100',
+      CONNECTION_OPS_PER_SECOND: '10',
+      CONNECTION_OPS_BURST: '100',
+    });
+    for (const [name, fn] of Object.entries(deployed)) {
+      if (name !== 'wsDefault') expect(limitsOf(fn), name).toEqual({});
+    }
+    const tuned = await functionsOf({
+      maxChannelsPerConnection: '20',
+      connectionOpsPerSecond: '-1',
+      connectionOpsBurst: '5',
+    });
+    expect(limitsOf(tuned.wsDefault)).toEqual({
+      MAX_CHANNELS_PER_CONNECTION: '20',
+      CONNECTION_OPS_PER_SECOND: '-1',
+      CONNECTION_OPS_BURST: '5',
+    });
   });
 
   it('schedules the sweeper in whole minutes and gives its plan to $connect, refusing a plan that cannot work', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors/errors.js';
 import { connectionsEndpointOf, loadGatewayConfig } from '../../../src/gateway/config.js';
+import { UNLIMITED_OPS } from '../../../src/state/connection-ops.js';
 
 describe('loadGatewayConfig', () => {
   it('reads the sweep plan, and refuses a ghost bound under three sweep periods, naming the variable', () => {
@@ -13,6 +14,27 @@ describe('loadGatewayConfig', () => {
         GHOST_CONNECTION_BOUND_SECONDS: '300',
       }),
     ).toThrow(/GHOST_CONNECTION_BOUND_SECONDS.*three sweep periods/);
+  });
+
+  it('reads the per-connection limits: 100 channels, 10 subscribes or signins a second in bursts of 100', () => {
+    const env = { STATE_TABLE: 'state', AWS_REGION: 'eu-west-1' };
+    expect(loadGatewayConfig(env).connectionLimits).toEqual({
+      maxChannels: 100,
+      ops: { perSecond: 10, burst: 100 },
+    });
+    expect(
+      loadGatewayConfig({ ...env, CONNECTION_OPS_PER_SECOND: '2.5', CONNECTION_OPS_BURST: '20' })
+        .connectionLimits.ops,
+    ).toEqual({ perSecond: 2.5, burst: 20 });
+    expect(loadGatewayConfig({ ...env, CONNECTION_OPS_PER_SECOND: '-1' }).connectionLimits.ops).toEqual(
+      UNLIMITED_OPS,
+    );
+    expect(() => loadGatewayConfig({ ...env, CONNECTION_OPS_PER_SECOND: '0' })).toThrow(
+      /CONNECTION_OPS_PER_SECOND.*at least 0.01/,
+    );
+    expect(() => loadGatewayConfig({ ...env, CONNECTION_OPS_BURST: '1.5' })).toThrow(
+      /CONNECTION_OPS_BURST.*whole number/,
+    );
   });
 
   it('requires STATE_TABLE', () => {
