@@ -175,12 +175,39 @@ function sweepSchedule({ sweep, stage }) {
   );
 }
 
-/** What one connection may hold and how fast it may change it; `$default` checks them (src/gateway/config.ts). */
-const connectionLimitsEnvironment = ({ connectionLimits }) => ({
-  MAX_CHANNELS_PER_CONNECTION: connectionLimits.maxChannels,
-  CONNECTION_OPS_PER_SECOND: connectionLimits.opsPerSecond,
-  CONNECTION_OPS_BURST: connectionLimits.opsBurst,
-});
+/**
+ * What one connection may hold and how fast it may change it, in the ranges `$default` accepts
+ * (src/gateway/config.ts): checked here, since a value it refused would fail every message at cold start.
+ */
+function connectionLimitsEnvironment({ connectionLimits }) {
+  const { maxChannels, opsPerSecond, opsBurst } = connectionLimits;
+  const inRange = (value, min, max, whole) =>
+    value.trim() !== '' &&
+    Number(value) >= min &&
+    Number(value) <= max &&
+    (!whole || Number.isInteger(Number(value)));
+  const check = (param, ok, expected, value) => {
+    if (!ok) throw new Error(`${param} must be ${expected}, got ${value}`);
+  };
+  check(
+    'maxChannelsPerConnection',
+    inRange(maxChannels, 1, 10_000, true),
+    'a whole number from 1 to 10000',
+    maxChannels,
+  );
+  check(
+    'connectionOpsPerSecond',
+    inRange(opsPerSecond, 0.01, 1_000, false) || Number(opsPerSecond) < 0,
+    'a number from 0.01 to 1000, or negative for unlimited',
+    opsPerSecond,
+  );
+  check('connectionOpsBurst', inRange(opsBurst, 1, 10_000, true), 'a whole number from 1 to 10000', opsBurst);
+  return {
+    MAX_CHANNELS_PER_CONNECTION: maxChannels,
+    CONNECTION_OPS_PER_SECOND: opsPerSecond,
+    CONNECTION_OPS_BURST: opsBurst,
+  };
+}
 
 const WS_CONNECT_AUTHORIZER = {
   name: 'wsConnectAuthorizer',

@@ -163,7 +163,8 @@ async function cleanUpConnection(context: GatewayContext, gone: GoneConnection):
     await releaseConnection(state, record.appId, record.bucket);
   } catch (error) {
     // The record is the only list of what is left to clean up: put back, it lets the sweeper's next turn
-    // (or a 410) finish the job, each step being safe to repeat.
+    // (or a 410) finish the job. Each step is safe to repeat, but for one that failed after DynamoDB applied
+    // it: repeated, such a release counts a MaxConnections slot twice (as any ambiguous write may).
     await restoreConnection(state, record).catch((restoreError: unknown) =>
       context.logger.error('putting back a half-cleaned connection failed', {
         connectionId: gone.connectionId,

@@ -33,7 +33,8 @@ interface OpsTimes {
 }
 
 function timesOf(rate: OpsRate): OpsTimes {
-  const intervalMs = 1_000 / rate.perSecond;
+  // Whole milliseconds, as stored; the tolerance and slack follow from the stored interval.
+  const intervalMs = Math.ceil(1_000 / rate.perSecond);
   return { intervalMs, toleranceMs: (rate.burst - 1) * intervalMs, slackMs: rate.burst * intervalMs };
 }
 

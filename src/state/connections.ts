@@ -188,7 +188,9 @@ export async function addChannel(
     if (connection.channels.length >= limits.maxChannels) return { kind: 'too-many-channels', connection };
     const verdict = opsVerdict(limits.ops, connection.opsAtMs, nowMs);
     if (verdict === 'too-fast') return { kind: 'too-fast', connection };
-    charge = verdict === 'reset' ? opsReset(limits.ops, nowMs, connection.opsAtMs!) : charge;
+    // Each try charges what the record now calls for: a reset another message made meanwhile is not redone.
+    charge =
+      verdict === 'reset' ? opsReset(limits.ops, nowMs, connection.opsAtMs!) : opsCharge(limits.ops, nowMs);
     // Every condition holds now (or the credit only needed its reset): another subscribe of this connection
     // held the last place a moment ago and gave it back. Try again rather than name a reason that is not true.
     if (attempt === RECORD_WRITE_ATTEMPTS) {
@@ -345,7 +347,7 @@ export async function setUser(
     if (connection === undefined) return { kind: 'no-connection' };
     const verdict = opsVerdict(rate, connection.opsAtMs, nowMs);
     if (verdict === 'too-fast') return { kind: 'too-fast' };
-    charge = verdict === 'reset' ? opsReset(rate, nowMs, connection.opsAtMs!) : charge;
+    charge = verdict === 'reset' ? opsReset(rate, nowMs, connection.opsAtMs!) : opsCharge(rate, nowMs);
     if (attempt === RECORD_WRITE_ATTEMPTS) {
       throw new Error(`the record of connection ${connectionId} kept changing; try again`);
     }

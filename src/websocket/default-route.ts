@@ -42,14 +42,22 @@ export async function handleMessage(
   // Refused at $connect: the greeter is closing it.
   if (authorizer?.refusal !== undefined) return undefined;
   const deadline = messageDeadline(context.now(), remainingMs);
-  const lateFailure = ({ error }: { readonly error?: unknown }) => {
-    if (error !== undefined) {
-      context.logger.error('message failed after its answer', { connectionId, error: String(error) });
-    }
+  const logLateFailure = (error: unknown) =>
+    context.logger.error('message failed after its answer', { connectionId, error: String(error) });
+  // Never holds the answer past its deadline: what it leaves is found again (410, sweeper).
+  const houseKeep = (outcome: Outcome) =>
+    (async () => {
+      if (outcome.unknownConnection) await context.connections.disconnect(connectionId);
+      if (outcome.gone.length > 0) await cleanUpConnections(context, outcome.gone);
+    })();
+  const late = ({ result, error }: { readonly result?: Outcome; readonly error?: unknown }) => {
+    if (error !== undefined) logLateFailure(error);
+    // Work done past its answer still closes what it found unknown and cleans up what it found gone.
+    else if (result !== undefined) houseKeep(result).catch(logLateFailure);
   };
   try {
     const routed = route({ ...context, deadline }, resolver, connectionId, authorizer?.appId, message);
-    const outcome = await withinDeadline(routed, deadline, context.now(), lateFailure);
+    const outcome = await withinDeadline(routed, deadline, context.now(), late);
     if (outcome === OUT_OF_TIME) {
       context.logger.error('message out of time: answered before the Lambda timeout', {
         connectionId,
@@ -59,12 +67,9 @@ export async function handleMessage(
       return outOfTimeAnswer(message, deadline);
     }
     logRefusal(context, connectionId, outcome.reply);
-    // Housekeeping never holds the answer past its deadline: what it leaves is found again (410, sweeper).
-    const housekeeping = (async () => {
-      if (outcome.unknownConnection) await context.connections.disconnect(connectionId);
-      if (outcome.gone.length > 0) await cleanUpConnections(context, outcome.gone);
-    })();
-    await withinDeadline(housekeeping, deadline, context.now(), lateFailure);
+    await withinDeadline(houseKeep(outcome), deadline, context.now(), ({ error }) => {
+      if (error !== undefined) logLateFailure(error);
+    });
     return outcome.reply;
   } catch (error) {
     context.logger.error('message failed', { connectionId, event: message.kind, error: String(error) });

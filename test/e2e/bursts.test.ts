@@ -1,7 +1,7 @@
-import Pusher from 'pusher';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/local-stack.js';
 import { PusherJsClient, PusherJsClients } from '../support/pusher-js.js';
+import { serverSdk } from '../support/pusher-sdk.js';
 import { openRawSocket, type PusherFrame } from '../support/raw-socket.js';
 
 /*
@@ -25,15 +25,7 @@ describe('bursts on the local stack', () => {
   const clients = new PusherJsClients();
   afterEach(() => clients.disconnectAll());
 
-  const sdk = () =>
-    new Pusher({
-      appId: local.stack.app.id,
-      key: local.stack.app.key,
-      secret: local.stack.app.secret,
-      host: '127.0.0.1',
-      port: String(local.stack.port),
-      useTLS: false,
-    });
+  const sdk = () => serverSdk(local.stack, local.stack.app);
   const channelsWithPrefix = async (prefix: string) => {
     const response = await sdk().get({ path: '/channels', params: { filter_by_prefix: prefix } });
     return Object.keys(((await response.json()) as { channels: Record<string, unknown> }).channels);
@@ -117,7 +109,7 @@ describe('bursts on the local stack', () => {
       clients.connect({ key: local.stack.app.key, port: local.stack.port }),
     );
     await Promise.all(fan.map((client) => client.connected(BURST_SETTLES_WITHIN_MS)));
-    await Promise.all(fan.map((client) => client.subscribe('fan')));
+    await Promise.all(fan.map((client) => client.subscribeTryingAgain('fan')));
     const count = async () => {
       const response = await sdk().get({ path: '/channels/fan', params: { info: 'subscription_count' } });
       return ((await response.json()) as { subscription_count?: number }).subscription_count ?? 0;

@@ -1,8 +1,8 @@
-import Pusher from 'pusher';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthServer, startAuthServer } from '../support/auth-server.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useAuthServer } from '../support/auth-server.js';
 import { useLocalStack } from '../support/local-stack.js';
 import { nextEvent, PusherJsClients } from '../support/pusher-js.js';
+import { serverSdk } from '../support/pusher-sdk.js';
 
 /*
  * The subscribe/signin rate of one connection on npm start's stack, with real pusher-js: three at once, then
@@ -17,26 +17,11 @@ describe('the per-connection subscribe and signin rate on the local stack', () =
     env: { ...process.env, CONNECTION_OPS_PER_SECOND: '0.01', CONNECTION_OPS_BURST: '3' },
   });
   const clients = new PusherJsClients();
-  let backend: AuthServer;
-
-  beforeAll(async () => {
-    backend = await startAuthServer(local.stack.app);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useAuthServer(() => local.stack.app);
   afterEach(() => clients.disconnectAll());
 
   const occupied = async (channel: string) => {
-    const sdk = new Pusher({
-      appId: local.stack.app.id,
-      key: local.stack.app.key,
-      secret: local.stack.app.secret,
-      host: '127.0.0.1',
-      port: String(local.stack.port),
-      useTLS: false,
-    });
-    const response = await sdk.get({ path: `/channels/${channel}` });
+    const response = await serverSdk(local.stack, local.stack.app).get({ path: `/channels/${channel}` });
     return ((await response.json()) as { occupied: boolean }).occupied;
   };
 
@@ -44,7 +29,7 @@ describe('the per-connection subscribe and signin rate on the local stack', () =
     const client = clients.connect({
       key: local.stack.app.key,
       port: local.stack.port,
-      auth: backend,
+      auth: backend.server,
       authParams: { user_id: 'quick' },
     });
     await client.connected();

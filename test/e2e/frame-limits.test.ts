@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../src/apps/app.js';
 import { MAX_FRAME_BYTES } from '../../src/protocol/frames.js';
 import { testApp } from '../fixtures/apps/items.js';
-import { type AuthServer, startAuthServer } from '../support/auth-server.js';
+import { useAuthServer } from '../support/auth-server.js';
 import { useLocalStack } from '../support/local-stack.js';
 import { nextEvent, PusherJsClients } from '../support/pusher-js.js';
 import { jsonOf, refusalOf, serverSdk } from '../support/pusher-sdk.js';
@@ -23,14 +23,7 @@ const HEAVY_NAME = '"'.repeat(1_000);
 describe('frame limits on the local stack', () => {
   const local = useLocalStack('e2e-frame-limits', [UNLIMITED_NAMES]);
   const clients = new PusherJsClients();
-  let backend: AuthServer;
-
-  beforeAll(async () => {
-    backend = await startAuthServer(local.stack.app);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useAuthServer(() => local.stack.app);
   afterEach(() => clients.disconnectAll());
 
   it('refuses 70 KB of " with 413: under the 100 KB data limit, about 140 KB once escaped in the frame', async () => {
@@ -76,7 +69,7 @@ describe('frame limits on the local stack', () => {
       const client = clients.connect({
         key: local.stack.app.key,
         port: local.stack.port,
-        auth: backend,
+        auth: backend.server,
         authParams: { user_id: userId, user_name: HEAVY_NAME },
       });
       await client.connected();

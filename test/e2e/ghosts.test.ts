@@ -1,8 +1,8 @@
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Members } from 'pusher-js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { listChannels } from '../../src/state/channels.js';
-import { type AuthServer, startAuthServer } from '../support/auth-server.js';
+import { useAuthServer } from '../support/auth-server.js';
 import { stackClient, useLocalStack } from '../support/local-stack.js';
 import { PusherJsClients, recordEvents } from '../support/pusher-js.js';
 
@@ -32,14 +32,7 @@ describe('ghost connections on the local stack', () => {
     },
   });
   const clients = new PusherJsClients();
-  let backend: AuthServer;
-
-  beforeAll(async () => {
-    backend = await startAuthServer(local.stack.app);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useAuthServer(() => local.stack.app);
   afterEach(() => clients.disconnectAll());
 
   const counts = async (channel: string) => {
@@ -63,7 +56,7 @@ describe('ghost connections on the local stack', () => {
       const client = clients.connect({
         key: local.stack.app.key,
         port: local.stack.port,
-        auth: backend,
+        auth: backend.server,
         authParams: { user_id: userId },
       });
       await client.connected();

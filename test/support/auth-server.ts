@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Pusher from 'pusher';
+import { afterAll, beforeAll } from 'vitest';
 import { listen } from '../../src/local/net.js';
 
 /** The credentials an app's backend signs with. */
@@ -117,4 +118,24 @@ async function readForm(request: IncomingMessage): Promise<Record<string, string
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+}
+
+/**
+ * An auth server for the calling test file, for the app `app()` names once the stack is up: started in
+ * `beforeAll`, closed in `afterAll`.
+ */
+export function useAuthServer(app: () => SigningApp): { readonly server: AuthServer } {
+  let started: AuthServer | undefined;
+  beforeAll(async () => {
+    started = await startAuthServer(app());
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return {
+    get server() {
+      if (!started) throw new Error('the auth server is not running');
+      return started;
+    },
+  };
 }

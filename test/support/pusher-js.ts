@@ -156,6 +156,22 @@ export class PusherJsClient {
     return outcome.channel;
   }
 
+  /**
+   * Subscribes as an app that follows the server's "try again": a `ServerError` refusal (the stack fell
+   * behind) is answered by unsubscribing and subscribing again, up to `attempts` times.
+   */
+  async subscribeTryingAgain(channelName: string, attempts = 3): Promise<Channel> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.subscription(channelName);
+      if (outcome.succeeded) return outcome.channel;
+      const serverError = (outcome.error as { type?: string } | undefined)?.type === 'ServerError';
+      if (!serverError || attempt === attempts) {
+        throw new Error(`subscription to ${channelName} refused: ${JSON.stringify(outcome.error)}`);
+      }
+      this.pusher.unsubscribe(channelName);
+    }
+  }
+
   async subscribePresence(channelName: string): Promise<PresenceChannel> {
     if (!channelName.startsWith('presence-')) throw new Error(`${channelName} is not a presence channel`);
     return (await this.subscribe(channelName)) as PresenceChannel;

@@ -119,6 +119,20 @@ describe('the subscribe/signin rate of a connection', () => {
     expect(outcomes).toEqual(['added', 'added', 'added', 'too-fast']);
   });
 
+  it('takes subscribes sent at once by a connection quiet for an hour: one resets the credit, the others use it', async () => {
+    const quiet = connection([]);
+    await putConnection(other, quiet);
+    await subscribeAt(quiet.connectionId, 'a', NOW);
+
+    const later = NOW + HOUR;
+    const outcomes = await Promise.all(
+      ['b', 'c', 'd'].map((channel) => subscribeAt(quiet.connectionId, channel, later)),
+    );
+
+    expect(outcomes).toEqual(['added', 'added', 'added']);
+    expect(await subscribeAt(quiet.connectionId, 'e', later)).toBe('too-fast');
+  });
+
   it('lets unsubscribes use the credit without ever refusing one', async () => {
     const churning = connection([]);
     await putConnection(other, churning);

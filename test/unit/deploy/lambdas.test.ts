@@ -174,6 +174,14 @@ describe('scripts/serverless/lambdas.cjs', () => {
       CONNECTION_OPS_PER_SECOND: '-1',
       CONNECTION_OPS_BURST: '5',
     });
+    // What $default would refuse at every cold start fails the package instead, naming the parameter.
+    await expect(functionsOf({ maxChannelsPerConnection: '0' })).rejects.toThrow(
+      /maxChannelsPerConnection must be a whole number from 1 to 10000, got 0/,
+    );
+    await expect(functionsOf({ connectionOpsPerSecond: 'fast' })).rejects.toThrow(
+      /connectionOpsPerSecond must be a number from 0.01 to 1000, or negative for unlimited, got fast/,
+    );
+    await expect(functionsOf({ connectionOpsBurst: '2.5' })).rejects.toThrow(/connectionOpsBurst must be/);
   });
 
   it('schedules the sweeper in whole minutes and gives its plan to $connect, refusing a plan that cannot work', async () => {

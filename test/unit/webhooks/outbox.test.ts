@@ -119,8 +119,7 @@ describe('WebhookOutbox', () => {
 
   it('sends each event once: a flush takes what was raised since the last one', async () => {
     const outbox = new WebhookOutbox(clock);
-    const sent: QueueEntry[][] = [];
-    const queue: WebhookQueue = { send: async (entries) => (sent.push([...entries]), { failed: 0 }) };
+    const { sent, queue } = recordingQueue();
     outbox.raise('a', ALL, clientEventWebhook('private-c', 'client-1', '1', '1.2', undefined));
     await flushOutbox(outbox, queue, recordingLogger());
     await flushOutbox(outbox, queue, recordingLogger());
@@ -131,8 +130,7 @@ describe('WebhookOutbox', () => {
 
   it('sends what work raises after its enqueue soon after, once per burst, instead of dropping it', async () => {
     const outbox = new WebhookOutbox(clock);
-    const sent: QueueEntry[][] = [];
-    const queue: WebhookQueue = { send: async (entries) => (sent.push([...entries]), { failed: 0 }) };
+    const { sent, queue } = recordingQueue();
     await flushOutbox(outbox, queue, recordingLogger());
     outbox.sendLaterRaisesWith(() => void flushOutbox(outbox, queue, recordingLogger()));
 
@@ -146,3 +144,15 @@ describe('WebhookOutbox', () => {
     expect(sent[0]!.map((entry) => JSON.parse(entry.body).events.length)).toEqual([1, 1]);
   });
 });
+
+/** A queue that takes everything and records each `send`'s entries. */
+function recordingQueue(): { readonly sent: QueueEntry[][]; readonly queue: WebhookQueue } {
+  const sent: QueueEntry[][] = [];
+  const queue: WebhookQueue = {
+    send: async (entries) => {
+      sent.push([...entries]);
+      return { failed: 0 };
+    },
+  };
+  return { sent, queue };
+}
