@@ -167,16 +167,8 @@ export async function addChannel(
   }
   let charge = opsCharge(limits.ops, nowMs);
   for (let attempt = 1; ; attempt++) {
-    const added = await unlessConditionFails(
-      table.client.send(
-        new UpdateItemCommand({
-          TableName: table.tableName,
-          Key: stateKeys.connection(connectionId),
-          ...withCharge({ update: 'ADD #channels :channels', condition, names, values }, charge),
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
+    const write = { update: 'ADD #channels :channels', condition, names, values };
+    const added = await updateRecord(table, connectionId, write, charge, 'ALL_OLD');
     if (added) return { kind: 'added', connection: connectionRecord(connectionId, added.Attributes ?? {}) };
     // Which condition failed: rare paths, so one consistent read rather than a branch per DynamoDB feature.
     const connection = await getConnection(table, connectionId);
@@ -205,16 +197,36 @@ export interface ConnectionLimits {
   readonly ops: OpsRate;
 }
 
-/** An UpdateItem's expression parts with an `OpsCharge` merged in. */
-function withCharge(
-  write: {
-    readonly update: string;
-    readonly condition: string;
-    readonly names: Record<string, string>;
-    readonly values: Record<string, AttributeValue>;
-  },
+/** The expression parts of an UpdateItem of a connection record. */
+interface RecordWrite {
+  readonly update: string;
+  readonly condition: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, AttributeValue>;
+}
+
+/** A conditional update of the connection record with `charge` merged in; undefined when a condition fails. */
+function updateRecord(
+  table: StateTable,
+  connectionId: string,
+  write: RecordWrite,
   charge: OpsCharge,
+  returnValues: 'ALL_OLD' | 'UPDATED_OLD',
 ) {
+  return unlessConditionFails(
+    table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: stateKeys.connection(connectionId),
+        ...withCharge(write, charge),
+        ReturnValues: returnValues,
+      }),
+    ),
+  );
+}
+
+/** An UpdateItem's expression parts with an `OpsCharge` merged in. */
+function withCharge(write: RecordWrite, charge: OpsCharge) {
   const update = charge.set === '' ? write.update : mergeSet(write.update, charge.set);
   const condition = [write.condition, charge.condition].filter((part) => part !== '').join(' AND ');
   return {
@@ -282,24 +294,14 @@ export async function removeChannel(
   channel: string,
   use?: { readonly rate: OpsRate; readonly nowMs: number },
 ): Promise<ConnectionRecord | undefined> {
-  const removed = await unlessConditionFails(
-    table.client.send(
-      new UpdateItemCommand({
-        TableName: table.tableName,
-        Key: stateKeys.connection(connectionId),
-        ...withCharge(
-          {
-            update: 'DELETE #channels :channels',
-            condition: 'contains(#channels, :channel)',
-            names: { '#channels': CHANNELS },
-            values: { ':channels': { SS: [channel] }, ':channel': { S: channel } },
-          },
-          use === undefined ? UNCHARGED : opsUse(use.rate, use.nowMs),
-        ),
-        ReturnValues: 'ALL_OLD',
-      }),
-    ),
-  );
+  const write = {
+    update: 'DELETE #channels :channels',
+    condition: 'contains(#channels, :channel)',
+    names: { '#channels': CHANNELS },
+    values: { ':channels': { SS: [channel] }, ':channel': { S: channel } },
+  };
+  const charge = use === undefined ? UNCHARGED : opsUse(use.rate, use.nowMs);
+  const removed = await updateRecord(table, connectionId, write, charge, 'ALL_OLD');
   return removed && connectionRecord(connectionId, removed.Attributes ?? {});
 }
 
@@ -332,16 +334,7 @@ export async function setUser(
   };
   let charge = opsCharge(rate, nowMs);
   for (let attempt = 1; ; attempt++) {
-    const set = await unlessConditionFails(
-      table.client.send(
-        new UpdateItemCommand({
-          TableName: table.tableName,
-          Key: stateKeys.connection(connectionId),
-          ...withCharge(write, charge),
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      ),
-    );
+    const set = await updateRecord(table, connectionId, write, charge, 'UPDATED_OLD');
     if (set) return { kind: 'set', previousUserId: set.Attributes?.userId?.S };
     const connection = await getConnection(table, connectionId);
     if (connection === undefined) return { kind: 'no-connection' };
