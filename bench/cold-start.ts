@@ -60,7 +60,8 @@ const SAME_CLIENTS_BASELINE: Record<string, string> = {
   'ws-default': BASELINE_CONNECTIONS_SQS,
   'ws-disconnect': BASELINE_CONNECTIONS_SQS,
   'ws-greeter': BASELINE_CONNECTIONS,
-  'fan-out-worker': BASELINE_CONNECTIONS_SQS,
+  // The fan-out worker hands the rest of a range to its next job: it invokes itself.
+  'fan-out-worker': BASELINE_PUBLISHER_SQS,
   // The HTTP API routes bundle only their route's clients: publishing posts and invokes the fan-out worker,
   // terminate posts, the read routes (http-channels, http-channel, http-channel-users) use DynamoDB only.
   'http-events': BASELINE_PUBLISHER_SQS,

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { SWEEP_STOP_RESERVE_MS, scheduledAtOf } from '../src/cleanup/sweep-schedule.js';
 import { KnownApps, sweepSlot } from '../src/cleanup/sweeper.js';
+import { loadSweepPlan } from '../src/gateway/config.js';
 import { createGatewayRuntime } from '../src/gateway/runtime.js';
 import { webhookInvocations } from '../src/gateway/webhook-runtime.js';
 import { DEFAULT_SERVICE_NAME, lambdaContextLogging } from '../src/observability/logger.js';
@@ -10,7 +11,7 @@ const runtime = createGatewayRuntime('pusher-connection-sweeper');
 const context = runtime.configuredContext('the connection sweeper');
 const withWebhooks = webhookInvocations(runtime);
 const metrics = new CounterMetrics(DEFAULT_SERVICE_NAME);
-const { sweep } = runtime.config;
+const sweep = loadSweepPlan();
 // Two rotations: an app whose connections all left is forgotten once its channels had their turns.
 const knownApps = new KnownApps(2 * sweep.slots * sweep.periodMs);
 const totals = { GhostConnectionsCleaned: 0, SweepDeferred: 0, ChannelCountsCorrected: 0 };

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { loadSweepPlan } from '../src/gateway/config.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { createStateRuntime } from '../src/gateway/state-runtime.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
@@ -12,7 +13,7 @@ const deps = {
   greeter: configuredGreeterInvoker(runtime.config),
   logger: runtime.logger,
   now: () => Date.now(),
-  sweep: runtime.config.sweep,
+  sweep: loadSweepPlan(),
 };
 
 /** WebSocket `$connect` route, behind the `$connect` authorizer. */

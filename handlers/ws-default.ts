@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { createAppResolver } from '../src/apps/resolver.js';
+import { loadConfig } from '../src/config/config.js';
 import type { WsProxyEvent } from '../src/gateway/events.js';
 import { createGatewayRuntime, messageContexts } from '../src/gateway/runtime.js';
 import { webhookInvocations } from '../src/gateway/webhook-runtime.js';
@@ -9,7 +10,7 @@ import { encodeFrame } from '../src/protocol/frames.js';
 import { handleMessage } from '../src/websocket/default-route.js';
 
 const runtime = createGatewayRuntime('pusher-ws-default');
-const resolver = createAppResolver({ config: runtime.config.base, logger: runtime.logger });
+const resolver = createAppResolver({ config: loadConfig(), logger: runtime.logger });
 const contextAt = messageContexts(runtime, createRateLimiter({ ...runtime.state, logger: runtime.logger }));
 const withWebhooks = webhookInvocations(runtime);
 

@@ -113,6 +113,15 @@ const invoke = (functionKey) => () => [
   allow('lambda:InvokeFunction', { 'Fn::GetAtt': [lambdaLogicalId(functionKey), 'Arn'] }),
 ];
 
+/** A function invoking itself: its ARN spelled out, since its role cannot name the function that uses it. */
+const invokeItself =
+  (functionKey) =>
+  ({ functionNamePrefix }) => [
+    allow('lambda:InvokeFunction', {
+      'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionNamePrefix}${functionKey}`,
+    }),
+  ];
+
 /** Payload 2.0 REQUEST authorizer with simple responses (`{ isAuthorized, context }`). */
 const HTTP_AUTHORIZER = {
   type: 'request',
@@ -318,15 +327,28 @@ const CATALOG = {
   // Invoked asynchronously by the publishing routes with shares of a large channel's fan-out: posts, and
   // cleans up connections found gone. Never retried: a retry would post the share twice. A minute, not the
   // 10 s default: a share of 500 posts through a slow or throttling @connections API must not be cut short.
+  // Each job reads one page of its range (Query), hands the range after it to the next job (invoking
+  // itself), posts, and cleans up what it found gone. A job that fails or runs out of time goes to the
+  // fan-out failure queue (an on-failure destination), with what Lambda keeps of it: the job and the error.
   fanOutWorker: {
     handler: 'fan-out-worker',
-    environment: raisingEnvironment,
-    settings: { maximumRetryAttempts: 0, maximumEventAge: 60, timeout: 60 },
+    environment: (resources) => ({
+      ...raisingEnvironment(resources),
+      FAN_OUT_FUNCTION_NAME: `${resources.functionNamePrefix}fanOutWorker`,
+    }),
+    settings: ({ fanOutFailureQueueArn }) => ({
+      maximumRetryAttempts: 0,
+      maximumEventAge: 60,
+      timeout: 60,
+      destinations: { onFailure: { type: 'sqs', arn: fanOutFailureQueueArn } },
+    }),
     access: [
       readState('GetItem', 'Query'),
       writeState(['UpdateItem', 'DeleteItem'], CLEANUP_KEYS),
       manageConnections('POST'),
       enqueueWebhooks,
+      invokeItself('fanOutWorker'),
+      ({ fanOutFailureQueueArn }) => [allow('sqs:SendMessage', fanOutFailureQueueArn)],
     ],
   },
   // Scheduled: asks API Gateway about the connections of one sweep slot (GET @connections), cleans up those
@@ -483,6 +505,7 @@ async function resourcesOf(resolveVariable) {
     webhookQueueUrl: webhookQueueUrl ?? { Ref: 'WebhookQueue' },
     webhookDeadLetterQueueUrl: webhookDeadLetterQueueUrl ?? { Ref: 'WebhookDeadLetterQueue' },
     webhookQueueArn: { 'Fn::GetAtt': ['WebhookQueue', 'Arn'] },
+    fanOutFailureQueueArn: { 'Fn::GetAtt': ['FanOutFailureQueue', 'Arn'] },
     webhookDeadLetterQueueArn: { 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Arn'] },
     webhooksBatching: String(batching),
     webhookRetryBudgetSeconds: String(budget),
@@ -518,7 +541,7 @@ async function functions({ resolveVariable }) {
             events: typeof spec.events === 'function' ? spec.events(resources) : spec.events,
           }),
           ...(spec.environment && { environment: spec.environment(resources) }),
-          ...spec.settings,
+          ...(typeof spec.settings === 'function' ? spec.settings(resources) : spec.settings),
         },
       ];
     }),

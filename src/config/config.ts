@@ -56,11 +56,7 @@ export function loadConfig(env: Env = process.env): Config {
   const limit = (name: string, fallback: number, integer = true) =>
     readNumber(env, name, fallback, { integer, min: 0, negativeIsUnlimited: true });
   return Object.freeze({
-    appStore: Object.freeze({
-      table: readString(env, 'APP_MANAGER_DYNAMODB_TABLE', 'apps'),
-      region: readString(env, 'APP_MANAGER_DYNAMODB_REGION', env.AWS_REGION?.trim() || 'us-east-1'),
-      endpoint: readUrl(env, 'APP_MANAGER_DYNAMODB_ENDPOINT'),
-    }),
+    appStore: loadAppStoreConfig(env),
     stateTable: readVariable(env, 'STATE_TABLE')?.value,
     appCache: Object.freeze({
       enabled: readBoolean(env, 'APP_MANAGER_CACHE_ENABLED', true),
@@ -85,6 +81,18 @@ export function loadConfig(env: Env = process.env): Config {
       maxEventPayloadInKb: limit('EVENT_MAX_SIZE_IN_KB', DEFAULT_APP_LIMITS.maxEventPayloadInKb, false),
       maxEventBatchSize: limit('EVENT_MAX_BATCH_SIZE', DEFAULT_APP_LIMITS.maxEventBatchSize),
     }),
+  });
+}
+
+/**
+ * `APP_MANAGER_DYNAMODB_TABLE`, `_REGION` and `_ENDPOINT`: where the apps table is, and the DynamoDB endpoint
+ * the state table shares. What a Lambda that never looks an app up reads of the apps settings.
+ */
+export function loadAppStoreConfig(env: Env = process.env): AppStoreConfig {
+  return Object.freeze({
+    table: readString(env, 'APP_MANAGER_DYNAMODB_TABLE', 'apps'),
+    region: readString(env, 'APP_MANAGER_DYNAMODB_REGION', env.AWS_REGION?.trim() || 'us-east-1'),
+    endpoint: readUrl(env, 'APP_MANAGER_DYNAMODB_ENDPOINT'),
   });
 }
 

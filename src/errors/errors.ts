@@ -205,3 +205,19 @@ export class AppKeyInUseError extends PusherLambdaError {
 export class OutOfTimeError extends PusherLambdaError {
   readonly status = 503;
 }
+
+/**
+ * A fan-out worker job ran out of time and could hand the rest of its range to no other job: thrown so that
+ * Lambda records the job in the worker's on-failure destination. `after` is where the rest starts.
+ */
+export class FanOutIncompleteError extends PusherLambdaError {
+  readonly status = 500;
+  constructor(
+    readonly channel: string,
+    readonly after: string,
+  ) {
+    super(
+      `the fan-out of ${JSON.stringify(channel)} stopped before its end: subscribers after "${after}" got nothing`,
+    );
+  }
+}

@@ -1,13 +1,17 @@
-import { type Config, loadConfig } from '../config/config.js';
+import { type AppStoreConfig, loadAppStoreConfig } from '../config/config.js';
 import { type Env, readNumber, readUrl, readVariable } from '../config/env.js';
 import { ConfigError } from '../errors/errors.js';
 import { type OpsRate, UNLIMITED_OPS } from '../state/connection-ops.js';
 import type { ConnectionLimits } from '../state/connections.js';
 import { type SweepPlan, sweepPlan } from '../state/sweep-entries.js';
 
-/** What the WebSocket handlers read from the environment, besides the apps settings. */
+/**
+ * What the WebSocket handlers, the HTTP routes that post and the fan-out worker read from the environment.
+ * The apps cache and limit defaults are read only by the Lambdas that look apps up (`loadConfig`).
+ */
 export interface GatewayConfig {
-  readonly base: Config;
+  /** Where the apps table is; its DynamoDB endpoint serves the state table too. */
+  readonly appStore: AppStoreConfig;
   /** `STATE_TABLE`: connections, subscriptions, counters. Required. */
   readonly stateTable: string;
   /** `AWS_REGION`: where the state table and the WebSocket API are. */
@@ -22,37 +26,29 @@ export interface GatewayConfig {
   readonly greeterFunctionName: string | undefined;
   /** `WEBHOOK_QUEUE_URL`: the SQS queue webhook events go to; unset, none is raised. */
   readonly webhookQueueUrl: string | undefined;
-  /**
-   * `GHOST_CONNECTION_BOUND_SECONDS` (default 300) and `CONNECTION_SWEEP_PERIOD_SECONDS` (default 60, the
-   * sweeper's schedule): how lost `$disconnect`s are found, read by `$connect` and the sweeper alike.
-   */
-  readonly sweep: SweepPlan;
-  /**
-   * `MAX_CHANNELS_PER_CONNECTION` (default 100): subscriptions one connection may hold at once.
-   * `CONNECTION_OPS_PER_SECOND` (default 10, negative for unlimited) and `CONNECTION_OPS_BURST` (default 100):
-   * how fast it may subscribe and sign in; unsubscribes use the same credit, never refused.
-   */
-  readonly connectionLimits: ConnectionLimits;
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  const base = loadConfig(env);
-  if (base.stateTable === undefined)
-    throw new ConfigError('STATE_TABLE', 'required by the WebSocket handlers');
+  const appStore = loadAppStoreConfig(env);
+  const stateTable = readVariable(env, 'STATE_TABLE')?.value;
+  if (stateTable === undefined) throw new ConfigError('STATE_TABLE', 'required by the WebSocket handlers');
   return Object.freeze({
-    base,
-    stateTable: base.stateTable,
-    region: env.AWS_REGION?.trim() || base.appStore.region,
+    appStore,
+    stateTable,
+    region: env.AWS_REGION?.trim() || appStore.region,
     connectionsEndpoint: readUrl(env, 'WEBSOCKET_API_ENDPOINT'),
     greeterFunctionName: readVariable(env, 'GREETER_FUNCTION_NAME')?.value,
     webhookQueueUrl: readUrl(env, 'WEBHOOK_QUEUE_URL'),
-    sweep: loadSweepPlan(env),
-    connectionLimits: loadConnectionLimits(env),
   });
 }
 
-/** `MAX_CHANNELS_PER_CONNECTION`, `CONNECTION_OPS_PER_SECOND` and `CONNECTION_OPS_BURST` (see `GatewayConfig`). */
-export function loadConnectionLimits(env: Env): ConnectionLimits {
+/**
+ * `MAX_CHANNELS_PER_CONNECTION` (default 100): subscriptions one connection may hold at once.
+ * `CONNECTION_OPS_PER_SECOND` (default 10, negative for unlimited) and `CONNECTION_OPS_BURST` (default 100):
+ * how fast it may subscribe and sign in; unsubscribes use the same credit, never refused. Read at cold start
+ * by `$default` only, apart from the gateway configuration every WebSocket Lambda reads.
+ */
+export function loadConnectionLimits(env: Env = process.env): ConnectionLimits {
   return {
     maxChannels: readNumber(env, 'MAX_CHANNELS_PER_CONNECTION', 100, { min: 1, max: 10_000, integer: true }),
     ops: loadOpsRate(env),
@@ -72,7 +68,11 @@ function loadOpsRate(env: Env): OpsRate {
   };
 }
 
-function loadSweepPlan(env: Env): SweepPlan {
+/**
+ * `GHOST_CONNECTION_BOUND_SECONDS` (default 300) and `CONNECTION_SWEEP_PERIOD_SECONDS` (default 60, the
+ * sweeper's schedule): how lost `$disconnect`s are found, read at cold start by `$connect` and the sweeper.
+ */
+export function loadSweepPlan(env: Env = process.env): SweepPlan {
   const periodSeconds = readNumber(env, 'CONNECTION_SWEEP_PERIOD_SECONDS', 60, { min: 1, max: 3_600 });
   const boundSeconds = readNumber(env, 'GHOST_CONNECTION_BOUND_SECONDS', 300, { min: 3, max: 7_200 });
   const plan = sweepPlan(boundSeconds * 1_000, periodSeconds * 1_000);

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors/errors.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
-import { connectionsEndpointOf } from './config.js';
+import { connectionsEndpointOf, loadConnectionLimits } from './config.js';
 import type { GatewayContext, MessageContext } from './context.js';
 import type { WsRequestContext } from './events.js';
 import { connectionsApi } from './management-api.js';
@@ -50,7 +50,7 @@ export function messageContexts(
   runtime: GatewayRuntime,
   rateLimiter: RateLimiter,
 ): (endpoint: string) => MessageContext {
-  const { connectionLimits } = runtime.config;
+  const connectionLimits = loadConnectionLimits();
   return oncePerEndpoint((endpoint) => ({
     ...runtime.contextAt(endpoint),
     rateLimiter,

@@ -19,7 +19,7 @@ export function createStateRuntime(serviceName: string): StateRuntime {
   const config = loadGatewayConfig();
   const logger = createLogger(serviceName);
   const state: StateTable = {
-    client: createStateTableClient(config.base.appStore, config.region),
+    client: createStateTableClient(config.appStore, config.region),
     tableName: config.stateTable,
   };
   return { config, logger, state };

@@ -1,13 +1,11 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createAppResolver } from '../apps/resolver.js';
-import { readNumber, readVariable } from '../config/env.js';
+import { loadConfig } from '../config/config.js';
 import { createGatewayRuntime } from '../gateway/runtime.js';
 import { createStateRuntime, type StateRuntime } from '../gateway/state-runtime.js';
 import { webhookInvocations } from '../gateway/webhook-runtime.js';
 import { createRateLimiter } from '../limits/rate-limiter.js';
 import { CounterMetrics } from '../observability/metrics.js';
-import { FAN_OUT_DEFAULTS, type FanOutOptions } from '../publish/fan-out.js';
-import { lambdaFanOutDispatcher } from '../publish/fan-out-job.js';
+import { fanOutOptionsFromEnv } from '../publish/fan-out-config.js';
 import { channelQueryHandler } from './channel-query-route.js';
 import { httpApiHandler } from './http-api.js';
 import { type PublishHandlerOptions, publishHandler } from './publish-route.js';
@@ -65,17 +63,15 @@ export function httpApiHandlerFromEnv(
 }
 
 /**
- * What a route that publishes is built with: `STATE_TABLE`, `WEBSOCKET_API_ENDPOINT`,
- * `FAN_OUT_FUNCTION_NAME` (the fan-out worker; unset, every post is made by the route itself),
- * `FAN_OUT_INLINE_LIMIT` (recipients per channel posted by the route before the worker takes over) and
- * `FAN_OUT_JOB_SIZE` (recipients per worker job).
+ * What a route that publishes is built with: `STATE_TABLE`, `WEBSOCKET_API_ENDPOINT` and the fan-out settings
+ * (`fanOutOptionsFromEnv`).
  */
 export function publishOptionsFromEnv(serviceName: string, env: NodeJS.ProcessEnv): PublishHandlerOptions {
   const runtime = createGatewayRuntime(serviceName);
   return {
     ...routeOptionsOf(serviceName, runtime),
     context: runtime.configuredContext('the HTTP API routes that post'),
-    fanOut: fanOutOptions(env, runtime.config.region),
+    fanOut: fanOutOptionsFromEnv(env, runtime.config.region),
     withWebhooks: webhookInvocations(runtime),
   };
 }
@@ -83,25 +79,8 @@ export function publishOptionsFromEnv(serviceName: string, env: NodeJS.ProcessEn
 /** What every route Lambda builds: app resolver, shared rates, metrics. */
 function routeOptionsOf(serviceName: string, runtime: StateRuntime) {
   return {
-    resolver: createAppResolver({ config: runtime.config.base, logger: runtime.logger }),
+    resolver: createAppResolver({ config: loadConfig(), logger: runtime.logger }),
     rateLimiter: createRateLimiter({ ...runtime.state, logger: runtime.logger }),
     metrics: new CounterMetrics(serviceName),
   };
-}
-
-function fanOutOptions(env: NodeJS.ProcessEnv, region: string): FanOutOptions {
-  const inlineLimit = readNumber(env, 'FAN_OUT_INLINE_LIMIT', FAN_OUT_DEFAULTS.inlineLimit, {
-    integer: true,
-    min: 0,
-  });
-  const jobSize = readNumber(env, 'FAN_OUT_JOB_SIZE', FAN_OUT_DEFAULTS.jobSize, { integer: true, min: 1 });
-  const functionName = readVariable(env, 'FAN_OUT_FUNCTION_NAME')?.value;
-  if (functionName === undefined) return { inlineLimit, jobSize };
-  // The endpoint comes from the SDK's sources: AWS_ENDPOINT_URL_LAMBDA points it at serverless-offline locally.
-  const lambda = new LambdaClient({
-    region,
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
-  });
-  return { inlineLimit, jobSize, dispatcher: lambdaFanOutDispatcher(lambda, functionName) };
 }

@@ -51,6 +51,17 @@ export interface Frame {
 
 export const encodeFrame = (frame: Frame): string => JSON.stringify(frame);
 
+/** A frame encoded once for many recipients: a fan-out posts the same bytes to each. */
+export interface EncodedFrame {
+  readonly event: string;
+  readonly bytes: Uint8Array;
+}
+
+export const encodedFrame = (frame: Frame): EncodedFrame => ({
+  event: frame.event,
+  bytes: Buffer.from(encodeFrame(frame)),
+});
+
 /**
  * The largest frame posted to a connection, in bytes of its UTF-8 encoding: API Gateway refuses a WebSocket
  * message over 128 KB, a limit that cannot be raised. AWS writes "KB", not KiB: 128,000 keeps a margin

@@ -1,6 +1,6 @@
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { MEMBER_PREFIX, SUBSCRIBER_PREFIX, stateKeys } from './keys.js';
-import { queryAll, type StateTable } from './table.js';
+import { queryAll, queryPage, type StateTable } from './table.js';
 
 // Reads for publishing and the HTTP API: each one touches only the items it needs (subscribers without the
 // presence members, members without the subscribers, one index entry), so a large channel costs no more
@@ -25,6 +25,48 @@ export async function channelSubscribers(
     subscribers.push({ connectionId: sk.slice(SUBSCRIBER_PREFIX.length), userId: item.userId?.S });
   }
   return subscribers;
+}
+
+/** One page of a channel's subscribers, in key order, and where the next page starts (none: the last). */
+export interface SubscriberPage {
+  readonly connectionIds: readonly string[];
+  /** The exclusive start of the next page (a subscriber's connection id); undefined after the last page. */
+  readonly next: string | undefined;
+}
+
+/**
+ * Up to `limit` subscribers of a channel after the connection id `after` (from the first without it): one
+ * strongly consistent Query, since an event published after a client was told `subscription_succeeded` must
+ * reach it. It reads one item more than it returns, so that a channel that ends on a page's last subscriber
+ * says so (no next page to read for nothing). Expired items are left out, so a page may hold fewer.
+ */
+export async function subscriberPage(
+  table: StateTable,
+  appId: string,
+  channel: string,
+  nowMs: number,
+  page: { readonly limit: number; readonly after?: string },
+): Promise<SubscriberPage> {
+  const pk = stateKeys.channelPartition(appId, channel);
+  const { items, lastKey } = await queryPage(
+    table,
+    nowMs,
+    {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: SUBSCRIBER_PREFIX } },
+      ProjectionExpression: 'sk',
+    },
+    {
+      limit: page.limit + 1,
+      ...(page.after === undefined
+        ? {}
+        : { startKey: { pk: { S: pk }, sk: { S: `${SUBSCRIBER_PREFIX}${page.after}` } } }),
+    },
+  );
+  const ids = items.map((item) => (item.sk?.S ?? '').slice(SUBSCRIBER_PREFIX.length));
+  if (ids.length > page.limit) return { connectionIds: ids.slice(0, page.limit), next: ids[page.limit - 1] };
+  const last = lastKey?.sk?.S;
+  return { connectionIds: ids, next: last === undefined ? undefined : last.slice(SUBSCRIBER_PREFIX.length) };
 }
 
 /** The ids of a presence channel's members with at least one connection, in id order. */

@@ -54,28 +54,49 @@ export async function unlessConditionFails<Output>(write: Promise<Output>): Prom
 export async function* queryAll(
   table: StateTable,
   nowMs: number,
-  input: Pick<
-    QueryCommandInput,
-    'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ProjectionExpression'
-  >,
+  input: LiveQuery,
 ): AsyncGenerator<Record<string, AttributeValue>> {
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await table.client.send(
-      new QueryCommand({
-        ...input,
-        TableName: table.tableName,
-        FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
-        ExpressionAttributeNames: { '#expiresAt': STATE_TTL_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ...input.ExpressionAttributeValues,
-          ':now': { N: String(Math.floor(nowMs / 1000)) },
-        },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    yield* page.Items ?? [];
-    startKey = page.LastEvaluatedKey;
+    const page = await queryPage(table, nowMs, input, { startKey });
+    yield* page.items;
+    startKey = page.lastKey;
   } while (startKey !== undefined);
+}
+
+/** What a caller of `queryAll` or `queryPage` chooses of a Query. */
+export type LiveQuery = Pick<
+  QueryCommandInput,
+  'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ProjectionExpression'
+>;
+
+/**
+ * One page of a strongly consistent Query, without expired items (see `queryAll`). `limit` counts the items
+ * read, expired ones included; `lastKey` is undefined only after the last page.
+ */
+export async function queryPage(
+  table: StateTable,
+  nowMs: number,
+  input: LiveQuery,
+  page: { readonly limit?: number; readonly startKey?: Record<string, AttributeValue> },
+): Promise<{
+  readonly items: Record<string, AttributeValue>[];
+  readonly lastKey?: Record<string, AttributeValue>;
+}> {
+  const { Items = [], LastEvaluatedKey } = await table.client.send(
+    new QueryCommand({
+      ...input,
+      TableName: table.tableName,
+      FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
+      ExpressionAttributeNames: { '#expiresAt': STATE_TTL_ATTRIBUTE },
+      ExpressionAttributeValues: {
+        ...input.ExpressionAttributeValues,
+        ':now': { N: String(Math.floor(nowMs / 1000)) },
+      },
+      ConsistentRead: true,
+      ...(page.limit === undefined ? {} : { Limit: page.limit }),
+      ...(page.startKey === undefined ? {} : { ExclusiveStartKey: page.startKey }),
+    }),
+  );
+  return { items: Items, ...(LastEvaluatedKey === undefined ? {} : { lastKey: LastEvaluatedKey }) };
 }

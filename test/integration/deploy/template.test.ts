@@ -520,6 +520,10 @@ describe('serverless package', () => {
         const expected = raising.includes(fn)
           ? [{ action: ['sqs:SendMessage'], resource: ['GetAtt:WebhookQueue.Arn'] }]
           : [];
+        // The worker's on-failure destination is sent to with the worker's own role.
+        if (fn === 'FanOutWorkerLambdaFunction') {
+          expected.push({ action: ['sqs:SendMessage'], resource: ['GetAtt:FanOutFailureQueue.Arn'] });
+        }
         expect(sqs, fn).toEqual(expected);
       }
     }
@@ -654,21 +658,39 @@ describe('serverless package', () => {
     }
   });
 
-  it('lets only ws-connect invoke a Lambda (the greeter) and the publishing routes (the fan-out worker)', () => {
+  it('lets only ws-connect invoke a Lambda (the greeter), the publishing routes the fan-out worker, and the worker itself', () => {
     const invokes: Record<string, string> = {
-      WsConnectLambdaFunction: 'WsGreeterLambdaFunction',
-      HttpEventsLambdaFunction: 'FanOutWorkerLambdaFunction',
-      HttpBatchEventsLambdaFunction: 'FanOutWorkerLambdaFunction',
+      WsConnectLambdaFunction: 'GetAtt:WsGreeterLambdaFunction.Arn',
+      HttpEventsLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
+      HttpBatchEventsLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
+      // Its ARN spelled out: a role naming the function that uses it would be a dependency cycle.
+      FanOutWorkerLambdaFunction: `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${SERVICE}-${STAGE}-fanOutWorker`,
     };
     for (const [fn, statements] of statementsByFunction(created.template)) {
       const invoke = simplified(statements).filter(({ action }) => action.includes('lambda:InvokeFunction'));
       const target = invokes[fn];
       expect(invoke, fn).toEqual(
-        target === undefined
-          ? []
-          : [{ action: ['lambda:InvokeFunction'], resource: [`GetAtt:${target}.Arn`] }],
+        target === undefined ? [] : [{ action: ['lambda:InvokeFunction'], resource: [target] }],
       );
     }
+  });
+
+  it('sends a fan-out job that failed or ran out of time to the fan-out failure queue, kept 14 days', () => {
+    const [, worker] = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig').find(
+      ([, config]) =>
+        JSON.stringify(config.Properties.FunctionName) ===
+        JSON.stringify({ Ref: 'FanOutWorkerLambdaFunction' }),
+    )!;
+    expect(worker.Properties.DestinationConfig).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': ['FanOutFailureQueue', 'Arn'] } },
+    });
+    expect(created.template.Resources.FanOutFailureQueue).toEqual({
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
+    });
+    expect(created.template.Resources.FanOutWorkerLambdaFunction?.Properties.Environment).toMatchObject({
+      Variables: { FAN_OUT_FUNCTION_NAME: `${SERVICE}-${STAGE}-fanOutWorker` },
+    });
   });
 
   it('creates the apps table as src/apps/table-schema.ts defines it, keeps it when the stack goes, protects it from deletion and recovers it to any point in time', () => {

@@ -129,6 +129,8 @@ describe('POST /apps/{appId}/events', () => {
     harness.ws.connectionsApi.drop(vanished.connectionId); // no $disconnect: AWS does not guarantee it
 
     const response = await pusher().trigger(channel, 'e', 'd');
+    // The route hands what it found gone to the fan-out worker, off its response path.
+    await harness.lambdaApi.settled();
 
     expect(response.status).toBe(200);
     expect(harness.eventsOf(alive)).toEqual([{ event: 'e', channel, data: 'd' }]);

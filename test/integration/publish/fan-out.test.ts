@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachLimited } from '../../../src/gateway/concurrency.js';
+import { socketIdOf } from '../../../src/gateway/socket-id.js';
 import { putSubscriber } from '../../../src/state/channels.js';
 import { channelSubscribers } from '../../../src/state/subscribers.js';
 import { appItem } from '../../fixtures/apps/items.js';
@@ -11,9 +12,11 @@ import { newConnectionId } from '../../support/events.js';
 const SUBSCRIBERS = 500;
 const CHANNEL = 'crowd';
 
-/** Channels split across the worker past this many recipients in this test (2,000 by default). */
+/** Subscribers the route posts itself before the worker takes the rest, in this test (50 by default). */
 const INLINE_LIMIT = 200;
 const JOB_SIZE = 150;
+/** The publishing routes' Lambda timeout (serverless.yml). */
+const ROUTE_TIMEOUT_MS = 10_000;
 
 let harness: PublishHarness;
 let proxy: AwsJsonProxy;
@@ -54,10 +57,11 @@ afterAll(async () => {
 });
 
 describe('fan-out to a large channel', () => {
-  it(`delivers one publish to all ${SUBSCRIBERS} subscribers through worker jobs, reading the channel with one Query`, async () => {
+  it(`delivers one publish to all ${SUBSCRIBERS} subscribers, exactly once each: a page in the route, the rest in a chain of worker jobs reading one page each`, async () => {
     // Warm the route (cold start, app cache), as a steady stream of publishes would find it.
     await harness.sdk('big').trigger('warm-up', 'e', 'd');
     proxy.resetCounts();
+    const jobsBefore = workerJobs().length;
 
     const startedAt = performance.now();
     const response = await harness.sdk('big').trigger(CHANNEL, 'announcement', '{"v":1}');
@@ -69,22 +73,40 @@ describe('fan-out to a large channel', () => {
     expect(
       notReceiving(connectionIds, [{ event: 'announcement', channel: CHANNEL, data: '{"v":1}' }]),
     ).toEqual([]);
-    expect(workerJobs().map((invocation) => invocation.invocationType)).toEqual(
-      Array(Math.ceil(SUBSCRIBERS / JOB_SIZE)).fill('Event'),
-    );
-    const calls = {
-      Query: proxy.count('Query'),
-      UpdateItem: proxy.count('UpdateItem'),
-      total: proxy.count(),
-    };
-    // The subscriber Query (one 1 MB page holds ~10,000 subscriber items) and at most a rate-window lease.
-    expect(calls.Query).toBe(1);
-    expect(calls.total).toBeLessThanOrEqual(2);
+    const jobs = workerJobs().slice(jobsBefore);
+    // The route hands on the range after its page; each job reads one page and hands on the rest.
+    expect(jobs.every((job) => job.invocationType === 'Event')).toBe(true);
+    expect(jobs.map((job) => (job.payload as { kind: string }).kind)).toEqual(jobs.map(() => 'range'));
+    expect(jobs).toHaveLength(Math.ceil((SUBSCRIBERS - INLINE_LIMIT) / JOB_SIZE));
+    // One Query page for the route and one per job, and at most a rate-window lease.
+    expect(proxy.count('Query')).toBe(1 + jobs.length);
+    expect(proxy.count() - proxy.count('Query')).toBeLessThanOrEqual(1);
     console.log(
-      `fan-out: ${SUBSCRIBERS} subscribers in ${workerJobs().length} worker jobs: ` +
+      `fan-out: ${SUBSCRIBERS} subscribers, ${jobs.length} worker jobs: ` +
         `publish answered in ${answeredMs.toFixed(0)} ms, all delivered in ${deliveredMs.toFixed(0)} ms ` +
-        `(loopback @connections stand-in, 2 shared cores); DynamoDB calls: ${JSON.stringify(calls)}`,
+        `(loopback @connections stand-in, 2 shared cores)`,
     );
+  });
+
+  it("leaves the socket_id it names out on every page, the route's and the workers'", async () => {
+    const channel = 'excluding-crowd';
+    const ids = connectionIds.slice(0, INLINE_LIMIT + 2 * JOB_SIZE).map((id) => `${id}-excluding`);
+    await subscribeAll(channel, ids);
+    const sorted = [...ids].sort();
+    // One on the route's page, one on a worker's: a publish names one, a second publish the other.
+    const excluded = [sorted[3]!, sorted[INLINE_LIMIT + JOB_SIZE + 3]!];
+
+    for (const connectionId of excluded) {
+      await harness.sdk('big').trigger(channel, 'e', connectionId, { socket_id: socketIdOf(connectionId) });
+    }
+    await harness.lambdaApi.settled();
+
+    for (const id of ids) {
+      const expected = excluded
+        .filter((sender) => sender !== id)
+        .map((sender) => ({ event: 'e', channel, data: sender }));
+      expect(harness.ws.connectionsApi.framesOf(id), id).toEqual(expected);
+    }
   });
 
   it('posts a channel within the inline limit from the publishing invocation, with no worker job', async () => {
@@ -98,24 +120,53 @@ describe('fan-out to a large channel', () => {
     expect(workerJobs()).toHaveLength(jobsBefore);
   });
 
-  it('has the worker clean up the connections API Gateway answers 410 for', async () => {
+  it("has the worker clean up the connections API Gateway answers 410 for, the route's page's too, off the response path", async () => {
     const channel = 'leaky-crowd';
-    const ids = connectionIds.slice(0, 2 * JOB_SIZE).map((id) => `${id}-leaky`);
+    const ids = connectionIds.slice(0, INLINE_LIMIT + JOB_SIZE).map((id) => `${id}-leaky`);
     await subscribeAll(channel, ids);
-    const vanished = [ids[0]!, ids[JOB_SIZE + 1]!];
+    const sorted = [...ids].sort();
+    // One gone on the route's page, one on the worker's.
+    const vanished = [sorted[0]!, sorted[INLINE_LIMIT + 1]!];
     for (const id of vanished) harness.ws.connectionsApi.drop(id);
+    const jobsBefore = workerJobs().length;
 
     await harness.sdk('big').trigger(channel, 'e', 'd');
+    const cleanups = workerJobs()
+      .slice(jobsBefore)
+      .map((job) => job.payload as { kind: string; connectionIds?: string[] })
+      .filter((job) => job.kind === 'cleanup');
+    // The route answered having handed its gone connection to the worker, not cleaned it up itself.
+    expect(cleanups).toEqual([expect.objectContaining({ connectionIds: [vanished[0]] })]);
     await harness.lambdaApi.settled();
 
     const left = await channelSubscribers(harness.ws.state, 'big', channel, Date.now());
-    expect(left).toHaveLength(ids.length - vanished.length);
-    expect(left.map((subscriber) => subscriber.connectionId)).not.toContain(vanished[0]);
+    expect(left.map((subscriber) => subscriber.connectionId).sort()).toEqual(
+      sorted.filter((id) => !vanished.includes(id)),
+    );
     expect(
       notReceiving(
         ids.filter((id) => !vanished.includes(id)),
         [{ event: 'e', channel, data: 'd' }],
       ),
     ).toEqual([]);
+  });
+
+  it('posts the whole channel from the route when the worker cannot be invoked, inside its timeout', async () => {
+    const channel = 'stranded-crowd';
+    const ids = connectionIds.slice(0, INLINE_LIMIT + 2 * JOB_SIZE).map((id) => `${id}-stranded`);
+    await subscribeAll(channel, ids);
+    harness.lambdaApi.throttled = true;
+    try {
+      const startedAt = performance.now();
+      const response = await harness.sdk('big').trigger(channel, 'e', 'd');
+      const answeredMs = performance.now() - startedAt;
+
+      expect(response.status).toBe(200);
+      expect(answeredMs).toBeLessThan(ROUTE_TIMEOUT_MS);
+      expect(harness.lambdaApi.refused).toBeGreaterThan(0);
+      expect(notReceiving(ids, [{ event: 'e', channel, data: 'd' }])).toEqual([]);
+    } finally {
+      harness.lambdaApi.throttled = false;
+    }
   });
 });

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors/errors.js';
-import { connectionsEndpointOf, loadGatewayConfig } from '../../../src/gateway/config.js';
+import {
+  connectionsEndpointOf,
+  loadConnectionLimits,
+  loadGatewayConfig,
+  loadSweepPlan,
+} from '../../../src/gateway/config.js';
 import { UNLIMITED_OPS } from '../../../src/state/connection-ops.js';
 
 describe('loadGatewayConfig', () => {
   it('reads the sweep plan, and refuses a ghost bound under three sweep periods, naming the variable', () => {
     const env = { STATE_TABLE: 'state', AWS_REGION: 'eu-west-1' };
-    expect(loadGatewayConfig(env).sweep).toEqual({ periodMs: 60_000, slots: 3, minAgeMs: 30_000 });
+    expect(loadSweepPlan(env)).toEqual({ periodMs: 60_000, slots: 3, minAgeMs: 30_000 });
     expect(() =>
-      loadGatewayConfig({
+      loadSweepPlan({
         ...env,
         CONNECTION_SWEEP_PERIOD_SECONDS: '120',
         GHOST_CONNECTION_BOUND_SECONDS: '300',
@@ -18,21 +23,18 @@ describe('loadGatewayConfig', () => {
 
   it('reads the per-connection limits: 100 channels, 10 subscribes or signins a second in bursts of 100', () => {
     const env = { STATE_TABLE: 'state', AWS_REGION: 'eu-west-1' };
-    expect(loadGatewayConfig(env).connectionLimits).toEqual({
+    expect(loadConnectionLimits(env)).toEqual({
       maxChannels: 100,
       ops: { perSecond: 10, burst: 100 },
     });
     expect(
-      loadGatewayConfig({ ...env, CONNECTION_OPS_PER_SECOND: '2.5', CONNECTION_OPS_BURST: '20' })
-        .connectionLimits.ops,
+      loadConnectionLimits({ ...env, CONNECTION_OPS_PER_SECOND: '2.5', CONNECTION_OPS_BURST: '20' }).ops,
     ).toEqual({ perSecond: 2.5, burst: 20 });
-    expect(loadGatewayConfig({ ...env, CONNECTION_OPS_PER_SECOND: '-1' }).connectionLimits.ops).toEqual(
-      UNLIMITED_OPS,
-    );
-    expect(() => loadGatewayConfig({ ...env, CONNECTION_OPS_PER_SECOND: '0' })).toThrow(
+    expect(loadConnectionLimits({ ...env, CONNECTION_OPS_PER_SECOND: '-1' }).ops).toEqual(UNLIMITED_OPS);
+    expect(() => loadConnectionLimits({ ...env, CONNECTION_OPS_PER_SECOND: '0' })).toThrow(
       /CONNECTION_OPS_PER_SECOND.*at least 0.01/,
     );
-    expect(() => loadGatewayConfig({ ...env, CONNECTION_OPS_BURST: '1.5' })).toThrow(
+    expect(() => loadConnectionLimits({ ...env, CONNECTION_OPS_BURST: '1.5' })).toThrow(
       /CONNECTION_OPS_BURST.*whole number/,
     );
   });

@@ -1,24 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { parseFanOutJob } from '../../../src/publish/fan-out-job.js';
 
-const job = {
+const frame = { event: 'e', channel: 'crowd', data: '{"a":1}' };
+/** As a route deployed before range jobs dispatched it: no `kind`. */
+const legacy = { appId: 'app', channel: 'crowd', frame, connectionIds: ['A=', 'B='] };
+const range = {
+  kind: 'range',
   appId: 'app',
   channel: 'crowd',
-  frame: { event: 'e', channel: 'crowd', data: '{"a":1}' },
-  connectionIds: ['A=', 'B='],
+  frame,
+  after: 'K=',
+  pageSize: 1000,
+  excludedConnectionId: 'S=',
 };
+const cleanup = { kind: 'cleanup', appId: 'app', channel: 'crowd', connectionIds: ['G='] };
+const roundTrip = (value: unknown) => JSON.parse(JSON.stringify(value));
 
 describe('parseFanOutJob', () => {
-  it('accepts a job as the publishing route dispatches it, keeping only its fields', () => {
-    expect(parseFanOutJob(JSON.parse(JSON.stringify({ ...job, extra: true })))).toEqual(job);
+  it('reads each kind of job as it is dispatched, keeping only its fields', () => {
+    expect(parseFanOutJob(roundTrip({ ...range, extra: true }))).toEqual(range);
+    expect(parseFanOutJob(roundTrip(cleanup))).toEqual(cleanup);
+    expect(parseFanOutJob(roundTrip({ ...legacy, extra: true }))).toEqual({ kind: 'list', ...legacy });
+    const { excludedConnectionId: _, ...unexcluded } = range;
+    expect(parseFanOutJob(roundTrip(unexcluded))).toEqual(unexcluded);
   });
 
   it.each([
     { why: 'not an object', payload: 'job' },
-    { why: 'no connection ids', payload: { ...job, connectionIds: undefined } },
-    { why: 'a connection id that is not a string', payload: { ...job, connectionIds: ['A=', 7] } },
-    { why: 'a frame for another channel', payload: { ...job, frame: { ...job.frame, channel: 'other' } } },
-    { why: 'data that is not a string', payload: { ...job, frame: { ...job.frame, data: { a: 1 } } } },
+    { why: 'no connection ids', payload: { ...legacy, connectionIds: undefined } },
+    { why: 'a connection id that is not a string', payload: { ...legacy, connectionIds: ['A=', 7] } },
+    { why: 'a frame for another channel', payload: { ...legacy, frame: { ...frame, channel: 'other' } } },
+    { why: 'data that is not a string', payload: { ...legacy, frame: { ...frame, data: { a: 1 } } } },
+    { why: 'a range without its start', payload: { ...range, after: undefined } },
+    { why: 'a range with no page size', payload: { ...range, pageSize: 0 } },
+    { why: 'a range excluding a number', payload: { ...range, excludedConnectionId: 7 } },
+    { why: 'a cleanup without connections', payload: { ...cleanup, connectionIds: 'G=' } },
+    { why: 'an unknown kind', payload: { ...range, kind: 'broadcast' } },
   ])('refuses $why', ({ payload }) => {
     expect(parseFanOutJob(payload)).toBeUndefined();
   });

@@ -7,7 +7,9 @@ describe('fanOutInvocation', () => {
   it('answers an invalid job with "invalid" and a log line, never an exception Lambda would retry', async () => {
     const logger = recordingLogger();
     const context = { logger } as unknown as GatewayContext;
-    await expect(fanOutInvocation(context, { appId: 'app' })).resolves.toBe('invalid');
+    await expect(fanOutInvocation(context, { appId: 'app' }, { remainingMs: 60_000 })).resolves.toBe(
+      'invalid',
+    );
     expect(logger.records).toMatchObject([{ level: 'error', message: 'invalid fan-out job' }]);
   });
 });
