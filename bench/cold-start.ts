@@ -57,7 +57,8 @@ const BASELINES: Record<string, string> = {
 const SAME_CLIENTS_BASELINE: Record<string, string> = {
   'ws-connect': BASELINE_LAMBDA,
   // The Lambdas whose work raises webhook events also hold the SQS client.
-  'ws-default': BASELINE_CONNECTIONS_SQS,
+  // Client events to a large channel invoke the fan-out worker.
+  'ws-default': BASELINE_PUBLISHER_SQS,
   'ws-disconnect': BASELINE_CONNECTIONS_SQS,
   'ws-greeter': BASELINE_CONNECTIONS,
   // The fan-out worker hands the rest of a range to its next job: it invokes itself.

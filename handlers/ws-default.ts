@@ -7,12 +7,14 @@ import { webhookInvocations } from '../src/gateway/webhook-runtime.js';
 import { createRateLimiter } from '../src/limits/rate-limiter.js';
 import { lambdaContextLogging } from '../src/observability/logger.js';
 import { encodeFrame } from '../src/protocol/frames.js';
+import { fanOutOptionsFromEnv } from '../src/publish/fan-out-config.js';
 import { handleMessage } from '../src/websocket/default-route.js';
 
 const runtime = createGatewayRuntime('pusher-ws-default');
 const resolver = createAppResolver({ config: loadConfig(), logger: runtime.logger });
 const contextAt = messageContexts(runtime, createRateLimiter({ ...runtime.state, logger: runtime.logger }));
 const withWebhooks = webhookInvocations(runtime);
+const fanOut = fanOutOptionsFromEnv(process.env, runtime.config.region);
 
 /**
  * WebSocket `$default` route: every client message (`pusher:ping`, `pusher:subscribe`, ...). The answer to
@@ -24,7 +26,7 @@ export const handler = middy<WsProxyEvent, { statusCode: 200; body?: string }>()
     const context = contextAt(runtime.endpointOf(event.requestContext));
     const remainingMs = lambda.getRemainingTimeInMillis();
     const reply = await withWebhooks(context, (invocation) =>
-      handleMessage(invocation, resolver, event, remainingMs),
+      handleMessage(invocation, resolver, event, remainingMs, fanOut),
     );
     return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: encodeFrame(reply) };
   });

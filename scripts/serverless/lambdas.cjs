@@ -285,6 +285,8 @@ const CATALOG = {
     environment: (resources) => ({
       ...raisingEnvironment(resources),
       ...connectionLimitsEnvironment(resources),
+      // Client events to a large channel go out as a publish does: the rest past a page to the worker.
+      FAN_OUT_FUNCTION_NAME: `${resources.functionNamePrefix}fanOutWorker`,
     }),
     // Subscribe and unsubscribe: the connection's channel set, the channel's subscriber and member items, the
     // channel index. Signin: the connection's user and the user entry. Client events: their rate window.
@@ -298,6 +300,7 @@ const CATALOG = {
       ),
       manageConnections('POST', 'DELETE'),
       enqueueWebhooks,
+      invoke('fanOutWorker'),
     ],
   },
   // Cleanup only: the connection record says which app, channels and user; member_removed is posted.

@@ -4,11 +4,15 @@ import { invokeAsynchronously } from '../gateway/async-invoke.js';
 // The contract between a publishing invocation and the fan-out worker: the jobs' shapes, how they are handed
 // over and how the worker reads them back. No job holds a secret: the frame is what every subscriber gets.
 
-/** The frame a fan-out posts: what a publish sends to a channel. */
+/**
+ * The frame a fan-out posts: what a publish sends to a channel (`data` a string), or a client event (`data` as
+ * the client sent it, `user_id` on presence channels).
+ */
 export interface FanOutFrame {
   readonly event: string;
   readonly channel: string;
-  readonly data: string;
+  readonly data: unknown;
+  readonly user_id?: string;
 }
 
 /**
@@ -98,7 +102,8 @@ export function parseFanOutJob(payload: unknown): FanOutJob | undefined {
 
 function parseFrame(value: unknown, channel: string): FanOutFrame | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { event, channel: frameChannel, data } = value as Record<string, unknown>;
-  if (!isString(event) || frameChannel !== channel || !isString(data)) return undefined;
-  return { event, channel, data };
+  const { event, channel: frameChannel, data, user_id: userId } = value as Record<string, unknown>;
+  if (!isString(event) || frameChannel !== channel || !('data' in value)) return undefined;
+  if (userId !== undefined && !isString(userId)) return undefined;
+  return userId === undefined ? { event, channel, data } : { event, channel, data, user_id: userId };
 }

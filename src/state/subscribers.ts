@@ -27,6 +27,30 @@ export async function channelSubscribers(
   return subscribers;
 }
 
+/**
+ * The connection's subscriber item on a channel, if it is subscribed (and the item has not expired): one
+ * strongly consistent `GetItem`, so a subscription just recorded is seen.
+ */
+export async function subscriberOf(
+  table: StateTable,
+  appId: string,
+  channel: string,
+  connectionId: string,
+  nowMs: number,
+): Promise<Subscriber | undefined> {
+  const { Item } = await table.client.send(
+    new GetItemCommand({
+      TableName: table.tableName,
+      Key: stateKeys.subscriber(appId, channel, connectionId),
+      ConsistentRead: true,
+      ProjectionExpression: 'userId, expiresAt',
+    }),
+  );
+  if (Item === undefined || Number(Item.expiresAt?.N ?? Infinity) <= Math.floor(nowMs / 1000))
+    return undefined;
+  return { connectionId, userId: Item.userId?.S };
+}
+
 /** One page of a channel's subscribers, in key order, and where the next page starts (none: the last). */
 export interface SubscriberPage {
   readonly connectionIds: readonly string[];

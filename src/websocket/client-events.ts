@@ -2,10 +2,11 @@ import type { App } from '../apps/app.js';
 import { quoteForMessage } from '../errors/format.js';
 import type { MessageContext } from '../gateway/context.js';
 import { socketIdOf } from '../gateway/socket-id.js';
-import { type Frame, frameBytes, MAX_FRAME_BYTES, pusherError } from '../protocol/frames.js';
+import { frameBytes, MAX_FRAME_BYTES, pusherError } from '../protocol/frames.js';
 import { channelType, validateEventName } from '../protocol/index.js';
-import { deliver } from '../publish/fan-out.js';
-import { channelSubscribers } from '../state/subscribers.js';
+import { FAN_OUT_DEFAULTS, type FanOutOptions, fanOut } from '../publish/fan-out.js';
+import type { FanOutFrame } from '../publish/fan-out-job.js';
+import { subscriberOf } from '../state/subscribers.js';
 import { clientEventWebhook } from '../webhooks/events.js';
 import { interestOf } from '../webhooks/interest.js';
 import { NO_REPLY, type Outcome, replyWith } from './outcome.js';
@@ -23,14 +24,17 @@ export const CLIENT_EVENT_REJECTED = 4301;
  * A `client-` event from a connection: delivered to the other subscribers of the channel, never back to
  * the sender, with `user_id` on presence channels, when the app enables client messages, the channel is a
  * private or presence channel the sender has joined, the name and data are within the app's limits, and
- * the connection is within `MaxClientEventsPerSecond` (counted across containers). Otherwise the sender gets `pusher:error` and the
- * connection stays open. Costs one Query of the channel's subscribers (which also proves the sender joined).
+ * the connection is within `MaxClientEventsPerSecond` (counted across containers). Otherwise the sender gets
+ * `pusher:error` and the connection stays open. The sender's subscription is read strongly consistent (a
+ * `GetItem`); the event goes out as a publish does (`fanOut`): a page posted here, the rest of a large channel
+ * by the fan-out worker, so a large presence channel's client events never hold `$default` past its time.
  */
 export async function clientEvent(
   context: MessageContext,
   app: App,
   connectionId: string,
   request: ClientEventRequest,
+  fanOutOptions: FanOutOptions = FAN_OUT_DEFAULTS,
 ): Promise<Outcome> {
   const { event, channel, data } = request;
   const refused = (message: string, code: number | null = CLIENT_EVENT_REJECTED) =>
@@ -66,12 +70,11 @@ export async function clientEvent(
       `Client event rejected due to rate limit: MaxClientEventsPerSecond is ${app.maxClientEventsPerSecond}.`,
     );
   }
-  const subscribers = await channelSubscribers(context.state, app.id, channel, context.now());
-  const sender = subscribers.find((subscriber) => subscriber.connectionId === connectionId);
+  const sender = await subscriberOf(context.state, app.id, channel, connectionId, context.now());
   if (sender === undefined) {
     return refused(`Subscribe to ${quoteForMessage(channel)} before sending client events on it.`);
   }
-  const frame: Frame & { user_id?: string } =
+  const frame: FanOutFrame =
     type === 'presence' && sender.userId !== undefined
       ? { event, channel, data, user_id: sender.userId }
       : { event, channel, data };
@@ -87,7 +90,6 @@ export async function clientEvent(
     interestOf(app),
     clientEventWebhook(channel, event, data, socketIdOf(connectionId), userId),
   );
-  const recipients = subscribers.flatMap((s) => (s.connectionId === connectionId ? [] : [s.connectionId]));
-  const { gone } = await deliver(context, app.id, channel, recipients, frame);
+  const { gone } = await fanOut(context, app.id, channel, frame, connectionId, fanOutOptions);
   return { ...NO_REPLY, gone };
 }

@@ -13,6 +13,7 @@ import {
   refusal,
   subscriptionError,
 } from '../protocol/frames.js';
+import { FAN_OUT_DEFAULTS, type FanOutOptions } from '../publish/fan-out.js';
 import { getConnection } from '../state/connections.js';
 import { clientEvent } from './client-events.js';
 import { type ClientMessage, parseClientMessage } from './messages.js';
@@ -31,6 +32,7 @@ export async function handleMessage(
   resolver: AppResolver,
   event: WsProxyEvent,
   remainingMs: number,
+  fanOut: FanOutOptions = FAN_OUT_DEFAULTS,
 ): Promise<Frame | undefined> {
   const message = parseClientMessage(event.body);
   if (message.kind === 'ping') return pong();
@@ -56,7 +58,14 @@ export async function handleMessage(
     else if (result !== undefined) houseKeep(result).catch(logLateFailure);
   };
   try {
-    const routed = route({ ...context, deadline }, resolver, connectionId, authorizer?.appId, message);
+    const routed = route(
+      { ...context, deadline },
+      resolver,
+      connectionId,
+      authorizer?.appId,
+      message,
+      fanOut,
+    );
     const outcome = await withinDeadline(routed, deadline, context.now(), late);
     if (outcome === OUT_OF_TIME) {
       context.logger.error('message out of time: answered before the Lambda timeout', {
@@ -107,6 +116,7 @@ async function route(
   connectionId: string,
   authorizedAppId: string | undefined,
   message: Exclude<ClientMessage, { kind: 'ping' | 'invalid' }>,
+  fanOut: FanOutOptions,
 ): Promise<Outcome> {
   // The authorizer context names the app; where a deployment does not pass it on, the record does.
   const appId = authorizedAppId ?? (await getConnection(context.state, connectionId))?.appId;
@@ -120,7 +130,7 @@ async function route(
     case 'signin':
       return signin(context, app, connectionId, message);
     case 'client-event':
-      return clientEvent(context, app, connectionId, message);
+      return clientEvent(context, app, connectionId, message, fanOut);
   }
 }
 

@@ -658,9 +658,10 @@ describe('serverless package', () => {
     }
   });
 
-  it('lets only ws-connect invoke a Lambda (the greeter), the publishing routes the fan-out worker, and the worker itself', () => {
+  it('lets only ws-connect invoke a Lambda (the greeter), the publishing routes and $default (client events) the fan-out worker, and the worker itself', () => {
     const invokes: Record<string, string> = {
       WsConnectLambdaFunction: 'GetAtt:WsGreeterLambdaFunction.Arn',
+      WsDefaultLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
       HttpEventsLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
       HttpBatchEventsLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
       // Its ARN spelled out: a role naming the function that uses it would be a dependency cycle.

@@ -50,7 +50,7 @@ const EXPECTED: Record<(typeof LAMBDAS)[keyof typeof LAMBDAS], readonly boolean[
   read:       [false,      false, false,     false,    true,          true,     true,       false,         false, false],
   terminate:  [true,       false, false,     true,     false,         true,     true,       false,         true,  false],
   connect:    [false,      true,  false,     false,    false,         false,    false,      false,         false, false],
-  message:    [true,       false, true,      false,    false,         true,     true,       false,         true,  false],
+  message:    [true,       true,  true,      false,    false,         true,     true,       false,         true,  false],
   greeter:    [true,       false, false,     false,    false,         false,    false,      false,         false, false],
   cleanup:    [true,       false, false,     false,    false,         false,    false,      false,         true,  false],
   'fan-out':  [true,       true,  true,      false,    false,         false,    false,      false,         true,  false],

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachLimited } from '../../../src/gateway/concurrency.js';
 import { socketIdOf } from '../../../src/gateway/socket-id.js';
+import { signChannel } from '../../../src/protocol/index.js';
 import { putSubscriber } from '../../../src/state/channels.js';
 import { channelSubscribers } from '../../../src/state/subscribers.js';
-import { appItem } from '../../fixtures/apps/items.js';
+import { appItem, bytes } from '../../fixtures/apps/items.js';
 import { FAN_OUT_FUNCTION_NAME, PublishHarness } from '../../fixtures/publish/publish-harness.js';
 import { type AwsJsonProxy, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
@@ -24,10 +25,14 @@ const connectionIds: string[] = [];
 
 beforeAll(async () => {
   proxy = await startDynamoDbProxy(dynamodbEndpoint());
-  harness = await PublishHarness.start('fan-out', [appItem('big')], {
-    dynamodbEndpoint: proxy.endpoint,
-    fanOut: { inlineLimit: INLINE_LIMIT, jobSize: JOB_SIZE },
-  });
+  harness = await PublishHarness.start(
+    'fan-out',
+    [appItem('big'), appItem('chatty', { EnableClientMessages: bytes('true') })],
+    {
+      dynamodbEndpoint: proxy.endpoint,
+      fanOut: { inlineLimit: INLINE_LIMIT, jobSize: JOB_SIZE },
+    },
+  );
   // The subscriber items a subscription writes, for open connections: 500 handshakes through the handlers
   // would test the WebSocket routes again, not the fan-out.
   for (let index = 0; index < SUBSCRIBERS; index++) connectionIds.push(newConnectionId());
@@ -149,6 +154,55 @@ describe('fan-out to a large channel', () => {
         [{ event: 'e', channel, data: 'd' }],
       ),
     ).toEqual([]);
+  });
+
+  it('sends a client event to a presence channel larger than the inline bound to every other member, with its user_id, through the worker', async () => {
+    const channel = 'presence-chatty-crowd';
+    // The sender joins first, so the crowd (written as their subscriptions would be) sees no member_added.
+    const sender = await harness.ws.connect('chatty-key');
+    const auth = signChannel({
+      key: 'chatty-key',
+      secret: 'chatty-secret',
+      socketId: sender.socketId,
+      channel,
+      channelData: JSON.stringify({ user_id: 'talker' }),
+    });
+    await harness.ws.send(sender.connectionId, {
+      event: 'pusher:subscribe',
+      data: { channel, ...auth, channel_data: JSON.stringify({ user_id: 'talker' }) },
+    });
+    const members = connectionIds.slice(0, INLINE_LIMIT + JOB_SIZE).map((id) => `${id}-chatty`);
+    await forEachLimited(members, 20, async (connectionId) => {
+      harness.ws.connectionsApi.open(connectionId);
+      await putSubscriber(
+        harness.ws.state,
+        'chatty',
+        channel,
+        connectionId,
+        `user-${connectionId}`,
+        Date.now(),
+      );
+    });
+    const jobsBefore = workerJobs().length;
+
+    const answer = await harness.ws.send(sender.connectionId, {
+      event: 'client-typing',
+      channel,
+      data: { on: true },
+    });
+    await harness.lambdaApi.settled();
+
+    expect(answer).toBeUndefined();
+    const frame = { event: 'client-typing', channel, data: { on: true }, user_id: 'talker' };
+    expect(notReceiving(members, [frame])).toEqual([]);
+    expect(harness.ws.connectionsApi.framesOf(sender.connectionId).map((f) => f.event)).not.toContain(
+      'client-typing',
+    );
+    expect(
+      workerJobs()
+        .slice(jobsBefore)
+        .map((job) => (job.payload as { kind: string }).kind),
+    ).toContain('range');
   });
 
   it('posts the whole channel from the route when the worker cannot be invoked, inside its timeout', async () => {

@@ -52,11 +52,12 @@ describe('client events', () => {
     expect(harness.eventsOf(peer)).toEqual([{ event: 'client-typing', channel, data: { who: 'me' } }]);
     expect(harness.eventsOf(sender)).toEqual([]);
     expect(harness.eventsOf(bystander)).toEqual([]);
-    // One Query of the channel's subscribers, which also proves the sender joined; one token lease for the
-    // app's MaxClientEventsPerSecond, shared across containers; the app is cached.
+    // The sender's subscription (GetItem), one Query page of the channel's subscribers, one token lease for
+    // the app's MaxClientEventsPerSecond, shared across containers; the app is cached.
+    expect(proxy.count('GetItem')).toBe(1);
     expect(proxy.count('Query')).toBe(1);
     expect(proxy.count('UpdateItem')).toBe(1);
-    expect(proxy.count()).toBe(2);
+    expect(proxy.count()).toBe(3);
   });
 
   it('carry the sender user_id on presence channels', async () => {

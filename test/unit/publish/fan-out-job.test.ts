@@ -20,6 +20,12 @@ describe('parseFanOutJob', () => {
   it('reads each kind of job as it is dispatched, keeping only its fields', () => {
     expect(parseFanOutJob(roundTrip({ ...range, extra: true }))).toEqual(range);
     expect(parseFanOutJob(roundTrip(cleanup))).toEqual(cleanup);
+    // A client event's frame: data as the client sent it, and the sender on a presence channel.
+    const clientEvent = {
+      ...range,
+      frame: { event: 'client-e', channel: 'crowd', data: { a: 1 }, user_id: 'ann' },
+    };
+    expect(parseFanOutJob(roundTrip(clientEvent))).toEqual(clientEvent);
     expect(parseFanOutJob(roundTrip({ ...legacy, extra: true }))).toEqual({ kind: 'list', ...legacy });
     const { excludedConnectionId: _, ...unexcluded } = range;
     expect(parseFanOutJob(roundTrip(unexcluded))).toEqual(unexcluded);
@@ -30,7 +36,8 @@ describe('parseFanOutJob', () => {
     { why: 'no connection ids', payload: { ...legacy, connectionIds: undefined } },
     { why: 'a connection id that is not a string', payload: { ...legacy, connectionIds: ['A=', 7] } },
     { why: 'a frame for another channel', payload: { ...legacy, frame: { ...frame, channel: 'other' } } },
-    { why: 'data that is not a string', payload: { ...legacy, frame: { ...frame, data: { a: 1 } } } },
+    { why: 'a frame without data', payload: { ...legacy, frame: { event: 'e', channel: 'crowd' } } },
+    { why: 'a user_id that is not a string', payload: { ...legacy, frame: { ...frame, user_id: 7 } } },
     { why: 'a range without its start', payload: { ...range, after: undefined } },
     { why: 'a range with no page size', payload: { ...range, pageSize: 0 } },
     { why: 'a range excluding a number', payload: { ...range, excludedConnectionId: 7 } },
