@@ -30,6 +30,18 @@ export interface GoneConnection {
  */
 export const MAX_CLEANUPS_PER_INVOCATION = 20;
 
+/**
+ * Counts a subscribe took for a connection that no item is known to carry yet: `subscription` until its
+ * subscriber item is written, `user` until its member connection is written (or the count given back, the
+ * user being present already).
+ */
+export interface UncarriedCounts {
+  subscription: boolean;
+  user: boolean;
+}
+
+const NOTHING_UNCARRIED: UncarriedCounts = { subscription: false, user: false };
+
 /** Announcements after the first `member_removed`, each answering a join or leave of the user that raced it. */
 const PRESENCE_SETTLE_ROUNDS = 2;
 
@@ -41,8 +53,11 @@ const CHANNEL_CONCURRENCY = 8;
  * the presence member (a user whose last connection leaves is announced to the others with
  * `member_removed`) and the channel index counts. Returns the connections found gone while announcing.
  * Each part is undone by whoever finds it still there, so it is safe to repeat. `presenceUserId` names the
- * member when the caller knows it (the subscriber item, which also tells, may be gone already). Raises the
- * `member_removed` and `channel_vacated` webhooks of the app's `interest` when this leave made them so.
+ * member when the caller knows it (the subscriber item, which also tells, may be gone already). `uncarried`
+ * names counts the caller took for this connection that no item is known to carry (a subscribe whose write
+ * failed, perhaps after DynamoDB applied it): each is given back once, by the item found or else here.
+ * Raises the `member_removed` and `channel_vacated` webhooks of the app's `interest` when this leave made
+ * them so.
  */
 export async function leaveChannel(
   context: GatewayContext,
@@ -51,25 +66,27 @@ export async function leaveChannel(
   connectionId: string,
   interest: WebhookInterest,
   presenceUserId?: string,
+  uncarried: Readonly<UncarriedCounts> = NOTHING_UNCARRIED,
 ): Promise<GoneConnection[]> {
   const { state } = context;
   const subscriber = await deleteSubscriber(state, appId, channel, connectionId);
   const userId = subscriber.userId ?? presenceUserId;
-  if (!subscriber.existed && userId === undefined) return [];
   const userLeft =
     userId !== undefined && (await leavePresence(state, appId, channel, userId, connectionId)).lastConnection;
+  const subscriptionGone = subscriber.existed || uncarried.subscription;
+  const userGone = userLeft || uncarried.user;
   let counted: CountedSubscription | undefined;
-  if (subscriber.existed || userLeft) {
+  if (subscriptionGone || userGone) {
     counted = await countSubscription(
       state,
       appId,
       channel,
-      { subscriptions: subscriber.existed ? -1 : 0, users: userLeft ? -1 : 0, maxUsers: UNLIMITED },
+      { subscriptions: subscriptionGone ? -1 : 0, users: userGone ? -1 : 0, maxUsers: UNLIMITED },
       context.now(),
     );
   }
   if (userLeft) context.webhooks?.raise(appId, interest, webhook.memberRemoved(channel, userId));
-  if (subscriber.existed && counted?.subscriptionCount === 0) {
+  if (subscriptionGone && counted?.subscriptionCount === 0) {
     context.webhooks?.raise(appId, interest, webhook.channelVacated(channel));
   }
   if (!userLeft) return [];

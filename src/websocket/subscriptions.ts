@@ -1,5 +1,10 @@
 import { type App, UNLIMITED } from '../apps/app.js';
-import { announceDeparture, type GoneConnection, leaveChannel } from '../cleanup/cleanup.js';
+import {
+  announceDeparture,
+  type GoneConnection,
+  leaveChannel,
+  type UncarriedCounts,
+} from '../cleanup/cleanup.js';
 import { quoteForMessage } from '../errors/format.js';
 import type { GatewayContext, MessageContext } from '../gateway/context.js';
 import { assertTimeToCommit, commitPromise } from '../gateway/deadline.js';
@@ -194,47 +199,25 @@ async function subscribeTo(
           userInfoJson: added.connection.user!.userInfoJson,
         });
   if (member !== undefined) return joinPresenceChannel(context, app, connectionId, channel, member);
+  const uncarried: UncarriedCounts = { subscription: false, user: false };
   try {
     // Counted before the subscriber item is written: whoever deletes that item takes the count back.
-    const count = (subscriptions: 1 | -1) =>
-      countSubscription(
-        state,
-        app.id,
-        channel,
-        { subscriptions, users: 0, maxUsers: UNLIMITED },
-        context.now(),
-      );
-    raiseIfEdge(context, app, channel, await count(1), 'channel_occupied');
-    await givingBackOnFailure(
-      context,
-      putSubscriber(state, app.id, channel, connectionId, undefined, context.now()),
-      async () => raiseIfEdge(context, app, channel, await count(-1), 'channel_vacated'),
+    const counted = await countSubscription(
+      state,
+      app.id,
+      channel,
+      { subscriptions: 1, users: 0, maxUsers: UNLIMITED },
+      context.now(),
     );
+    uncarried.subscription = true;
+    raiseIfEdge(context, app, channel, counted, 'channel_occupied');
+    await putSubscriber(state, app.id, channel, connectionId, undefined, context.now());
+    uncarried.subscription = false;
     const undone = await undoUnlessStillSubscribed(context, app, connectionId, channel, undefined);
     if (undone === undefined) assertTimeToCommit(context);
     return undone ?? replyWith(subscriptionSucceeded(channel));
   } catch (error) {
-    await takeBackFailedSubscribe(context, app, connectionId, channel, undefined);
-    throw error;
-  }
-}
-
-/**
- * Awaits the write of an item whose count was taken just before; when the write fails the count is given back
- * here, since no one will delete an item that was never written. (A write that failed after it was applied
- * is given back again by whoever deletes the item: a count one too low, as with any ambiguous write.)
- */
-async function givingBackOnFailure(
-  context: GatewayContext,
-  write: Promise<unknown>,
-  giveBack: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await write;
-  } catch (error) {
-    await giveBack().catch((giveBackError: unknown) =>
-      context.logger.error('giving a count back failed', { error: String(giveBackError) }),
-    );
+    await takeBackFailedSubscribe(context, app, connectionId, channel, undefined, uncarried);
     throw error;
   }
 }
@@ -243,8 +226,9 @@ async function givingBackOnFailure(
  * Undoes a subscribe that failed before the client was told it succeeded. Left in the connection's set, the
  * channel would answer the client's next try "already subscribed" with nothing behind it; taken back, the
  * next try (pusher-js sends one when it reconnects) subscribes anew. Whoever deletes an item takes its count
- * back (`leaveChannel`); a count whose item was never written was given back by the failed write. Failures
- * here are logged: the subscribe's own error is the one answered.
+ * back (`leaveChannel`), and a count taken for an item whose write failed is given back once: by that item
+ * when the write was applied after all, else by `leaveChannel` not finding it. Failures here are logged:
+ * the subscribe's own error is the one answered.
  */
 async function takeBackFailedSubscribe(
   context: GatewayContext,
@@ -252,10 +236,11 @@ async function takeBackFailedSubscribe(
   connectionId: string,
   channel: string,
   presenceUserId: string | undefined,
+  uncarried: Readonly<UncarriedCounts>,
 ): Promise<void> {
   try {
     await removeChannel(context.state, connectionId, channel);
-    await leaveChannel(context, app.id, channel, connectionId, interestOf(app), presenceUserId);
+    await leaveChannel(context, app.id, channel, connectionId, interestOf(app), presenceUserId, uncarried);
   } catch (error) {
     context.logger.error('taking back a failed subscribe failed', { connectionId, error: String(error) });
   }
@@ -284,7 +269,8 @@ async function undoUnlessStillSubscribed(
  * Makes the connection one of the member's and records it as a subscriber: a new member takes room under
  * the member limit before it is written (so no roster lists a member that is then refused), another
  * connection of a present user needs none. A full channel is recounted once (a leaked count must not block
- * it). Counts come before the items they belong to: whoever deletes an item takes its count back. Returns
+ * it). Counts come before the items they belong to: whoever deletes an item takes its count back, and
+ * `uncarried` says which counts no item carries yet, for the take-back of a join that fails. Returns
  * whether the user is new to the channel, or undefined when the channel is full.
  */
 async function admitMember(
@@ -293,6 +279,7 @@ async function admitMember(
   channel: string,
   member: StoredMember,
   connectionId: string,
+  uncarried: UncarriedCounts,
 ): Promise<{ readonly firstConnection: boolean } | undefined> {
   const { state } = context;
   const count = (subscriptions: 1 | 0 | -1, users: 1 | 0 | -1) =>
@@ -310,26 +297,28 @@ async function admitMember(
   if (!reserved) {
     if (!(await joinPresentMember(state, app.id, channel, member, connectionId, context.now())))
       return undefined;
-    raiseIfEdge(context, app, channel, await count(1, 0), 'channel_occupied');
-    await givingBackOnFailure(context, subscribe(), async () =>
-      raiseIfEdge(context, app, channel, await count(-1, 0), 'channel_vacated'),
-    );
+    const counted = await count(1, 0);
+    uncarried.subscription = true;
+    raiseIfEdge(context, app, channel, counted, 'channel_occupied');
+    await subscribe();
+    uncarried.subscription = false;
     return { firstConnection: false };
   }
+  uncarried.subscription = true;
+  uncarried.user = true;
   raiseIfEdge(context, app, channel, reserved, 'channel_occupied');
-  let subscribed = false;
-  try {
-    await subscribe();
-    subscribed = true;
-    const joined = await joinPresence(state, app.id, channel, member, connectionId, context.now());
-    if (!joined.firstConnection) await count(0, -1);
-    else context.webhooks?.raise(app.id, interestOf(app), webhook.memberAdded(channel, member.userId));
-    return joined;
-  } catch (error) {
-    const givenBack = await count(subscribed ? 0 : -1, -1);
-    if (!subscribed) raiseIfEdge(context, app, channel, givenBack, 'channel_vacated');
-    throw error;
+  await subscribe();
+  uncarried.subscription = false;
+  const joined = await joinPresence(state, app.id, channel, member, connectionId, context.now());
+  if (joined.firstConnection) {
+    uncarried.user = false;
+    context.webhooks?.raise(app.id, interestOf(app), webhook.memberAdded(channel, member.userId));
+  } else {
+    // The user was present already: the member item carries no count of this connection's.
+    await count(0, -1);
+    uncarried.user = false;
   }
+  return joined;
 }
 
 async function joinPresenceChannel(
@@ -342,8 +331,9 @@ async function joinPresenceChannel(
   const { state } = context;
   let admitted: { readonly firstConnection: boolean } | undefined;
   let snapshot: ChannelSnapshot;
+  const uncarried: UncarriedCounts = { subscription: false, user: false };
   try {
-    admitted = await admitMember(context, app, channel, member, connectionId);
+    admitted = await admitMember(context, app, channel, member, connectionId, uncarried);
     if (admitted === undefined) {
       await removeChannel(state, connectionId, channel);
       const reason = `The maximum members per presence channel (${app.maxPresenceMembersPerChannel}) was reached`;
@@ -377,7 +367,7 @@ async function joinPresenceChannel(
       };
     }
   } catch (error) {
-    await takeBackFailedSubscribe(context, app, connectionId, channel, member.userId);
+    await takeBackFailedSubscribe(context, app, connectionId, channel, member.userId, uncarried);
     throw error;
   }
   try {

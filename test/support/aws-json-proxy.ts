@@ -4,12 +4,15 @@ import type { AddressInfo } from 'node:net';
 /**
  * What the proxy does to each request while a fault is set:
  * - `error`: answers as the service does (status, `__type`), without forwarding;
+ * - `applied-error`: forwards, then answers with the error instead of the service's answer (an ambiguous
+ *   write: applied, yet reported failed, as a timeout after DynamoDB committed);
  * - `reset`: destroys the connection (a network failure);
  * - `hang`: accepts the request and never answers (a timeout);
  * - `delay`: forwards after a pause (to make calls overlap).
  */
 export type AwsFault =
   | { readonly kind: 'error'; readonly status: number; readonly type: string }
+  | { readonly kind: 'applied-error'; readonly status: number; readonly type: string }
   | { readonly kind: 'reset' }
   | { readonly kind: 'hang' }
   | { readonly kind: 'delay'; readonly ms: number };
@@ -20,6 +23,7 @@ export const DYNAMODB_FAULTS = {
   throughputExceeded: { kind: 'error', status: 400, type: 'ProvisionedThroughputExceededException' },
   accessDenied: { kind: 'error', status: 400, type: 'AccessDeniedException' },
   internalError: { kind: 'error', status: 500, type: 'InternalServerError' },
+  internalErrorAfterApplying: { kind: 'applied-error', status: 500, type: 'InternalServerError' },
   serviceUnavailable: { kind: 'error', status: 503, type: 'ServiceUnavailable' },
   reset: { kind: 'reset' },
   hang: { kind: 'hang' },
@@ -84,7 +88,15 @@ async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Pro
     return undefined;
   };
 
-  const forward = (incoming: IncomingMessage, body: Buffer, outgoing: ServerResponse) => {
+  const forward = (
+    incoming: IncomingMessage,
+    body: Buffer,
+    outgoing: ServerResponse,
+    answer: (response: IncomingMessage) => void = (response) => {
+      outgoing.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(outgoing);
+    },
+  ) => {
     const upstreamRequest = request(
       {
         host: target.hostname,
@@ -93,13 +105,19 @@ async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Pro
         path: incoming.url,
         headers: incoming.headers,
       },
-      (response) => {
-        outgoing.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(outgoing);
-      },
+      answer,
     );
     upstreamRequest.on('error', () => outgoing.destroy());
     upstreamRequest.end(body);
+  };
+  const answerError = (
+    outgoing: ServerResponse,
+    error: { readonly status: number; readonly type: string },
+  ) => {
+    outgoing.writeHead(error.status, { 'content-type': 'application/x-amz-json-1.0' });
+    outgoing.end(
+      JSON.stringify({ __type: `${errorTypePrefix}${error.type}`, message: `Injected ${error.type}` }),
+    );
   };
 
   const server = createServer((incoming, outgoing) => {
@@ -127,14 +145,12 @@ async function startAwsJsonProxy(upstream: string, errorTypePrefix: string): Pro
         // Held until close(), which destroys every connection.
         return;
       case 'error':
-        outgoing.writeHead(current.status, { 'content-type': 'application/x-amz-json-1.0' });
-        outgoing.end(
-          JSON.stringify({
-            __type: `${errorTypePrefix}${current.type}`,
-            message: `Injected ${current.type}`,
-          }),
-        );
-        return;
+        return answerError(outgoing, current);
+      case 'applied-error':
+        return forward(incoming, body, outgoing, (response) => {
+          response.resume();
+          response.on('end', () => answerError(outgoing, current));
+        });
     }
   };
   await new Promise<void>((resolve, reject) => {

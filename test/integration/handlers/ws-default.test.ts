@@ -595,6 +595,49 @@ describe('$default: bad messages and failures', () => {
     },
   );
 
+  // A write DynamoDB applied but reported failed, on both of the SDK's attempts: the subscribe is answered
+  // ServerError and taken back, and each count it took is given back once, by the item found or else not.
+  it.each([
+    ['ambiguous-subscriber', 'PutItem', 0],
+    ['presence-ambiguous-member', 'UpdateItem', 2],
+  ])(
+    'keeps the counts of %s true when its write was applied yet reported failed',
+    async (channel, operation, after) => {
+      const presence = channel.startsWith('presence-');
+      const join = async (userId: string) => {
+        const connection = await gateway.connect('app-1-key');
+        const authorization = presence
+          ? backend('app-1').authorizeChannel(connection.socketId, channel, { user_id: userId })
+          : {};
+        return { ...connection, authorization };
+      };
+      const first = await join('first');
+      await gateway.send(first.connectionId, subscribeMessage(channel, first.authorization));
+      const second = await join('second');
+      // The second's writes after the connection's set: its count, its subscriber item, its member.
+      proxy.setFault(DYNAMODB_FAULTS.internalErrorAfterApplying, { operation, after, times: 2 });
+
+      await expect(
+        gateway.send(second.connectionId, subscribeMessage(channel, second.authorization)),
+      ).resolves.toMatchObject({
+        event: 'pusher:subscription_error',
+        data: { type: 'ServerError', status: 503 },
+      });
+      proxy.setFault(undefined);
+      const takenBack = await listChannels(gateway.state, 'app-1', channel, Date.now());
+      expect(takenBack).toEqual([{ channel, subscriptionCount: 1, userCount: presence ? 1 : undefined }]);
+      const retried = await gateway.exchange(
+        second.connectionId,
+        subscribeMessage(channel, second.authorization),
+      );
+
+      expect(retried.map((frame) => frame.event)).toEqual(['pusher_internal:subscription_succeeded']);
+      expect(await listChannels(gateway.state, 'app-1', channel, Date.now())).toEqual([
+        { channel, subscriptionCount: 2, userCount: presence ? 2 : undefined },
+      ]);
+    },
+  );
+
   it("gives back the count of a present user's other connection whose subscriber write failed (channel full)", async () => {
     const channel = 'presence-full-retry';
     const join = async (userId: string) => {
