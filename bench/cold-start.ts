@@ -36,17 +36,13 @@ const SAMPLES = Number(process.env.COLD_START_SAMPLES ?? 31);
 const BASELINE = 'sdk-only';
 const BASELINE_LAMBDA = 'sdk-only+lambda';
 const BASELINE_CONNECTIONS = 'sdk-only+connections';
-const BASELINE_PUBLISHER = 'sdk-only+connections+lambda';
 const BASELINE_CONNECTIONS_SQS = 'sdk-only+connections+sqs';
-const BASELINE_PUBLISHER_SQS = 'sdk-only+connections+lambda+sqs';
 const BASELINE_LAMBDA_SQS = 'sdk-only+lambda+sqs';
 const BASELINES: Record<string, string> = {
   [BASELINE]: 'bench/cold-start/sdk-only-handler.ts',
   [BASELINE_LAMBDA]: 'bench/cold-start/sdk-lambda-handler.ts',
   [BASELINE_CONNECTIONS]: 'bench/cold-start/sdk-connections-handler.ts',
-  [BASELINE_PUBLISHER]: 'bench/cold-start/sdk-publisher-handler.ts',
   [BASELINE_CONNECTIONS_SQS]: 'bench/cold-start/sdk-connections-sqs-handler.ts',
-  [BASELINE_PUBLISHER_SQS]: 'bench/cold-start/sdk-publisher-sqs-handler.ts',
   [BASELINE_LAMBDA_SQS]: 'bench/cold-start/sdk-lambda-sqs-handler.ts',
 };
 
@@ -56,17 +52,17 @@ const BASELINES: Record<string, string> = {
  */
 const SAME_CLIENTS_BASELINE: Record<string, string> = {
   'ws-connect': BASELINE_LAMBDA,
-  // The Lambdas whose work raises webhook events also hold the SQS client.
-  // Client events to a large channel invoke the fan-out worker.
-  'ws-default': BASELINE_PUBLISHER_SQS,
+  // The Lambdas whose work raises webhook events also hold the SQS client, which also sends large channels'
+  // lanes to the fan-out queue.
+  'ws-default': BASELINE_CONNECTIONS_SQS,
   'ws-disconnect': BASELINE_CONNECTIONS_SQS,
   'ws-greeter': BASELINE_CONNECTIONS,
-  // The fan-out worker hands the rest of a range to its next job: it invokes itself.
-  'fan-out-worker': BASELINE_PUBLISHER_SQS,
-  // The HTTP API routes bundle only their route's clients: publishing posts and invokes the fan-out worker,
+  // The fan-out worker sets aside what it cannot finish in the failure queue.
+  'fan-out-worker': BASELINE_CONNECTIONS_SQS,
+  // The HTTP API routes bundle only their route's clients: publishing posts and enqueues lanes,
   // terminate posts, the read routes (http-channels, http-channel, http-channel-users) use DynamoDB only.
-  'http-events': BASELINE_PUBLISHER_SQS,
-  'http-batch-events': BASELINE_PUBLISHER_SQS,
+  'http-events': BASELINE_CONNECTIONS_SQS,
+  'http-batch-events': BASELINE_CONNECTIONS_SQS,
   'http-terminate-user-connections': BASELINE_CONNECTIONS_SQS,
   // Resolves apps, invokes Lambda targets, re-enqueues retries.
   'webhook-sender': BASELINE_LAMBDA_SQS,
@@ -104,9 +100,7 @@ const EVENTS: Record<string, () => unknown> = {
   [BASELINE]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_LAMBDA]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_CONNECTIONS]: () => ({ table: TABLE, id: APP.id }),
-  [BASELINE_PUBLISHER]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_CONNECTIONS_SQS]: () => ({ table: TABLE, id: APP.id }),
-  [BASELINE_PUBLISHER_SQS]: () => ({ table: TABLE, id: APP.id }),
   [BASELINE_LAMBDA_SQS]: () => ({ table: TABLE, id: APP.id }),
   // One queue record: a channel occupied for an app without webhooks (resolved, nothing to send).
   'webhook-sender': () => ({
@@ -123,11 +117,25 @@ const EVENTS: Record<string, () => unknown> = {
       },
     ],
   }),
+  // One record of the fan-out queue: a lane of a channel, read (one strongly consistent Query) and posted to.
   'fan-out-worker': () => ({
-    appId: APP.id,
-    channel: 'cold-start',
-    frame: { event: 'e', channel: 'cold-start', data: '{}' },
-    connectionIds: [GONE_CONNECTION_ID],
+    Records: [
+      {
+        messageId: 'cold-start',
+        receiptHandle: 'cold-start',
+        body: JSON.stringify({
+          kind: 'lane',
+          appId: APP.id,
+          channel: 'cold-start',
+          frame: { event: 'e', channel: 'cold-start', data: '{}' },
+          range: { from: '' },
+          pageSize: 1_000,
+        }),
+        attributes: { MessageGroupId: 'cold-start', ApproximateReceiveCount: '1' },
+        messageAttributes: {},
+        eventSource: 'aws:sqs',
+      },
+    ],
   }),
   'http-authorizer': () => {
     const { rawPath, rawQueryString, requestContext } = signedRoute('POST', 'events', {
@@ -216,6 +224,7 @@ try {
     GREETER_FUNCTION_NAME: 'cold-start-greeter',
     WEBHOOK_QUEUE_URL: `${standInEndpoint}/000000000000/webhooks`,
     WEBHOOK_DEAD_LETTER_QUEUE_URL: `${standInEndpoint}/000000000000/webhook-dead-letters`,
+    FAN_OUT_FAILURE_QUEUE_URL: `${standInEndpoint}/000000000000/fan-out-failures.fifo`,
     POWERTOOLS_LOG_LEVEL: 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };

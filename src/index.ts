@@ -187,9 +187,13 @@ export {
 export { signedPath } from './protocol/signed-path.js';
 export type { Delivery, FanOutOptions } from './publish/fan-out.js';
 export { FAN_OUT_DEFAULTS, fanOut } from './publish/fan-out.js';
-export type { FanOutDispatcher, FanOutJob } from './publish/fan-out-job.js';
-export { lambdaFanOutDispatcher, parseFanOutJob } from './publish/fan-out-job.js';
-export { fanOutInvocation, runFanOutJob } from './publish/fan-out-worker.js';
+export type { FanOutDispatcher, FanOutJob, NotDispatched } from './publish/fan-out-job.js';
+export { parseFanOutJob } from './publish/fan-out-job.js';
+export type { FailedJobs } from './publish/fan-out-queue.js';
+export { failureQueue, queueFanOutDispatcher } from './publish/fan-out-queue.js';
+export { fanOutRecords, runFanOutJob } from './publish/fan-out-worker.js';
+export type { LaneRange } from './publish/lanes.js';
+export { laneRanges } from './publish/lanes.js';
 export type {
   ChannelAttributes,
   ChannelInfoAttribute,

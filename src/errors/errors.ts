@@ -207,8 +207,8 @@ export class OutOfTimeError extends PusherLambdaError {
 }
 
 /**
- * A fan-out worker job ran out of time and could hand the rest of its range to no other job: thrown so that
- * Lambda records the job in the worker's on-failure destination. `after` is where the rest starts.
+ * A fan-out lane job ran out of time before the end of its lane: the worker sets the rest aside in the fan-out
+ * failure queue with this as the reason. `after` is where the rest starts.
  */
 export class FanOutIncompleteError extends PusherLambdaError {
   readonly status = 500;

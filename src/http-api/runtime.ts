@@ -40,7 +40,7 @@ export function channelQueryHandlerFromEnv(serviceName: string): HttpApiHandler 
 
 /**
  * The handler of the terminate route Lambda (`POST /users/{userId}/terminate_connections`), built from
- * `STATE_TABLE` and `WEBSOCKET_API_ENDPOINT`. It never invokes the fan-out worker.
+ * `STATE_TABLE` and `WEBSOCKET_API_ENDPOINT`. It never hands work to the fan-out worker.
  */
 export function terminateHandlerFromEnv(serviceName: string): HttpApiHandler {
   const runtime = createGatewayRuntime(serviceName);

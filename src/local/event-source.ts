@@ -18,6 +18,8 @@ export interface EventSourceOptions {
   readonly functionName: string;
   /** As the event source mapping's `MaximumBatchingWindowInSeconds`: how long a batch gathers. */
   readonly batchingWindowMs: number;
+  /** As the mapping's `BatchSize`: the most records an invocation gets (10 by default). */
+  readonly batchSize?: number;
   /** Where failures of the event source itself are reported. */
   readonly onError: (error: unknown) => void;
 }
@@ -26,14 +28,16 @@ export interface EventSource {
   stop(): Promise<void>;
 }
 
-/** SQS's largest batch for one invocation of a standard-queue event source with no batching window. */
-const BATCH_SIZE = 10;
+/** SQS's largest batch for one invocation of an event source with no batching window. */
+const MAX_BATCH_SIZE = 10;
 
 /**
  * The local stand-in for an SQS event source mapping: it polls the queue, hands each batch to the function
  * through serverless offline's Lambda port as the SQS event AWS documents, and deletes the records the
  * function did not report in `batchItemFailures`. Reported records (and a batch whose invocation failed)
- * stay, and come back after the visibility timeout; the queue's redrive policy then counts them.
+ * stay, and come back after the visibility timeout; the queue's redrive policy then counts them. One batch at
+ * a time, each deleted before the next is received: a FIFO queue's groups keep their order (the emulator
+ * does not hold a group back while one of its messages is in flight, as SQS does).
  */
 export function startEventSource(options: EventSourceOptions): EventSource {
   let stopping = false;
@@ -81,7 +85,8 @@ async function receiveBatch(options: EventSourceOptions, signal: AbortSignal): P
   if (first.length === 0) return [];
   if (options.batchingWindowMs > 0)
     await new Promise((resolve) => setTimeout(resolve, options.batchingWindowMs));
-  return [...first, ...(await receive(BATCH_SIZE - 1, 0))];
+  const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
+  return batchSize === 1 ? first : [...first, ...(await receive(batchSize - 1, 0))];
 }
 
 async function deliver(options: EventSourceOptions, messages: readonly Message[]): Promise<void> {
@@ -123,11 +128,22 @@ function recordOf(options: EventSourceOptions, message: Message): SQSRecord {
       SentTimestamp: message.Attributes?.SentTimestamp ?? now,
       SenderId: message.Attributes?.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? now,
+      ...fifoAttributes(message),
     },
     messageAttributes: {},
     md5OfBody: message.MD5OfBody ?? createHash('md5').update(body).digest('hex'),
     eventSource: 'aws:sqs',
     eventSourceARN: options.queueArn,
     awsRegion: options.region,
+  };
+}
+
+/** A FIFO queue's record attributes, as the event source passes them on. */
+function fifoAttributes(message: Message): Partial<SQSRecord['attributes']> {
+  const { MessageGroupId, MessageDeduplicationId, SequenceNumber } = message.Attributes ?? {};
+  return {
+    ...(MessageGroupId === undefined ? {} : { MessageGroupId }),
+    ...(MessageDeduplicationId === undefined ? {} : { MessageDeduplicationId }),
+    ...(SequenceNumber === undefined ? {} : { SequenceNumber }),
   };
 }

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 
-/** The local SQS (the embedded `local-aws-sqs` emulator, SDK v3's JSON protocol) with the webhook queues. */
+/**
+ * The local SQS (the embedded `local-aws-sqs` emulator, SDK v3's JSON protocol) with the webhook queues and
+ * the fan-out queues (FIFO, as deployed).
+ */
 export interface LocalSqs {
   readonly endpoint: string;
   readonly client: SQSClient;
@@ -11,6 +14,9 @@ export interface LocalSqs {
     readonly webhooks: string;
     readonly webhooksArn: string;
     readonly webhookDeadLetters: string;
+    readonly fanOut: string;
+    readonly fanOutArn: string;
+    readonly fanOutFailures: string;
   };
   close(): Promise<void>;
 }
@@ -57,10 +63,41 @@ export async function startSqs(options: {
       }),
     )
   ).QueueUrl!;
+  const fifo = {
+    FifoQueue: 'true',
+    DeduplicationScope: 'messageGroup',
+    FifoThroughputLimit: 'perMessageGroupId',
+  };
+  const fanOutFailures = (
+    await client.send(new CreateQueueCommand({ QueueName: 'fan-out-failures.fifo', Attributes: fifo }))
+  ).QueueUrl!;
+  const fanOut = (
+    await client.send(
+      new CreateQueueCommand({
+        QueueName: 'fan-out.fifo',
+        Attributes: {
+          ...fifo,
+          VisibilityTimeout: String(LOCAL_VISIBILITY_TIMEOUT_SECONDS),
+          // As deployed: a record the worker could neither finish nor set aside is handed back once.
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: await arnOf(fanOutFailures),
+            maxReceiveCount: 1,
+          }),
+        },
+      }),
+    )
+  ).QueueUrl!;
   return {
     endpoint,
     client,
-    queues: { webhooks, webhooksArn: await arnOf(webhooks), webhookDeadLetters },
+    queues: {
+      webhooks,
+      webhooksArn: await arnOf(webhooks),
+      webhookDeadLetters,
+      fanOut,
+      fanOutArn: await arnOf(fanOut),
+      fanOutFailures,
+    },
     async close() {
       client.destroy();
       server.closeAllConnections();

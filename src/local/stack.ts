@@ -55,8 +55,17 @@ export interface LocalStack {
   };
   readonly app: DemoApp;
   readonly tables: { readonly apps: string; readonly state: string };
-  /** The embedded SQS and its webhook queues (the sender writes exhausted and refused bodies to the second). */
-  readonly sqs: { readonly endpoint: string; readonly webhooks: string; readonly webhookDeadLetters: string };
+  /**
+   * The embedded SQS: the webhook queues (the sender writes exhausted and refused bodies to the second) and the
+   * fan-out queues (the worker sets aside what it cannot finish in the second).
+   */
+  readonly sqs: {
+    readonly endpoint: string;
+    readonly webhooks: string;
+    readonly webhookDeadLetters: string;
+    readonly fanOut: string;
+    readonly fanOutFailures: string;
+  };
   /** The serverless offline child behind the front door: its process id and its own ports. */
   readonly offline: { readonly pid: number; readonly ports: OfflinePorts };
   /**
@@ -154,6 +163,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logLevel: readString(env, 'POWERTOOLS_LOG_LEVEL', 'INFO'),
         webhookQueueUrl: sqs.queues.webhooks,
         webhookDeadLetterQueueUrl: sqs.queues.webhookDeadLetters,
+        fanOutQueueUrl: sqs.queues.fanOut,
+        fanOutFailureQueueUrl: sqs.queues.fanOutFailures,
         webhooksBatching: String(webhooks.batching),
         webhookRetryBudgetSeconds: String(webhooks.retryBudgetSeconds),
         // A laptop's receivers are on loopback, and its functions wherever client_options.endpoint says.
@@ -209,6 +220,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => console.error(`webhook event source: ${(error as Error).message}`),
     });
     stops.push(() => eventSource.stop());
+    // One record at a time, as deployed (`batchSize: 1`); the emulator's FIFO groups then keep their order.
+    const fanOutSource = startEventSource({
+      sqs: sqs.client,
+      queueUrl: sqs.queues.fanOut,
+      queueArn: sqs.queues.fanOutArn,
+      region,
+      lambda,
+      functionName: `${SERVICE}-local-fanOutWorker`,
+      batchingWindowMs: 0,
+      batchSize: 1,
+      onError: (error) => console.error(`fan-out event source: ${(error as Error).message}`),
+    });
+    stops.push(() => fanOutSource.stop());
     const sweeper = startSchedule({
       lambda,
       functionName: `${SERVICE}-local-connectionSweeper`,

@@ -1,5 +1,4 @@
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { invokeAsynchronously } from '../gateway/async-invoke.js';
+import type { LaneRange } from './lanes.js';
 
 // The contract between a publishing invocation and the fan-out worker: the jobs' shapes, how they are handed
 // over and how the worker reads them back. No job holds a secret: the frame is what every subscriber gets.
@@ -16,27 +15,21 @@ export interface FanOutFrame {
 }
 
 /**
- * The rest of a large channel, as a key range: the subscribers after `after` (a connection id, exclusive),
- * read `pageSize` at a time. The worker reads one page, hands the range after it to the next job, and posts.
+ * One lane of a large channel (a fixed range of connection ids, see `lanes.ts`): the worker reads it page by
+ * page, `pageSize` subscribers at a time, and posts each page. A lane's jobs run one after another, in the
+ * order they were published.
  */
-export interface FanOutRangeJob {
-  readonly kind: 'range';
+export interface FanOutLaneJob {
+  readonly kind: 'lane';
   readonly appId: string;
   readonly channel: string;
   readonly frame: FanOutFrame;
-  readonly after: string;
+  readonly range: LaneRange;
+  /** Where a replay resumes: the connection id (exclusive) the lane was posted up to. */
+  readonly after?: string;
   readonly pageSize: number;
   /** The sender a publish names by `socket_id`: never posted to. */
   readonly excludedConnectionId?: string;
-}
-
-/** Named recipients (what a route dispatched before range jobs existed). */
-export interface FanOutListJob {
-  readonly kind: 'list';
-  readonly appId: string;
-  readonly channel: string;
-  readonly frame: FanOutFrame;
-  readonly connectionIds: readonly string[];
 }
 
 /** Connections a publishing invocation found gone (410), cleaned up by the worker, off the response path. */
@@ -47,20 +40,17 @@ export interface CleanupJob {
   readonly connectionIds: readonly string[];
 }
 
-export type FanOutJob = FanOutRangeJob | FanOutListJob | CleanupJob;
+export type FanOutJob = FanOutLaneJob | CleanupJob;
 
-/** Starts a job elsewhere without waiting for it. */
-export interface FanOutDispatcher {
-  dispatch(job: FanOutJob): Promise<void>;
+/** A job a dispatcher could not hand over, and why. */
+export interface NotDispatched {
+  readonly job: FanOutJob;
+  readonly reason: string;
 }
 
-/**
- * An asynchronous invocation (`InvocationType: 'Event'`) of the fan-out worker. Lambda queues what it cannot
- * run at once (the worker's reserved concurrency bounds the posts per second), so a burst is delayed, never
- * refused.
- */
-export function lambdaFanOutDispatcher(client: LambdaClient, functionName: string): FanOutDispatcher {
-  return { dispatch: (job) => invokeAsynchronously(client, functionName, job) };
+/** Starts jobs elsewhere without waiting for them (the fan-out queue); answers those it could not hand over. */
+export interface FanOutDispatcher {
+  dispatch(jobs: readonly FanOutJob[]): Promise<readonly NotDispatched[]>;
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string';
@@ -71,33 +61,35 @@ export function parseFanOutJob(payload: unknown): FanOutJob | undefined {
   const job = payload as Record<string, unknown>;
   const { appId, channel } = job;
   if (!isString(appId) || !isString(channel)) return undefined;
-  // A job without `kind` comes from a route deployed before range jobs: a list.
-  const kind = job.kind ?? 'list';
-  if (kind === 'cleanup') {
+  if (job.kind === 'cleanup') {
     return isStringList(job.connectionIds)
-      ? { kind, appId, channel, connectionIds: job.connectionIds }
+      ? { kind: 'cleanup', appId, channel, connectionIds: job.connectionIds }
       : undefined;
   }
   const frame = parseFrame(job.frame, channel);
-  if (frame === undefined) return undefined;
-  if (kind === 'list') {
-    return isStringList(job.connectionIds)
-      ? { kind, appId, channel, frame, connectionIds: job.connectionIds }
-      : undefined;
-  }
-  if (kind !== 'range' || !isString(job.after)) return undefined;
-  const { pageSize, excludedConnectionId } = job;
+  const range = parseRange(job.range);
+  if (job.kind !== 'lane' || frame === undefined || range === undefined) return undefined;
+  const { after, pageSize, excludedConnectionId } = job;
   if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1) return undefined;
+  if (after !== undefined && !isString(after)) return undefined;
   if (excludedConnectionId !== undefined && !isString(excludedConnectionId)) return undefined;
   return {
-    kind,
+    kind: 'lane',
     appId,
     channel,
     frame,
-    after: job.after,
+    range,
+    ...(after === undefined ? {} : { after }),
     pageSize,
     ...(excludedConnectionId === undefined ? {} : { excludedConnectionId }),
   };
+}
+
+function parseRange(value: unknown): LaneRange | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { from, to } = value as Record<string, unknown>;
+  if (!isString(from) || (to !== undefined && !isString(to))) return undefined;
+  return to === undefined ? { from } : { from, to };
 }
 
 function parseFrame(value: unknown, channel: string): FanOutFrame | undefined {

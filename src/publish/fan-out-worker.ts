@@ -1,20 +1,21 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { cleanUpConnections } from '../cleanup/cleanup.js';
 import { FanOutIncompleteError } from '../errors/errors.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { encodedFrame } from '../protocol/frames.js';
-import { type Delivery, deliver, deliverRange, NO_DELIVERY } from './fan-out.js';
-import { type FanOutDispatcher, type FanOutJob, parseFanOutJob } from './fan-out-job.js';
+import { type Delivery, deliverLane, NO_DELIVERY } from './fan-out.js';
+import { type FanOutJob, parseFanOutJob } from './fan-out-job.js';
+import type { FailedJobs } from './fan-out-queue.js';
 
-/** What a worker invocation needs besides the gateway context: who takes the range after its page. */
+/** What a worker invocation needs besides the gateway context. */
 export interface FanOutWorkerOptions {
-  readonly dispatcher?: FanOutDispatcher;
   /** The invocation's remaining time (`getRemainingTimeInMillis()`). */
   readonly remainingMs: number;
 }
 
 /**
- * Kept from the worker's time for what follows the posts (the cleanup of what they found gone, the hand-off
- * of the rest): a job stops posting this long before its timeout.
+ * Kept from the worker's time for what follows the posts (the cleanup of what they found gone): a job stops
+ * posting this long before its timeout.
  */
 export const WORKER_RESERVE_MS = 10_000;
 
@@ -30,41 +31,89 @@ export async function runFanOutJob(
     await cleanUpConnections(context, gone);
     return { ...NO_DELIVERY, gone };
   }
-  const delivered =
-    job.kind === 'list'
-      ? await deliver(context, job.appId, job.channel, job.connectionIds, job.frame)
-      : await deliverRange(context, job, encodedFrame(job.frame), {
-          dispatcher: options.dispatcher,
-          stopAtMs: context.now() + options.remainingMs - WORKER_RESERVE_MS,
-        });
+  const stopAtMs = context.now() + options.remainingMs - WORKER_RESERVE_MS;
+  const delivered = await deliverLane(context, job, encodedFrame(job.frame), stopAtMs);
   if (delivered.gone.length > 0) await cleanUpConnections(context, delivered.gone);
   return delivered;
 }
 
+/** What the worker invocation needs to set aside the jobs it cannot finish. */
+export interface FanOutRecordsOptions {
+  readonly failed: FailedJobs;
+  /** The invocation's remaining time, asked before each record. */
+  readonly remainingMs: () => number;
+}
+
 /**
- * One invocation of the fan-out worker: the job checked and run. A job that fails or is cut short throws
- * (the worker is never retried, which would post twice): Lambda sends it to the on-failure destination
- * with the error, which names where a cut-short range stopped, so an operator can replay the rest.
+ * One invocation of the fan-out worker: the fan-out queue's records, in order. A job that is invalid, fails
+ * or is cut short is set aside in the failure queue with why (a cut-short lane with where to resume), and
+ * the record is done: the worker is never retried, which would post twice, and its lane goes on. A record
+ * that cannot even be set aside is reported failed, with every later record of its lane (which must not
+ * overtake it): SQS hands it back once, then moves it to the failure queue itself (`maxReceiveCount` 1).
  */
-export async function fanOutInvocation(
+export async function fanOutRecords(
   context: GatewayContext,
-  payload: unknown,
-  options: FanOutWorkerOptions,
-): Promise<'done' | 'invalid'> {
-  const job = parseFanOutJob(payload);
-  if (job === undefined) {
-    context.logger.error('invalid fan-out job', { payload: JSON.stringify(payload)?.slice(0, 500) });
-    return 'invalid';
+  event: SQSEvent,
+  options: FanOutRecordsOptions,
+): Promise<SQSBatchResponse> {
+  const failed: string[] = [];
+  const stuckGroups = new Set<string>();
+  for (const record of event.Records) {
+    const group = record.attributes.MessageGroupId ?? record.messageId;
+    if (!stuckGroups.has(group)) {
+      try {
+        await runRecord(context, record.body, group, options);
+        continue;
+      } catch (error) {
+        context.logger.error('fan-out job neither done nor set aside', {
+          messageId: record.messageId,
+          error: String(error),
+        });
+        stuckGroups.add(group);
+      }
+    }
+    failed.push(record.messageId);
   }
-  const delivered = await runFanOutJob(context, job, options);
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+async function runRecord(
+  context: GatewayContext,
+  body: string,
+  group: string,
+  options: FanOutRecordsOptions,
+): Promise<void> {
+  const job = parseFanOutJob(parsedJson(body));
+  if (job === undefined) {
+    context.logger.error('invalid fan-out job', { body: body.slice(0, 500) });
+    await options.failed.setAside(body, group, 'invalid fan-out job');
+    return;
+  }
+  let delivered: Awaited<ReturnType<typeof runFanOutJob>>;
+  try {
+    delivered = await runFanOutJob(context, job, { remainingMs: options.remainingMs() });
+  } catch (error) {
+    context.logger.error('fan-out job failed', { appId: job.appId, kind: job.kind, error: String(error) });
+    await options.failed.setAside(body, group, `failed: ${String(error)}`);
+    return;
+  }
   context.logger.info('fan-out job', {
     appId: job.appId,
     kind: job.kind,
     posts: delivered.recipients,
     gone: delivered.gone.length,
-    dispatched: delivered.dispatched,
   });
-  if (delivered.cutShortAfter !== undefined)
-    throw new FanOutIncompleteError(job.channel, delivered.cutShortAfter);
-  return 'done';
+  if (job.kind === 'lane' && delivered.cutShortAfter !== undefined) {
+    const reason = new FanOutIncompleteError(job.channel, delivered.cutShortAfter).message;
+    context.logger.error('fan-out cut short', { appId: job.appId, after: delivered.cutShortAfter });
+    await options.failed.setAside(JSON.stringify({ ...job, after: delivered.cutShortAfter }), group, reason);
+  }
+}
+
+function parsedJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }

@@ -8,9 +8,10 @@ import {
 } from '../gateway/management-api.js';
 import { DEFAULT_SERVICE_NAME } from '../observability/logger.js';
 import { CounterMetrics } from '../observability/metrics.js';
-import { type EncodedFrame, encodedFrame, type Frame } from '../protocol/frames.js';
+import { type EncodedFrame, encodedFrame } from '../protocol/frames.js';
 import { subscriberPage } from '../state/subscribers.js';
-import type { FanOutDispatcher, FanOutFrame, FanOutJob, FanOutRangeJob } from './fan-out-job.js';
+import type { CleanupJob, FanOutDispatcher, FanOutFrame, FanOutJob, FanOutLaneJob } from './fan-out-job.js';
+import { type LaneRange, laneRanges } from './lanes.js';
 
 /** What one channel's fan-out did. */
 export interface Delivery {
@@ -24,26 +25,32 @@ export interface Delivery {
 }
 
 /**
- * How a channel is split. The publishing invocation reads and posts the first `inlineLimit` subscribers (one
- * round of posts in flight, so the answer takes as long for 10,000 subscribers as for 10) and hands the rest
- * of the channel to the fan-out worker as a key range; each worker job reads `jobSize` subscribers, hands the
- * range after them to the next job, then posts. Without a dispatcher, every page is posted here.
+ * How a channel is split. A channel of at most `inlineLimit` subscribers is posted by the publishing
+ * invocation itself (one round of posts in flight). A larger one goes to the fan-out worker as `lanes` jobs,
+ * one per fixed range of connection ids (see `lanes.ts`), each reading its range `jobSize` subscribers at a
+ * time: nothing of it is posted inline, so that a subscriber's events all go through its lane, in order, and
+ * the answer takes as long for 10,000 subscribers as for 10. Without a dispatcher, every page is posted here.
  */
 export interface FanOutOptions {
   readonly dispatcher?: FanOutDispatcher;
   readonly inlineLimit: number;
-  /** Subscribers per worker job: one Query page of ids (~40 bytes each) and as many posts. */
+  /** Subscribers per page a lane job reads and posts: one Query page of ids (~40 bytes each). */
   readonly jobSize: number;
+  /** Lanes a large channel is split into: the most workers posting one event at once. */
+  readonly lanes: number;
 }
 
 export const FAN_OUT_DEFAULTS: FanOutOptions = Object.freeze({
   inlineLimit: FAN_OUT_CONCURRENCY,
   jobSize: 1_000,
+  // Ten lanes, each a worker posting ~1,000 a second, reach the account's 10,000 API Gateway requests a
+  // second, and fill one SendMessageBatch.
+  lanes: 10,
 });
 
 /**
- * How long a publishing invocation posts the rest of a channel itself when the worker cannot be invoked:
- * well inside the route's 10 s timeout. What is left then is logged and counted, not posted.
+ * How long a publishing invocation posts lanes itself when the worker cannot take them: well inside the
+ * route's 10 s timeout. What is left then is logged and counted, not posted.
  */
 export const INLINE_FALLBACK_BUDGET_MS = 5_000;
 
@@ -70,37 +77,39 @@ export async function fanOut(
   const first = await subscriberPage(context.state, appId, channel, startedAt, {
     limit: options.inlineLimit,
   });
-  const recipients = first.connectionIds.filter((id) => id !== excludedConnectionId);
-  const rest: FanOutRangeJob | undefined =
-    first.next === undefined
-      ? undefined
-      : {
-          kind: 'range',
-          appId,
-          channel,
-          frame,
-          after: first.next,
-          pageSize: options.jobSize,
-          ...(excludedConnectionId === undefined ? {} : { excludedConnectionId }),
-        };
-  // The rest is handed over while the first page is posted: both are on the answer's path.
-  const [posted, handedOff] = await Promise.all([
-    postToAll(context.connections, recipients, encoded, context.logger),
-    rest !== undefined && dispatcher !== undefined ? tryDispatch(context, dispatcher, rest) : false,
-  ]);
   const tally = new Tally(appId, channel);
-  tally.add(recipients.length, posted, handedOff);
-  if (rest !== undefined && !handedOff) {
-    // No worker (a library user's own Lambda), or it cannot be invoked: the rest is posted here, within a
-    // budget when a worker was meant to take it.
+  if (first.next === undefined) {
+    const recipients = first.connectionIds.filter((id) => id !== excludedConnectionId);
+    tally.add(recipients.length, await postToAll(context.connections, recipients, encoded, context.logger));
+  } else {
+    const lane = (range: LaneRange): FanOutLaneJob => ({
+      kind: 'lane',
+      appId,
+      channel,
+      frame,
+      range,
+      pageSize: options.jobSize,
+      ...(excludedConnectionId === undefined ? {} : { excludedConnectionId }),
+    });
+    // Without a worker (a library user's own Lambda) the whole channel is one lane, posted here.
+    const lanes = dispatcher === undefined ? [lane({ from: '' })] : laneRanges(options.lanes).map(lane);
+    const left = dispatcher === undefined ? lanes : await tryDispatch(context, dispatcher, lanes);
+    tally.dispatched += lanes.length - left.length;
     const stopAtMs =
       dispatcher === undefined ? Number.POSITIVE_INFINITY : startedAt + INLINE_FALLBACK_BUDGET_MS;
-    await postRange(context, rest, encoded, { stopAtMs }, tally);
+    for (const job of left as readonly FanOutLaneJob[]) {
+      const cutShortAfter = await postLane(context, job, encoded, stopAtMs, tally);
+      if (cutShortAfter !== undefined) {
+        context.logger.error('fan-out cut short', { appId, channel, after: cutShortAfter });
+        tally.cutShort = true;
+      }
+    }
   }
   if (dispatcher !== undefined && tally.gone.length > 0) {
-    // Gone connections go to the worker, off the response path; if it cannot be invoked, to the sweeper.
+    // Gone connections go to the worker, off the response path; if it cannot take them, to the sweeper.
     const connectionIds = tally.gone.map((gone) => gone.connectionId);
-    if (await tryDispatch(context, dispatcher, { kind: 'cleanup', appId, channel, connectionIds })) {
+    const cleanup: CleanupJob = { kind: 'cleanup', appId, channel, connectionIds };
+    if ((await tryDispatch(context, dispatcher, [cleanup])).length === 0) {
       tally.dispatched++;
     } else {
       context.logger.warn('gone connections left to the sweeper', {
@@ -113,97 +122,69 @@ export async function fanOut(
   return tally.counted(context.now());
 }
 
-/** Posts `frame` to named recipients of `channel`; gone ones are returned for cleanup. */
-export async function deliver(
-  context: GatewayContext,
-  appId: string,
-  channel: string,
-  recipients: readonly string[],
-  frame: Frame | EncodedFrame,
-): Promise<Delivery> {
-  const tally = new Tally(appId, channel);
-  tally.add(
-    recipients.length,
-    await postToAll(context.connections, recipients, frame, context.logger),
-    false,
-  );
-  return tally.counted(context.now());
-}
-
 /**
- * Posts a range job's subscribers page by page from `job.after`: with a dispatcher, each page hands the range
- * after it to a new job before its posts go out, so pages are posted side by side; without one, the pages
- * follow each other here. Past `stopAtMs` (checked from the second page on) the range after the last page
- * posted is handed off, or else reported cut short (`cutShortAfter`).
+ * Posts a lane job's subscribers page by page (each page read while the one before is posted), stopping
+ * at `stopAtMs` (checked from the second page on). Returns the delivery and, if it was cut short, the
+ * connection id it posted up to (`cutShortAfter`, where a replay resumes).
  */
-export async function deliverRange(
+export async function deliverLane(
   context: GatewayContext,
-  job: FanOutRangeJob,
+  job: FanOutLaneJob,
   encoded: EncodedFrame,
-  options: RangeOptions,
+  stopAtMs: number,
 ): Promise<Delivery & { readonly cutShortAfter?: string }> {
   const tally = new Tally(job.appId, job.channel);
-  const cutShortAfter = await postRange(context, job, encoded, options, tally);
+  const cutShortAfter = await postLane(context, job, encoded, stopAtMs, tally);
+  if (cutShortAfter !== undefined) tally.cutShort = true;
   return { ...tally.counted(context.now()), ...(cutShortAfter === undefined ? {} : { cutShortAfter }) };
 }
 
-interface RangeOptions {
-  readonly dispatcher?: FanOutDispatcher;
-  readonly stopAtMs: number;
-}
-
-/** `deliverRange`'s pages, added to `tally`; returns where it was cut short, if it was. */
-async function postRange(
+/** `deliverLane`'s pages, added to `tally`; returns where it was cut short, if it was. */
+async function postLane(
   context: GatewayContext,
-  job: FanOutRangeJob,
+  job: FanOutLaneJob,
   encoded: EncodedFrame,
-  options: RangeOptions,
+  stopAtMs: number,
   tally: Tally,
 ): Promise<string | undefined> {
-  const { dispatcher } = options;
-  const handOn = async (after: string) =>
-    dispatcher !== undefined && (await tryDispatch(context, dispatcher, { ...job, after }));
-  let after: string | undefined = job.after;
-  for (let pages = 0; after !== undefined; pages++) {
-    // Every job posts one page at least: one handed on without progress would be handed on forever.
-    if (pages > 0 && context.now() >= options.stopAtMs) {
-      if (await handOn(after)) {
-        tally.dispatched++;
-        return undefined;
-      }
-      context.logger.error('fan-out cut short', { appId: job.appId, channel: job.channel, after });
-      tally.cutShort = true;
-      return after;
-    }
-    const page = await subscriberPage(context.state, job.appId, job.channel, context.now(), {
+  const read = (after: string | undefined) => {
+    const page = subscriberPage(context.state, job.appId, job.channel, context.now(), {
       limit: job.pageSize,
-      after,
+      range: job.range,
+      ...(after === undefined ? {} : { after }),
     });
-    const handedOff = page.next !== undefined && (await handOn(page.next));
+    // Read ahead while a page is posted: awaited (and its failure seen) once that page is done.
+    page.catch(() => {});
+    return page;
+  };
+  let after = job.after;
+  let page = await read(after);
+  for (let pages = 0; ; pages++) {
+    // Every job posts one page at least, so that a replay always makes progress.
+    if (pages > 0 && context.now() >= stopAtMs) return after!;
+    const next = page.next === undefined ? undefined : read(page.next);
     const recipients = page.connectionIds.filter((id) => id !== job.excludedConnectionId);
-    const posted = await postToAll(context.connections, recipients, encoded, context.logger, options);
-    tally.add(recipients.length, posted, handedOff);
-    after = handedOff ? undefined : page.next;
+    tally.add(
+      recipients.length,
+      await postToAll(context.connections, recipients, encoded, context.logger, { stopAtMs }),
+    );
+    if (next === undefined) return undefined;
+    after = page.next;
+    page = await next;
   }
-  return undefined;
 }
 
+/** The jobs `dispatcher` did not take, each logged with why. */
 async function tryDispatch(
   context: GatewayContext,
   dispatcher: FanOutDispatcher,
-  job: FanOutJob,
-): Promise<boolean> {
-  try {
-    await dispatcher.dispatch(job);
-    return true;
-  } catch (error) {
-    context.logger.warn('fan-out job not dispatched', {
-      kind: job.kind,
-      channel: job.channel,
-      error: String(error),
-    });
-    return false;
+  jobs: readonly FanOutJob[],
+): Promise<readonly FanOutJob[]> {
+  const left = await dispatcher.dispatch(jobs);
+  for (const { job, reason } of left) {
+    context.logger.warn('fan-out job not dispatched', { kind: job.kind, channel: job.channel, reason });
   }
+  return left.map(({ job }) => job);
 }
 
 /** A delivery of nothing: what a job that posts nothing reports. */
@@ -227,11 +208,10 @@ class Tally {
     private readonly channel: string,
   ) {}
 
-  add(recipients: number, posted: PostOutcome, handedOff: boolean): void {
+  add(recipients: number, posted: PostOutcome): void {
     this.recipients += recipients;
     const subscription = { appId: this.appId, channel: this.channel };
     for (const connectionId of posted.gone) this.gone.push({ connectionId, subscription });
-    if (handedOff) this.dispatched++;
     this.failures.throttled += posted.failures.throttled;
     this.failures.tooLarge += posted.failures.tooLarge;
     this.failures.other += posted.failures.other;

@@ -58,26 +58,36 @@ export interface SubscriberPage {
   readonly next: string | undefined;
 }
 
+/** Connection ids from `from` (inclusive; '' is the start) to `to` (exclusive; none is the end). */
+export interface ConnectionRange {
+  readonly from: string;
+  readonly to?: string;
+}
+
 /**
- * Up to `limit` subscribers of a channel after the connection id `after` (from the first without it): one
- * strongly consistent Query, since an event published after a client was told `subscription_succeeded` must
- * reach it. It reads one item more than it returns, so that a channel that ends on a page's last subscriber
- * says so (no next page to read for nothing). Expired items are left out, so a page may hold fewer.
+ * Up to `limit` subscribers of a channel in `range` (the whole channel without one), after the connection id
+ * `after` (from the range's start without it): one strongly consistent Query, since an event published after
+ * a client was told `subscription_succeeded` must reach it. It reads one item more than it returns, so that
+ * a range that ends on a page's last subscriber says so (no next page to read for nothing). Expired items are
+ * left out, so a page may hold fewer.
  */
 export async function subscriberPage(
   table: StateTable,
   appId: string,
   channel: string,
   nowMs: number,
-  page: { readonly limit: number; readonly after?: string },
+  page: { readonly limit: number; readonly after?: string; readonly range?: ConnectionRange },
 ): Promise<SubscriberPage> {
   const pk = stateKeys.channelPartition(appId, channel);
+  // `sub$` is the first sort key after every `sub#…`; BETWEEN is inclusive, so the range's end is dropped.
+  const from = `${SUBSCRIBER_PREFIX}${page.range?.from ?? ''}`;
+  const to = page.range?.to === undefined ? SUBSCRIBERS_END : `${SUBSCRIBER_PREFIX}${page.range.to}`;
   const { items, lastKey } = await queryPage(
     table,
     nowMs,
     {
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: SUBSCRIBER_PREFIX } },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':from': { S: from }, ':to': { S: to } },
       ProjectionExpression: 'sk',
     },
     {
@@ -87,11 +97,20 @@ export async function subscriberPage(
         : { startKey: { pk: { S: pk }, sk: { S: `${SUBSCRIBER_PREFIX}${page.after}` } } }),
     },
   );
-  const ids = items.map((item) => (item.sk?.S ?? '').slice(SUBSCRIBER_PREFIX.length));
+  const ids = items
+    .map((item) => item.sk?.S ?? '')
+    .filter((sk) => sk !== to)
+    .map((sk) => sk.slice(SUBSCRIBER_PREFIX.length));
   if (ids.length > page.limit) return { connectionIds: ids.slice(0, page.limit), next: ids[page.limit - 1] };
   const last = lastKey?.sk?.S;
-  return { connectionIds: ids, next: last === undefined ? undefined : last.slice(SUBSCRIBER_PREFIX.length) };
+  return {
+    connectionIds: ids,
+    next: last === undefined || last === to ? undefined : last.slice(SUBSCRIBER_PREFIX.length),
+  };
 }
+
+// The first sort key after every `sub#…` ('$' follows '#').
+const SUBSCRIBERS_END = 'sub$';
 
 /** The ids of a presence channel's members with at least one connection, in id order. */
 export async function presenceMemberIds(

@@ -29,6 +29,12 @@ export const DYNAMODB_FAULTS = {
   hang: { kind: 'hang' },
 } as const satisfies Record<string, AwsFault>;
 
+/** The failures SQS clients meet in practice. */
+export const SQS_FAULTS = {
+  serviceUnavailable: { kind: 'error', status: 503, type: 'ServiceUnavailable' },
+  reset: { kind: 'reset' },
+} as const satisfies Record<string, AwsFault>;
+
 export interface FaultWindow {
   readonly after: number;
   readonly times: number;

@@ -493,7 +493,8 @@ describe('serverless package', () => {
     expect([...granted].sort()).toEqual([...built].sort());
   });
 
-  it('lets the functions that raise webhook events only send to the webhook queue, and only the sender consume it', () => {
+  it('lets the functions that raise webhook events only send to the webhook queue, and only the sender consume it; the publishing ones send to the fan-out queue, which only the worker consumes', () => {
+    const PUBLISHING = ['WsDefault', 'HttpEvents', 'HttpBatchEvents'].map((name) => `${name}LambdaFunction`);
     const raising = [
       'WsDefault',
       'WsDisconnect',
@@ -520,18 +521,35 @@ describe('serverless package', () => {
         const expected = raising.includes(fn)
           ? [{ action: ['sqs:SendMessage'], resource: ['GetAtt:WebhookQueue.Arn'] }]
           : [];
-        // The worker's on-failure destination is sent to with the worker's own role.
+        // Large channels' lanes go to the fan-out queue; only the worker consumes it, and sets aside in the
+        // failure queue what it cannot finish.
+        if (PUBLISHING.includes(fn)) {
+          expected.push({ action: ['sqs:SendMessage'], resource: ['GetAtt:FanOutQueue.Arn'] });
+        }
         if (fn === 'FanOutWorkerLambdaFunction') {
-          expected.push({ action: ['sqs:SendMessage'], resource: ['GetAtt:FanOutFailureQueue.Arn'] });
+          expected.push(
+            {
+              action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+              resource: ['GetAtt:FanOutQueue.Arn'],
+            },
+            { action: ['sqs:SendMessage'], resource: ['GetAtt:FanOutFailureQueue.Arn'] },
+          );
         }
         expect(sqs, fn).toEqual(expected);
       }
     }
   });
 
-  it('feeds the sender from the webhook queue with partial batch failures, and redrives what it keeps failing on', () => {
+  it('feeds the sender from the webhook queue and the worker from the fan-out queue with partial batch failures, and redrives what they keep failing on', () => {
     const mappings = resourcesOfType(created.template, 'AWS::Lambda::EventSourceMapping');
     expect(mappings.map(([, mapping]) => mapping.Properties)).toEqual([
+      expect.objectContaining({
+        EventSourceArn: { 'Fn::GetAtt': ['FanOutQueue', 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': ['FanOutWorkerLambdaFunction', 'Arn'] },
+        // One record an invocation: a lane's job runs alone, and the lanes side by side.
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
       expect.objectContaining({
         EventSourceArn: { 'Fn::GetAtt': ['WebhookQueue', 'Arn'] },
         FunctionName: { 'Fn::GetAtt': ['WebhookSenderLambdaFunction', 'Arn'] },
@@ -539,21 +557,29 @@ describe('serverless package', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       }),
     ]);
-    const queue = created.template.Resources.WebhookQueue!;
-    expect(queue.Properties).toMatchObject({
-      VisibilityTimeout: 180,
-      RedrivePolicy: {
-        deadLetterTargetArn: { 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Arn'] },
-        maxReceiveCount: 5,
+    const functionNamed = (name: string) =>
+      resourcesOfType(created.template, 'AWS::Lambda::Function').find(([key]) => key === name)![1];
+    const cases = [
+      {
+        queue: 'WebhookQueue',
+        target: 'WebhookDeadLetterQueue',
+        receives: 5,
+        fn: 'WebhookSenderLambdaFunction',
       },
-    });
-    const [, sender] = resourcesOfType(created.template, 'AWS::Lambda::Function').find(
-      ([name]) => name === 'WebhookSenderLambdaFunction',
-    )!;
-    // AWS's advice for an SQS event source: a visibility timeout of at least six times the function's.
-    expect(Number(queue.Properties.VisibilityTimeout)).toBeGreaterThanOrEqual(
-      6 * Number(sender.Properties.Timeout),
-    );
+      // A record the worker could neither finish nor set aside comes back once: a second try would post twice.
+      { queue: 'FanOutQueue', target: 'FanOutFailureQueue', receives: 1, fn: 'FanOutWorkerLambdaFunction' },
+    ];
+    for (const { queue, target, receives, fn } of cases) {
+      const properties = created.template.Resources[queue]!.Properties;
+      expect(properties.RedrivePolicy, queue).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [target, 'Arn'] },
+        maxReceiveCount: receives,
+      });
+      // AWS's advice for an SQS event source: a visibility timeout of at least six times the function's.
+      expect(Number(properties.VisibilityTimeout), queue).toBeGreaterThanOrEqual(
+        6 * Number(functionNamed(fn).Properties.Timeout),
+      );
+    }
   });
 
   it('routes every Pusher HTTP API endpoint to its Lambda, behind the HTTP authorizer', () => {
@@ -572,17 +598,12 @@ describe('serverless package', () => {
       expect(properties.AuthorizationType, String(properties.RouteKey)).toBe('CUSTOM');
   });
 
-  it('never retries the asynchronously invoked greeter (a minute later the client has given up) nor the fan-out worker (it would post twice), and drops their events after a minute in the queue', () => {
+  it('never retries the asynchronously invoked greeter (a minute later the client has given up), and drops its events after a minute in the queue', () => {
     const configs = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig');
     expect(configs.map(([, config]) => config.Properties)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           FunctionName: { Ref: 'WsGreeterLambdaFunction' },
-          MaximumRetryAttempts: 0,
-          MaximumEventAgeInSeconds: 60,
-        }),
-        expect.objectContaining({
-          FunctionName: { Ref: 'FanOutWorkerLambdaFunction' },
           MaximumRetryAttempts: 0,
           MaximumEventAgeInSeconds: 60,
         }),
@@ -594,7 +615,7 @@ describe('serverless package', () => {
         }),
       ]),
     );
-    expect(configs).toHaveLength(3);
+    expect(configs).toHaveLength(2);
   });
 
   it('runs the connection sweeper every minute on EventBridge, allowed to ask API Gateway about connections', () => {
@@ -615,11 +636,12 @@ describe('serverless package', () => {
     expect(manage.resource.map((arn) => arn.split('/').slice(-3, -2)[0])).toEqual(['GET', 'POST']);
   });
 
-  it('gives the fan-out worker a minute, so a share of posts through a slow @connections API is not cut short', () => {
+  it('gives the fan-out worker a minute, so a lane of posts through a slow @connections API is not cut short, and a whole vCPU to post with', () => {
     const [, worker] = resourcesOfType(created.template, 'AWS::Lambda::Function').find(
       ([name]) => name === 'FanOutWorkerLambdaFunction',
     )!;
     expect(worker.Properties.Timeout).toBe(60);
+    expect(worker.Properties.MemorySize).toBe(1769);
   });
 
   it('limits the authorizers to logs and the two apps-table reads', () => {
@@ -658,14 +680,9 @@ describe('serverless package', () => {
     }
   });
 
-  it('lets only ws-connect invoke a Lambda (the greeter), the publishing routes and $default (client events) the fan-out worker, and the worker itself', () => {
+  it('lets only ws-connect invoke a Lambda (the greeter)', () => {
     const invokes: Record<string, string> = {
       WsConnectLambdaFunction: 'GetAtt:WsGreeterLambdaFunction.Arn',
-      WsDefaultLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
-      HttpEventsLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
-      HttpBatchEventsLambdaFunction: 'GetAtt:FanOutWorkerLambdaFunction.Arn',
-      // Its ARN spelled out: a role naming the function that uses it would be a dependency cycle.
-      FanOutWorkerLambdaFunction: `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${SERVICE}-${STAGE}-fanOutWorker`,
     };
     for (const [fn, statements] of statementsByFunction(created.template)) {
       const invoke = simplified(statements).filter(({ action }) => action.includes('lambda:InvokeFunction'));
@@ -676,21 +693,21 @@ describe('serverless package', () => {
     }
   });
 
-  it('sends a fan-out job that failed or ran out of time to the fan-out failure queue, kept 14 days', () => {
-    const [, worker] = resourcesOfType(created.template, 'AWS::Lambda::EventInvokeConfig').find(
-      ([, config]) =>
-        JSON.stringify(config.Properties.FunctionName) ===
-        JSON.stringify({ Ref: 'FanOutWorkerLambdaFunction' }),
-    )!;
-    expect(worker.Properties.DestinationConfig).toEqual({
-      OnFailure: { Destination: { 'Fn::GetAtt': ['FanOutFailureQueue', 'Arn'] } },
+  it('makes the fan-out queues FIFO with high throughput, one lane a message group, failures kept 14 days', () => {
+    const fifo = {
+      FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+    };
+    expect(created.template.Resources.FanOutQueue?.Properties).toMatchObject({
+      ...fifo,
+      MessageRetentionPeriod: 3600,
+      SqsManagedSseEnabled: true,
     });
-    expect(created.template.Resources.FanOutFailureQueue).toEqual({
-      Type: 'AWS::SQS::Queue',
-      Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
-    });
-    expect(created.template.Resources.FanOutWorkerLambdaFunction?.Properties.Environment).toMatchObject({
-      Variables: { FAN_OUT_FUNCTION_NAME: `${SERVICE}-${STAGE}-fanOutWorker` },
+    expect(created.template.Resources.FanOutFailureQueue?.Properties).toEqual({
+      ...fifo,
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
     });
   });
 

@@ -130,7 +130,7 @@ describe('POST /apps/{appId}/events', () => {
 
     const response = await pusher().trigger(channel, 'e', 'd');
     // The route hands what it found gone to the fan-out worker, off its response path.
-    await harness.lambdaApi.settled();
+    await harness.fanOutSettled();
 
     expect(response.status).toBe(200);
     expect(harness.eventsOf(alive)).toEqual([{ event: 'e', channel, data: 'd' }]);

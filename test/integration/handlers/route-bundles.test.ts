@@ -41,19 +41,19 @@ const COLUMNS = [
  * routes look their app up by id; `$connect` finds it in the authorizer context and never posts (the greeter
  * it invokes does); only the Lambdas that enforce rates hold the limiter; none holds the SDK's item converters.
  * The Lambdas whose work raises webhook events hold the SQS client to enqueue them, never the sender's code.
- * The fan-out worker invokes itself: each job hands the rest of its range to the next.
+ * Large channels' lanes go to the fan-out queue through the same SQS client; nothing invokes the fan-out worker.
  */
 // biome-ignore format: one row per kind, one column per entry of COLUMNS
 const EXPECTED: Record<(typeof LAMBDAS)[keyof typeof LAMBDAS], readonly boolean[]> = {
   //           connections lambda publishing terminate channelQueries appLookup rateLimiter itemConverters sqs    webhookSender
-  publish:    [true,       true,  true,      false,    false,         true,     true,       false,         true,  false],
+  publish:    [true,       false, true,       false,    false,         true,     true,       false,         true,  false],
   read:       [false,      false, false,     false,    true,          true,     true,       false,         false, false],
   terminate:  [true,       false, false,     true,     false,         true,     true,       false,         true,  false],
   connect:    [false,      true,  false,     false,    false,         false,    false,      false,         false, false],
-  message:    [true,       true,  true,      false,    false,         true,     true,       false,         true,  false],
+  message:    [true,       false, true,       false,    false,         true,     true,       false,         true,  false],
   greeter:    [true,       false, false,     false,    false,         false,    false,      false,         false, false],
   cleanup:    [true,       false, false,     false,    false,         false,    false,      false,         true,  false],
-  'fan-out':  [true,       true,  true,      false,    false,         false,    false,      false,         true,  false],
+  'fan-out':  [true,       false, true,       false,    false,         false,    false,      false,         true,  false],
   authorizer: [false,      false, false,     false,    false,         true,     false,      false,         false, false],
   webhooks:   [false,      true,  false,     false,    false,         true,     false,      false,         true,  true],
 };

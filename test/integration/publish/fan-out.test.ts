@@ -2,20 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachLimited } from '../../../src/gateway/concurrency.js';
 import { socketIdOf } from '../../../src/gateway/socket-id.js';
 import { signChannel } from '../../../src/protocol/index.js';
+import { inLane, laneRanges } from '../../../src/publish/lanes.js';
 import { putSubscriber } from '../../../src/state/channels.js';
 import { channelSubscribers } from '../../../src/state/subscribers.js';
 import { appItem, bytes } from '../../fixtures/apps/items.js';
-import { FAN_OUT_FUNCTION_NAME, PublishHarness } from '../../fixtures/publish/publish-harness.js';
-import { type AwsJsonProxy, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
+import { PublishHarness } from '../../fixtures/publish/publish-harness.js';
+import { type AwsJsonProxy, SQS_FAULTS, startDynamoDbProxy } from '../../support/aws-json-proxy.js';
 import { dynamodbEndpoint } from '../../support/dynamodb.js';
 import { newConnectionId } from '../../support/events.js';
 
 const SUBSCRIBERS = 500;
 const CHANNEL = 'crowd';
 
-/** Subscribers the route posts itself before the worker takes the rest, in this test (50 by default). */
-const INLINE_LIMIT = 200;
-const JOB_SIZE = 150;
+/** Subscribers the route posts itself, in this test (50 by default): a larger channel goes to the lanes. */
+const INLINE_LIMIT = 100;
+/** Subscribers per page of a lane job, and lanes: ~125 subscribers a lane, in 3 pages. */
+const JOB_SIZE = 50;
+const LANES = 4;
 /** The publishing routes' Lambda timeout (serverless.yml). */
 const ROUTE_TIMEOUT_MS = 10_000;
 
@@ -30,7 +33,7 @@ beforeAll(async () => {
     [appItem('big'), appItem('chatty', { EnableClientMessages: bytes('true') })],
     {
       dynamodbEndpoint: proxy.endpoint,
-      fanOut: { inlineLimit: INLINE_LIMIT, jobSize: JOB_SIZE },
+      fanOut: { inlineLimit: INLINE_LIMIT, jobSize: JOB_SIZE, lanes: LANES },
     },
   );
   // The subscriber items a subscription writes, for open connections: 500 handshakes through the handlers
@@ -46,9 +49,6 @@ async function subscribeAll(channel: string, ids: readonly string[]): Promise<vo
   });
 }
 
-const workerJobs = () =>
-  harness.lambdaApi.invocations.filter((invocation) => invocation.functionName === FAN_OUT_FUNCTION_NAME);
-
 /** The connections that did not receive exactly `frames`. */
 function notReceiving(ids: readonly string[], frames: readonly unknown[]): string[] {
   return ids.filter(
@@ -56,55 +56,73 @@ function notReceiving(ids: readonly string[], frames: readonly unknown[]): strin
   );
 }
 
+/** The Query pages a lane job reads: one per `JOB_SIZE` subscribers of its lane, one at least. */
+const pagesOf = (ids: readonly string[]) =>
+  laneRanges(LANES)
+    .map((range) => ids.filter((id) => inLane(range, id)).length)
+    .reduce((pages, inRange) => pages + Math.max(1, Math.ceil(inRange / JOB_SIZE)), 0);
+
 afterAll(async () => {
   await harness?.close();
   await proxy?.close();
 });
 
 describe('fan-out to a large channel', () => {
-  it(`delivers one publish to all ${SUBSCRIBERS} subscribers, exactly once each: a page in the route, the rest in a chain of worker jobs reading one page each`, async () => {
+  it(`delivers one publish to all ${SUBSCRIBERS} subscribers, exactly once each, through ${LANES} lanes read page by page`, async () => {
     // Warm the route (cold start, app cache), as a steady stream of publishes would find it.
     await harness.sdk('big').trigger('warm-up', 'e', 'd');
+    await harness.fanOutSettled();
     proxy.resetCounts();
-    const jobsBefore = workerJobs().length;
+    const jobsBefore = harness.workerJobs().length;
 
     const startedAt = performance.now();
     const response = await harness.sdk('big').trigger(CHANNEL, 'announcement', '{"v":1}');
     const answeredMs = performance.now() - startedAt;
-    await harness.lambdaApi.settled();
+    await harness.fanOutSettled();
     const deliveredMs = performance.now() - startedAt;
 
     expect(response.status).toBe(200);
     expect(
       notReceiving(connectionIds, [{ event: 'announcement', channel: CHANNEL, data: '{"v":1}' }]),
     ).toEqual([]);
-    const jobs = workerJobs().slice(jobsBefore);
-    // The route hands on the range after its page; each job reads one page and hands on the rest.
-    expect(jobs.every((job) => job.invocationType === 'Event')).toBe(true);
-    expect(jobs.map((job) => (job.payload as { kind: string }).kind)).toEqual(jobs.map(() => 'range'));
-    expect(jobs).toHaveLength(Math.ceil((SUBSCRIBERS - INLINE_LIMIT) / JOB_SIZE));
-    // One Query page for the route and one per job, and at most a rate-window lease.
-    expect(proxy.count('Query')).toBe(1 + jobs.length);
+    // One job per lane, each for its own range, together covering every connection id.
+    const jobs = harness.workerJobs().slice(jobsBefore);
+    expect(jobs.map((job) => job.kind === 'lane' && job.range)).toEqual(laneRanges(LANES));
+    // The route's one page (which posts nothing of a channel past the inline bound), then each lane's pages;
+    // at most a rate-window lease besides.
+    expect(proxy.count('Query')).toBe(1 + pagesOf(connectionIds));
     expect(proxy.count() - proxy.count('Query')).toBeLessThanOrEqual(1);
     console.log(
-      `fan-out: ${SUBSCRIBERS} subscribers, ${jobs.length} worker jobs: ` +
+      `fan-out: ${SUBSCRIBERS} subscribers, ${jobs.length} lane jobs: ` +
         `publish answered in ${answeredMs.toFixed(0)} ms, all delivered in ${deliveredMs.toFixed(0)} ms ` +
-        `(loopback @connections stand-in, 2 shared cores)`,
+        `(embedded SQS, loopback @connections stand-in, 2 shared cores)`,
     );
   });
 
-  it("leaves the socket_id it names out on every page, the route's and the workers'", async () => {
+  it('delivers two publishes from one publisher in the order they were published, at every subscriber', async () => {
+    const ids = connectionIds.map((id) => `${id}-ordered`);
+    await subscribeAll('ordered', ids);
+    const order = (event: string) => ({ event, channel: 'ordered', data: 'd' });
+
+    await harness.sdk('big').trigger('ordered', 'first', 'd');
+    await harness.sdk('big').trigger('ordered', 'second', 'd');
+    await harness.fanOutSettled();
+
+    expect(notReceiving(ids, [order('first'), order('second')])).toEqual([]);
+  });
+
+  it('leaves the socket_id it names out on every page of every lane', async () => {
     const channel = 'excluding-crowd';
-    const ids = connectionIds.slice(0, INLINE_LIMIT + 2 * JOB_SIZE).map((id) => `${id}-excluding`);
+    const ids = connectionIds.slice(0, 300).map((id) => `${id}-excluding`);
     await subscribeAll(channel, ids);
     const sorted = [...ids].sort();
-    // One on the route's page, one on a worker's: a publish names one, a second publish the other.
-    const excluded = [sorted[3]!, sorted[INLINE_LIMIT + JOB_SIZE + 3]!];
+    // One on the first page of the first lane, one on the last page of the last.
+    const excluded = [sorted[3]!, sorted.at(-3)!];
 
     for (const connectionId of excluded) {
       await harness.sdk('big').trigger(channel, 'e', connectionId, { socket_id: socketIdOf(connectionId) });
     }
-    await harness.lambdaApi.settled();
+    await harness.fanOutSettled();
 
     for (const id of ids) {
       const expected = excluded
@@ -117,46 +135,65 @@ describe('fan-out to a large channel', () => {
   it('posts a channel within the inline limit from the publishing invocation, with no worker job', async () => {
     const small = connectionIds.slice(0, INLINE_LIMIT).map((id) => `${id}-small`);
     await subscribeAll('small-crowd', small);
-    const jobsBefore = workerJobs().length;
+    await harness.fanOutSettled();
+    const jobsBefore = harness.workerJobs().length;
 
     await harness.sdk('big').trigger('small-crowd', 'e', 'd');
 
     expect(notReceiving(small, [{ event: 'e', channel: 'small-crowd', data: 'd' }])).toEqual([]);
-    expect(workerJobs()).toHaveLength(jobsBefore);
+    await harness.fanOutSettled();
+    expect(harness.workerJobs()).toHaveLength(jobsBefore);
   });
 
-  it("has the worker clean up the connections API Gateway answers 410 for, the route's page's too, off the response path", async () => {
-    const channel = 'leaky-crowd';
-    const ids = connectionIds.slice(0, INLINE_LIMIT + JOB_SIZE).map((id) => `${id}-leaky`);
-    await subscribeAll(channel, ids);
-    const sorted = [...ids].sort();
-    // One gone on the route's page, one on the worker's.
-    const vanished = [sorted[0]!, sorted[INLINE_LIMIT + 1]!];
-    for (const id of vanished) harness.ws.connectionsApi.drop(id);
-    const jobsBefore = workerJobs().length;
+  it.each([
+    {
+      where: "the route's own posts (a channel within the inline limit)",
+      size: INLINE_LIMIT,
+      kind: 'cleanup',
+    },
+    { where: "a lane job's posts", size: 2 * INLINE_LIMIT, kind: 'lane' },
+  ])(
+    'leaves the connections API Gateway answers 410 for on $where to the worker, off the response path',
+    async ({ size, kind }) => {
+      const channel = `leaky-crowd-${size}`;
+      const ids = connectionIds.slice(0, size).map((id) => `${id}-leaky-${size}`);
+      await subscribeAll(channel, ids);
+      const vanished = [...ids].sort()[size >> 1]!;
+      harness.ws.connectionsApi.drop(vanished);
+      const subscribed = async () =>
+        (await channelSubscribers(harness.ws.state, 'big', channel, Date.now())).map(
+          (subscriber) => subscriber.connectionId,
+        );
+      await harness.fanOutSettled();
+      harness.pauseFanOut();
+      const jobsBefore = harness.workerJobs().length;
 
-    await harness.sdk('big').trigger(channel, 'e', 'd');
-    const cleanups = workerJobs()
-      .slice(jobsBefore)
-      .map((job) => job.payload as { kind: string; connectionIds?: string[] })
-      .filter((job) => job.kind === 'cleanup');
-    // The route answered having handed its gone connection to the worker, not cleaned it up itself.
-    expect(cleanups).toEqual([expect.objectContaining({ connectionIds: [vanished[0]] })]);
-    await harness.lambdaApi.settled();
+      try {
+        await harness.sdk('big').trigger(channel, 'e', 'd');
+        // The route answered without cleaning up.
+        expect(await subscribed()).toContain(vanished);
+      } finally {
+        harness.resumeFanOut();
+      }
+      await harness.fanOutSettled();
 
-    const left = await channelSubscribers(harness.ws.state, 'big', channel, Date.now());
-    expect(left.map((subscriber) => subscriber.connectionId).sort()).toEqual(
-      sorted.filter((id) => !vanished.includes(id)),
-    );
-    expect(
-      notReceiving(
-        ids.filter((id) => !vanished.includes(id)),
-        [{ event: 'e', channel, data: 'd' }],
-      ),
-    ).toEqual([]);
-  });
+      expect(
+        harness
+          .workerJobs()
+          .slice(jobsBefore)
+          .map((job) => job.kind),
+      ).toContain(kind);
+      expect((await subscribed()).sort()).toEqual(ids.filter((id) => id !== vanished).sort());
+      expect(
+        notReceiving(
+          ids.filter((id) => id !== vanished),
+          [{ event: 'e', channel, data: 'd' }],
+        ),
+      ).toEqual([]);
+    },
+  );
 
-  it('sends a client event to a presence channel larger than the inline bound to every other member, with its user_id, through the worker', async () => {
+  it('sends a client event to a presence channel larger than the inline bound to every other member, with its user_id, through the lanes', async () => {
     const channel = 'presence-chatty-crowd';
     // The sender joins first, so the crowd (written as their subscriptions would be) sees no member_added.
     const sender = await harness.ws.connect('chatty-key');
@@ -171,7 +208,7 @@ describe('fan-out to a large channel', () => {
       event: 'pusher:subscribe',
       data: { channel, ...auth, channel_data: JSON.stringify({ user_id: 'talker' }) },
     });
-    const members = connectionIds.slice(0, INLINE_LIMIT + JOB_SIZE).map((id) => `${id}-chatty`);
+    const members = connectionIds.slice(0, 3 * INLINE_LIMIT).map((id) => `${id}-chatty`);
     await forEachLimited(members, 20, async (connectionId) => {
       harness.ws.connectionsApi.open(connectionId);
       await putSubscriber(
@@ -183,14 +220,15 @@ describe('fan-out to a large channel', () => {
         Date.now(),
       );
     });
-    const jobsBefore = workerJobs().length;
+    await harness.fanOutSettled();
+    const jobsBefore = harness.workerJobs().length;
 
     const answer = await harness.ws.send(sender.connectionId, {
       event: 'client-typing',
       channel,
       data: { on: true },
     });
-    await harness.lambdaApi.settled();
+    await harness.fanOutSettled();
 
     expect(answer).toBeUndefined();
     const frame = { event: 'client-typing', channel, data: { on: true }, user_id: 'talker' };
@@ -199,17 +237,21 @@ describe('fan-out to a large channel', () => {
       'client-typing',
     );
     expect(
-      workerJobs()
+      harness
+        .workerJobs()
         .slice(jobsBefore)
-        .map((job) => (job.payload as { kind: string }).kind),
-    ).toContain('range');
+        .map((job) => job.kind),
+    ).toEqual(laneRanges(LANES).map(() => 'lane'));
   });
 
-  it('posts the whole channel from the route when the worker cannot be invoked, inside its timeout', async () => {
+  it('posts the whole channel from the route when the fan-out queue refuses the lanes, inside its timeout', async () => {
     const channel = 'stranded-crowd';
-    const ids = connectionIds.slice(0, INLINE_LIMIT + 2 * JOB_SIZE).map((id) => `${id}-stranded`);
+    const ids = connectionIds.slice(0, 3 * INLINE_LIMIT).map((id) => `${id}-stranded`);
     await subscribeAll(channel, ids);
-    harness.lambdaApi.throttled = true;
+    await harness.fanOutSettled();
+    const jobsBefore = harness.workerJobs().length;
+    harness.sqsProxy.resetCounts();
+    harness.sqsProxy.setFault(SQS_FAULTS.serviceUnavailable);
     try {
       const startedAt = performance.now();
       const response = await harness.sdk('big').trigger(channel, 'e', 'd');
@@ -217,10 +259,12 @@ describe('fan-out to a large channel', () => {
 
       expect(response.status).toBe(200);
       expect(answeredMs).toBeLessThan(ROUTE_TIMEOUT_MS);
-      expect(harness.lambdaApi.refused).toBeGreaterThan(0);
+      expect(harness.sqsProxy.count('SendMessageBatch')).toBeGreaterThan(0);
       expect(notReceiving(ids, [{ event: 'e', channel, data: 'd' }])).toEqual([]);
     } finally {
-      harness.lambdaApi.throttled = false;
+      harness.sqsProxy.setFault(undefined);
     }
+    await harness.fanOutSettled();
+    expect(harness.workerJobs()).toHaveLength(jobsBefore);
   });
 });

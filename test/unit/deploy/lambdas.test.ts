@@ -17,6 +17,8 @@ interface Catalog {
 
 /** The catalog as serverless.yml loads it. */
 const LOCAL_QUEUE = 'http://127.0.0.1:9324/123456789012/webhooks';
+const LOCAL_FAN_OUT_QUEUE = 'http://127.0.0.1:9324/123456789012/fan-out.fifo';
+const LOCAL_FAN_OUT_FAILURES = 'http://127.0.0.1:9324/123456789012/fan-out-failures.fifo';
 const catalog = createRequire(import.meta.url)(CATALOG_FILE) as Catalog;
 const HANDLERS_DIR = fileURLToPath(new URL('../../../handlers', import.meta.url));
 
@@ -29,6 +31,8 @@ function resolver(params: Record<string, string> = {}): Resolve {
     'param:websocketApiEndpoint, null': params.websocketApiEndpoint ?? null,
     'param:webhookQueueUrl, null': params.webhookQueueUrl ?? null,
     'param:webhookDeadLetterQueueUrl, null': params.webhookDeadLetterQueueUrl ?? null,
+    'param:fanOutQueueUrl, null': params.fanOutQueueUrl ?? null,
+    'param:fanOutFailureQueueUrl, null': params.fanOutFailureQueueUrl ?? null,
     'param:webhooksBatching, "false"': params.webhooksBatching ?? 'false',
     'param:webhookRetryBudgetSeconds, "270"': params.webhookRetryBudgetSeconds ?? '270',
     'param:allowPrivateWebhookUrls, "false"': params.allowPrivateWebhookUrls ?? 'false',
@@ -84,6 +88,8 @@ describe('scripts/serverless/lambdas.cjs', () => {
       resolveVariable: resolver({
         websocketApiEndpoint: 'http://127.0.0.1:4001',
         webhookQueueUrl: LOCAL_QUEUE,
+        fanOutQueueUrl: LOCAL_FAN_OUT_QUEUE,
+        fanOutFailureQueueUrl: LOCAL_FAN_OUT_FAILURES,
       }),
     });
 
@@ -92,12 +98,18 @@ describe('scripts/serverless/lambdas.cjs', () => {
         'Fn::Sub': `https://\${WebsocketsApi}.execute-api.\${AWS::Region}.amazonaws.com/dev`,
       },
       WEBHOOK_QUEUE_URL: { Ref: 'WebhookQueue' },
-      FAN_OUT_FUNCTION_NAME: 'pusher-authorizer-dev-fanOutWorker',
+      FAN_OUT_QUEUE_URL: { Ref: 'FanOutQueue' },
     });
     expect(local.httpEvents?.environment).toEqual({
       WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001',
       WEBHOOK_QUEUE_URL: LOCAL_QUEUE,
-      FAN_OUT_FUNCTION_NAME: 'pusher-authorizer-dev-fanOutWorker',
+      FAN_OUT_QUEUE_URL: LOCAL_FAN_OUT_QUEUE,
+    });
+    expect(local.fanOutWorker?.environment).toMatchObject({
+      FAN_OUT_FAILURE_QUEUE_URL: LOCAL_FAN_OUT_FAILURES,
+    });
+    expect(deployed.fanOutWorker?.environment).toMatchObject({
+      FAN_OUT_FAILURE_QUEUE_URL: { Ref: 'FanOutFailureQueue' },
     });
     expect(local.wsGreeter?.environment).toEqual({ WEBSOCKET_API_ENDPOINT: 'http://127.0.0.1:4001' });
     for (const key of ['wsDefault', 'wsDisconnect', 'fanOutWorker', 'httpTerminateUserConnections']) {
