@@ -125,10 +125,9 @@ export async function postToAll(
   connectionIds: readonly string[],
   frame: Frame | EncodedFrame,
   logger: StructuredLogger,
-  options: { readonly stopAtMs?: number; readonly now?: () => number } = {},
+  options: { readonly stopAtMs?: number } = {},
 ): Promise<PostOutcome> {
   const encoded = 'bytes' in frame ? frame : encodedFrame(frame);
-  const now = options.now ?? Date.now;
   const stopAtMs = options.stopAtMs ?? Number.POSITIVE_INFINITY;
   const gone: string[] = [];
   const failures: PostFailures = { throttled: 0, tooLarge: 0, other: 0 };
@@ -140,7 +139,7 @@ export async function postToAll(
       } catch (error) {
         const cause = causeOf(error);
         const backoffMs = Math.random() * THROTTLE_BACKOFF_MS * 2 ** attempt;
-        if (cause === 'throttled' && attempt < THROTTLE_RETRIES && now() + backoffMs < stopAtMs) {
+        if (cause === 'throttled' && attempt < THROTTLE_RETRIES && Date.now() + backoffMs < stopAtMs) {
           await sleep(backoffMs);
           continue;
         }

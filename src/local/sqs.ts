@@ -30,6 +30,9 @@ export const LOCAL_MAX_RECEIVE_COUNT = 5;
 /** Seconds a received message stays hidden: a failed record comes back after it, as on AWS. */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 30;
 
+/** The fan-out queues' message size, as deployed: SQS's historical default, which a lane job never nears. */
+const FAN_OUT_MESSAGE_BYTES = 262_144;
+
 export async function startSqs(options: {
   readonly host: string;
   readonly region: string;
@@ -67,6 +70,7 @@ export async function startSqs(options: {
     FifoQueue: 'true',
     DeduplicationScope: 'messageGroup',
     FifoThroughputLimit: 'perMessageGroupId',
+    MaximumMessageSize: String(FAN_OUT_MESSAGE_BYTES),
   };
   const fanOutFailures = (
     await client.send(new CreateQueueCommand({ QueueName: 'fan-out-failures.fifo', Attributes: fifo }))

@@ -2,6 +2,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { cleanUpConnections } from '../cleanup/cleanup.js';
 import { FanOutIncompleteError } from '../errors/errors.js';
 import type { GatewayContext } from '../gateway/context.js';
+import { DEFAULT_SERVICE_NAME } from '../observability/logger.js';
+import { CounterMetrics } from '../observability/metrics.js';
 import { encodedFrame } from '../protocol/frames.js';
 import { type Delivery, deliverLane, NO_DELIVERY } from './fan-out.js';
 import { type FanOutJob, parseFanOutJob } from './fan-out-job.js';
@@ -77,16 +79,25 @@ export async function fanOutRecords(
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
+// Jobs set aside in the failure queue, as a running total in EMF lines (see CounterMetrics).
+const metrics = new CounterMetrics(DEFAULT_SERVICE_NAME);
+const totals = { FanOutJobsSetAside: 0 };
+
 async function runRecord(
   context: GatewayContext,
   body: string,
   group: string,
   options: FanOutRecordsOptions,
 ): Promise<void> {
+  const setAside = async (aside: string, reason: string) => {
+    await options.failed.setAside(aside, group, reason);
+    totals.FanOutJobsSetAside++;
+    metrics.publish(totals, {}, context.now());
+  };
   const job = parseFanOutJob(parsedJson(body));
   if (job === undefined) {
     context.logger.error('invalid fan-out job', { body: body.slice(0, 500) });
-    await options.failed.setAside(body, group, 'invalid fan-out job');
+    await setAside(body, 'invalid fan-out job');
     return;
   }
   let delivered: Awaited<ReturnType<typeof runFanOutJob>>;
@@ -94,7 +105,7 @@ async function runRecord(
     delivered = await runFanOutJob(context, job, { remainingMs: options.remainingMs() });
   } catch (error) {
     context.logger.error('fan-out job failed', { appId: job.appId, kind: job.kind, error: String(error) });
-    await options.failed.setAside(body, group, `failed: ${String(error)}`);
+    await setAside(body, `failed: ${String(error)}`);
     return;
   }
   context.logger.info('fan-out job', {
@@ -106,7 +117,7 @@ async function runRecord(
   if (job.kind === 'lane' && delivered.cutShortAfter !== undefined) {
     const reason = new FanOutIncompleteError(job.channel, delivered.cutShortAfter).message;
     context.logger.error('fan-out cut short', { appId: job.appId, after: delivered.cutShortAfter });
-    await options.failed.setAside(JSON.stringify({ ...job, after: delivered.cutShortAfter }), group, reason);
+    await setAside(JSON.stringify({ ...job, after: delivered.cutShortAfter }), reason);
   }
 }
 

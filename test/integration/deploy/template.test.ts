@@ -698,6 +698,7 @@ describe('serverless package', () => {
       FifoQueue: true,
       DeduplicationScope: 'messageGroup',
       FifoThroughputLimit: 'perMessageGroupId',
+      MaximumMessageSize: 262_144,
     };
     expect(created.template.Resources.FanOutQueue?.Properties).toMatchObject({
       ...fifo,

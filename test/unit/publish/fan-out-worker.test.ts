@@ -45,7 +45,7 @@ function failureQueue(refusing: ReadonlySet<string> = new Set()) {
 describe('fanOutRecords', () => {
   it('sets an invalid job aside with its reason and its group, and reports nothing failed', async () => {
     const logger = recordingLogger();
-    const context = { logger } as unknown as GatewayContext;
+    const context = { logger, now: () => Date.now() } as unknown as GatewayContext;
     const queue = failureQueue();
     const event: SQSEvent = {
       Records: [record('1', 'lane-a', 'not json'), record('2', 'lane-b', noCleanup)],
@@ -61,7 +61,7 @@ describe('fanOutRecords', () => {
   });
 
   it('reports a record it could not set aside failed, with every later record of its group, and runs the others', async () => {
-    const context = { logger: recordingLogger() } as unknown as GatewayContext;
+    const context = { logger: recordingLogger(), now: () => Date.now() } as unknown as GatewayContext;
     const queue = failureQueue(new Set(['lane-a']));
     const event: SQSEvent = {
       Records: [

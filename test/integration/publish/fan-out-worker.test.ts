@@ -1,0 +1,110 @@
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forEachLimited } from '../../../src/gateway/concurrency.js';
+import type { GatewayContext } from '../../../src/gateway/context.js';
+import { connectionsApi } from '../../../src/gateway/management-api.js';
+import type { FanOutLaneJob } from '../../../src/publish/fan-out-job.js';
+import type { FailedJobs } from '../../../src/publish/fan-out-queue.js';
+import { fanOutRecords, WORKER_RESERVE_MS } from '../../../src/publish/fan-out-worker.js';
+import { putSubscriber } from '../../../src/state/channels.js';
+import type { StateTable } from '../../../src/state/table.js';
+import { ConnectionsApiStandIn } from '../../fixtures/gateway/connections-api.js';
+import { createStateTable, type TestTable, testClient } from '../../support/dynamodb.js';
+import { newConnectionId } from '../../support/events.js';
+import { recordingLogger } from '../../support/recording-logger.js';
+
+const SUBSCRIBERS = 120;
+const PAGE = 50;
+
+let table: TestTable;
+let state: StateTable;
+let standIn: ConnectionsApiStandIn;
+let context: GatewayContext;
+const ids: string[] = [];
+
+beforeAll(async () => {
+  const client = testClient();
+  table = await createStateTable(client, 'fan-out-worker');
+  state = { client, tableName: table.name };
+  standIn = await new ConnectionsApiStandIn().start();
+  context = {
+    state,
+    connections: connectionsApi(standIn.endpoint, 'us-east-1'),
+    logger: recordingLogger(),
+    now: () => Date.now(),
+  };
+  for (let index = 0; index < SUBSCRIBERS; index++) ids.push(newConnectionId());
+  await forEachLimited(ids, 20, async (connectionId) => {
+    standIn.open(connectionId);
+    await putSubscriber(state, 'app', 'crowd', connectionId, undefined, Date.now());
+  });
+});
+
+afterAll(async () => {
+  await standIn.close();
+  await table.drop();
+  state.client.destroy();
+});
+
+/** One fan-out queue record per body, all of one lane's group, as the event source hands them over. */
+const eventOf = (...bodies: string[]): SQSEvent => ({
+  Records: bodies.map((body, index) => ({
+    messageId: `m${index}`,
+    receiptHandle: `r${index}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1',
+      SenderId: 'sender',
+      ApproximateFirstReceiveTimestamp: '1',
+      MessageGroupId: 'lane',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:fan-out.fifo',
+    awsRegion: 'us-east-1',
+  })),
+});
+
+describe('fanOutRecords on a lane', () => {
+  it('sets aside a lane it has no time to finish with where it stopped, and the replay of that job posts the rest, each subscriber once', async () => {
+    const job: FanOutLaneJob = {
+      kind: 'lane',
+      appId: 'app',
+      channel: 'crowd',
+      frame: { event: 'e', channel: 'crowd', data: 'd' },
+      range: { from: '' },
+      pageSize: PAGE,
+    };
+    const setAside: { body: string; group: string; reason: string }[] = [];
+    const failed: FailedJobs = {
+      async setAside(body, group, reason) {
+        setAside.push({ body, group, reason });
+      },
+    };
+
+    // No time left past the worker's reserve: one page, then the rest is set aside.
+    const first = await fanOutRecords(context, eventOf(JSON.stringify(job)), {
+      failed,
+      remainingMs: () => WORKER_RESERVE_MS,
+    });
+    const posted = ids.filter((id) => standIn.framesOf(id).length > 0);
+
+    expect(first.batchItemFailures).toEqual([]);
+    expect(posted).toHaveLength(PAGE);
+    expect(setAside).toHaveLength(1);
+    const aside = setAside[0]!;
+    expect(aside.group).toBe('lane');
+    expect(aside.reason).toMatch(/stopped before its end/);
+    const resumed = JSON.parse(aside.body) as FanOutLaneJob;
+    expect(resumed).toEqual({ ...job, after: [...posted].sort().at(-1) });
+
+    // The operator's redrive: the job set aside, run again with time to spare.
+    await fanOutRecords(context, eventOf(aside.body), { failed, remainingMs: () => 60_000 });
+
+    expect(setAside).toHaveLength(1);
+    for (const id of ids)
+      expect(standIn.framesOf(id), id).toEqual([{ event: 'e', channel: 'crowd', data: 'd' }]);
+  });
+});
