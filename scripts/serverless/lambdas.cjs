@@ -33,6 +33,7 @@ const KEYS = {
   sweep: 'sweep#', // the connections the sweeper asks about (src/state/sweep-entries.ts)
   webhook: 'webhook#', // the webhook transitions' sequence (src/state/webhook-transitions.ts)
   rate: 'rate#', // the rate limiter's windows (src/limits/token-lease.ts)
+  cache: 'cache#', // a cache channel's last event (src/state/channel-cache.ts)
 };
 
 /**
@@ -221,7 +222,7 @@ const WS_CONNECT_AUTHORIZER = {
 const PUBLISH_ACCESS = [
   readAppsById,
   readState('GetItem', 'Query'),
-  writeState(['UpdateItem', 'DeleteItem'], [KEYS.rate, ...CLEANUP_KEYS]),
+  writeState(['UpdateItem', 'DeleteItem'], [KEYS.rate, KEYS.cache, ...CLEANUP_KEYS]),
   manageConnections('POST'),
   enqueueWebhooks,
   enqueueFanOut,
@@ -283,14 +284,15 @@ const CATALOG = {
       FAN_OUT_QUEUE_URL: resources.fanOutQueueUrl,
     }),
     // Subscribe and unsubscribe: the connection's channel set, the channel's subscriber and member items, the
-    // channel index. Signin: the connection's user and the user entry. Client events: their rate window.
+    // channel index; on a cache channel, the miss marker. Signin: the connection's user and the user entry.
+    // Client events: their rate window.
     // Connections found gone while posting: cleaned up (which adds the MaxConnections counter).
     access: [
       readAppsById,
       readState('GetItem', 'Query'),
       writeState(
         ['PutItem', 'UpdateItem', 'DeleteItem'],
-        [KEYS.connection, KEYS.channel, KEYS.channelIndex, KEYS.user, KEYS.rate, ...CLEANUP_KEYS],
+        [KEYS.connection, KEYS.channel, KEYS.channelIndex, KEYS.user, KEYS.rate, KEYS.cache, ...CLEANUP_KEYS],
       ),
       manageConnections('POST', 'DELETE'),
       enqueueWebhooks,

@@ -9,6 +9,7 @@ import {
   validateChannelName,
 } from '../protocol/index.js';
 import type { ChannelAttributes } from '../publish/publish.js';
+import { lastEvent } from '../state/channel-cache.js';
 import { listChannels } from '../state/channels.js';
 import { channelNameLimitOf, MAX_STORABLE_CHANNEL_NAME_LENGTH } from '../state/keys.js';
 import { channelCounts, presenceMemberIds } from '../state/subscribers.js';
@@ -105,11 +106,18 @@ async function channelAnswer(
       `info=cache is only available for cache channels; ${quoteForMessage(channel)} is not one.`,
     );
   }
-  const counts = await channelCounts(state, appId, channel, nowMs);
-  const answer: { occupied: boolean } & ChannelAttributes = { occupied: counts.subscriptionCount > 0 };
+  const [counts, cached] = await Promise.all([
+    channelCounts(state, appId, channel, nowMs),
+    info.includes('cache') ? lastEvent(state, appId, channel, nowMs) : undefined,
+  ]);
+  const answer: { occupied: boolean; cache?: { data: string; ttl: number } | null } & ChannelAttributes = {
+    occupied: counts.subscriptionCount > 0,
+  };
   if (info.includes('user_count')) answer.user_count = counts.userCount;
   if (info.includes('subscription_count')) answer.subscription_count = counts.subscriptionCount;
-  // Cache channels keep no last event here, so `cache` has nothing to report.
+  if (info.includes('cache')) {
+    answer.cache = cached === undefined ? null : { data: cached.data, ttl: cached.ttlSeconds };
+  }
   return answer;
 }
 

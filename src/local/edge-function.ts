@@ -25,6 +25,16 @@ export interface CloudFrontResponse {
   statusCode: number;
   statusDescription?: string;
   headers?: CloudFrontValues;
+  /** A generated response's body (cloudfront-js-2.0). */
+  body?: { encoding: 'text' | 'base64'; data: string };
+}
+
+/** A generated response's body as bytes. */
+export function responseBody(response: CloudFrontResponse): Buffer {
+  const { body } = response;
+  return body === undefined
+    ? Buffer.alloc(0)
+    : Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8');
 }
 
 /** The `event` a viewer-request function receives (AWS docs, "CloudFront Functions event structure"). */

@@ -5,6 +5,7 @@ import {
   type CloudFrontRequest,
   isResponse,
   requestTarget,
+  responseBody,
   type ViewerRequestFunction,
   viewerRequestEvent,
 } from './edge-function.js';
@@ -40,15 +41,27 @@ export interface FrontDoor {
 
 /**
  * The local stand-in for the CloudFront distribution: one port where WebSocket upgrades go through the
- * edge function to the WebSocket API and `/apps/...` requests go unchanged to the HTTP API.
+ * edge function to the WebSocket API, `/apps/...` requests go unchanged to the HTTP API, and the edge
+ * function answers the rest (`GET /`, the health answer, or 404).
  */
 export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDoor> {
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     if (!req.url?.startsWith('/apps/')) {
+      // As CloudFront's default behaviour: the edge function answers what it answers itself (GET /).
+      const result = options.viewerRequest(
+        viewerRequestEvent(req.method ?? 'GET', req.url ?? '/', req.headers, req.socket.remoteAddress ?? ''),
+      );
+      if (isResponse(result) && result.statusCode === 200) {
+        const headers = Object.fromEntries(
+          Object.entries(result.headers ?? {}).map(([name, field]) => [name, field.value]),
+        );
+        res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : responseBody(result));
+        return;
+      }
       res
         .writeHead(404, { 'content-type': 'text/plain' })
-        .end('Not found: WebSocket on /app/{key}, HTTP API on /apps/{appId}/...\n');
+        .end('Not found: WebSocket on /app/{key}, HTTP API on /apps/{appId}/..., health on /\n');
       return;
     }
     const forwarded = request(

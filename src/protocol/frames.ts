@@ -125,6 +125,11 @@ export function subscriptionSucceeded(channel: string): Frame {
   return { event: 'pusher_internal:subscription_succeeded', channel, data: '{}' };
 }
 
+/** What a cache channel's new subscriber gets when the channel holds no last event: no `data`, as Pusher sends it. */
+export function cacheMiss(channel: string): Frame {
+  return { event: 'pusher:cache_miss', channel };
+}
+
 /** A presence member as pusher-js's `Members` stores it: id → user_info. */
 export interface Member {
   readonly userId: string;

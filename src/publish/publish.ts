@@ -2,9 +2,13 @@ import type { App } from '../apps/app.js';
 import { cleanUpConnections, type GoneConnection } from '../cleanup/cleanup.js';
 import { forEachLimited } from '../gateway/concurrency.js';
 import type { GatewayContext } from '../gateway/context.js';
+import { postToAll } from '../gateway/management-api.js';
 import { connectionIdOf } from '../gateway/socket-id.js';
-import { channelType } from '../protocol/index.js';
+import type { Frame } from '../protocol/frames.js';
+import { channelType, isCacheChannel, SERVER_TO_USER_PREFIX } from '../protocol/index.js';
+import { storeLastEvent } from '../state/channel-cache.js';
 import { channelCounts } from '../state/subscribers.js';
+import { userConnectionIds } from '../state/users.js';
 import { FAN_OUT_DEFAULTS, type FanOutOptions, fanOut } from './fan-out.js';
 
 /** Channels of one event fanned out at once (each with its own bounded posts): at most 100 per event. */
@@ -42,8 +46,9 @@ export interface PublishOutcome {
 /**
  * Publishes events, in order (a batch's events reach each channel in the order given), each to every
  * subscriber of each of its channels but the connection its `socket_id` names: the frame is
- * `{"event","channel","data"}` with `data` exactly the string sent. `#server-to-user-<id>` channels are
- * channels like any other, subscribed by the user's signed-in connections. Connections found gone are
+ * `{"event","channel","data"}` with `data` exactly the string sent. A `#server-to-user-<id>` channel reaches
+ * the user's signed-in connections (`deliverToUser`). A cache channel keeps each event
+ * as its last (`channel-cache.ts`), `socket_id` or not; client events never go through here. Connections found gone are
  * cleaned up afterwards. Then, for events with `info`, the channels' counts are read.
  */
 export async function publishEvents(
@@ -58,7 +63,14 @@ export async function publishEvents(
     const excluded = event.socketId === undefined ? undefined : connectionIdOf(event.socketId);
     await forEachLimited(event.channels, CHANNEL_CONCURRENCY, async (channel) => {
       const frame = { event: event.name, channel, data: event.data };
-      const delivery = await fanOut(context, app.id, channel, frame, excluded, fanOutOptions);
+      // Stored before it is posted: a subscriber that joins meanwhile gets it from one or the other.
+      if (isCacheChannel(channel)) {
+        await storeLastEvent(context.state, app.id, channel, event, context.now());
+      }
+      const delivery =
+        channelType(channel) === 'server-to-user'
+          ? await deliverToUser(context, app.id, channel, frame, excluded)
+          : await fanOut(context, app.id, channel, frame, excluded, fanOutOptions);
       recipients += delivery.recipients;
       gone.push(...delivery.gone);
     });
@@ -66,6 +78,31 @@ export async function publishEvents(
   if (gone.length > 0) await cleanUpConnections(context, gone);
   const info = await Promise.all(events.map((event) => channelAttributes(context, app.id, event)));
   return { recipients, gone: gone.length, info };
+}
+
+/**
+ * A user's channel (`sendToUser`) reaches every connection signed in as the user, whether or not it has
+ * subscribed to `#server-to-user-<id>` yet (pusher-js subscribes only after `signin_success`, and routes the
+ * channel's events from then on): Pusher sends to authenticated users "without them having to subscribe to
+ * channels in advance". Only a connection signed in as the user may subscribe to it, so none gets it twice.
+ */
+async function deliverToUser(
+  context: GatewayContext,
+  appId: string,
+  channel: string,
+  frame: Frame,
+  excluded: string | undefined,
+): Promise<{ readonly recipients: number; readonly gone: readonly GoneConnection[] }> {
+  const userId = channel.slice(SERVER_TO_USER_PREFIX.length);
+  const recipients = (await userConnectionIds(context.state, appId, userId, context.now())).filter(
+    (id) => id !== excluded,
+  );
+  const posted = await postToAll(context.connections, recipients, frame, context.logger);
+  const subscription = { appId, channel };
+  return {
+    recipients: recipients.length,
+    gone: posted.gone.map((connectionId) => ({ connectionId, subscription })),
+  };
 }
 
 async function channelAttributes(

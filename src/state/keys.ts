@@ -51,6 +51,8 @@ export const stateKeys = {
     key(`webhook#${app(appId)}#${channel}`, userId === undefined ? 'occupancy' : `${MEMBER_PREFIX}${userId}`),
   /** A slot's shard of sweep entries: the connections the sweeper asks API Gateway about (see `SweepPlan`). */
   sweepPartition: (slot: number, shard: number): string => `sweep#${slot}#${shard}`,
+  /** A cache channel's last event, or when its last `cache_miss` webhook was raised (see `channel-cache.ts`). */
+  channelCache: (appId: string, channel: string): ItemKey => key(`cache#${app(appId)}#${channel}`, 'last'),
   /** The app's MaxConnections counter. */
   connectionCounter: (appId: string): ItemKey => key(`connections#${app(appId)}`, 'counter'),
 } as const;

@@ -24,6 +24,7 @@ import {
 } from '../protocol/frames.js';
 import {
   channelType,
+  isCacheChannel,
   MAX_USER_ID_LENGTH,
   parsePresenceChannelData,
   SERVER_TO_USER_PREFIX,
@@ -53,6 +54,7 @@ import {
 import { channelNameLimitOf } from '../state/keys.js';
 import * as webhook from '../webhooks/events.js';
 import { decodeInterest, interestOf } from '../webhooks/interest.js';
+import { cachedEventFor, subscribed } from './cache-channel.js';
 import { NO_REPLY, type Outcome, replyWith, UNKNOWN_CONNECTION } from './outcome.js';
 
 export interface SubscribeRequest {
@@ -215,7 +217,7 @@ async function subscribeTo(
     uncarried.subscription = false;
     const undone = await undoUnlessStillSubscribed(context, app, connectionId, channel, undefined);
     if (undone === undefined) assertTimeToCommit(context);
-    return undone ?? replyWith(subscriptionSucceeded(channel));
+    return undone ?? (await subscribed(context, app, connectionId, channel));
   } catch (error) {
     await takeBackFailedSubscribe(context, app, connectionId, channel, undefined, uncarried);
     throw error;
@@ -425,7 +427,9 @@ async function announceJoin(
       return { reply: undefined, gone: [...gone, { connectionId, subscription }] };
     }
   }
-  return { reply: undefined, gone };
+  if (!isCacheChannel(channel)) return { reply: undefined, gone };
+  const cached = await cachedEventFor(context, app, connectionId, channel);
+  return { reply: undefined, gone: [...gone, ...cached.gone] };
 }
 
 /** The frames that bring a roster read as `before` up to `after`: removals, then additions. */

@@ -185,7 +185,7 @@ const STATE_ACCESS: Record<
   WsDefaultLambdaFunction: {
     reads: ['GetItem', 'Query'],
     writes: ['PutItem', 'UpdateItem', 'DeleteItem'],
-    keys: [...CLEANUP_KEYS, 'rate#'],
+    keys: [...CLEANUP_KEYS, 'rate#', 'cache#'],
     connections: ['POST', 'DELETE'],
   },
   WsDisconnectLambdaFunction: {
@@ -197,13 +197,13 @@ const STATE_ACCESS: Record<
   HttpEventsLambdaFunction: {
     reads: ['GetItem', 'Query'],
     writes: ['UpdateItem', 'DeleteItem'],
-    keys: [...CLEANUP_KEYS, 'rate#'],
+    keys: [...CLEANUP_KEYS, 'rate#', 'cache#'],
     connections: ['POST'],
   },
   HttpBatchEventsLambdaFunction: {
     reads: ['GetItem', 'Query'],
     writes: ['UpdateItem', 'DeleteItem'],
-    keys: [...CLEANUP_KEYS, 'rate#'],
+    keys: [...CLEANUP_KEYS, 'rate#', 'cache#'],
     connections: ['POST'],
   },
   FanOutWorkerLambdaFunction: {

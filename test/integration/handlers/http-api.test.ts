@@ -95,6 +95,21 @@ describe('POST /apps/{appId}/events', () => {
     });
   });
 
+  it('sends to a user signed in but not yet subscribed to #server-to-user-<id>, and once to one that is', async () => {
+    const fresh = await harness.subscriber('pub', []);
+    const signed = harness.sdk('pub').authenticateUser(fresh.socketId, { id: 'user-early' });
+    const reply = await harness.ws.send(fresh.connectionId, { event: 'pusher:signin', data: signed });
+    expect(reply?.event).toBe('pusher:signin_success');
+    const settled = await harness.subscriber('pub', []);
+    await harness.signIn('pub', settled, 'user-early');
+
+    await pusher().sendToUser('user-early', 'notice', { early: true });
+
+    const frame = { event: 'notice', channel: '#server-to-user-user-early', data: '{"early":true}' };
+    expect(harness.eventsOf(fresh)).toEqual([frame]);
+    expect(harness.eventsOf(settled)).toEqual([frame]);
+  });
+
   it('sends to a signed-in user through #server-to-user-<id> (sendToUser), on each of their connections', async () => {
     const [phone, laptop, stranger] = await threeClients();
     await harness.signIn('pub', phone, 'user-5');

@@ -161,6 +161,15 @@ describe('the front door', () => {
     ]);
   });
 
+  it('answers GET / with the edge function’s health answer, without reaching either API', async () => {
+    const response = await fetch(`http://${HOST}:${front.port}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain');
+    expect(await response.text()).toBe('OK');
+    expect(requests).toEqual([]);
+    expect(upgrades).toEqual([]);
+  });
+
   it('answers 404 itself for HTTP paths outside /apps/', async () => {
     const response = await fetch(`http://${HOST}:${front.port}/app/key-1`);
 

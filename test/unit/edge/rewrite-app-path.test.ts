@@ -112,4 +112,20 @@ describe('edge/rewrite-app-path.js', () => {
     expect(Buffer.byteLength(source)).toBeLessThan(10 * 1024);
     expect(source).toMatch(/^function handler\(event\) \{$/m);
   });
+
+  it('answers a plain GET / itself with 200 OK, the health answer, and an upgrade on / with 404', () => {
+    const plain = event('/');
+    delete plain.request.headers.upgrade;
+    const health = handler(plain) as CloudFrontResponse;
+    expect(health.statusCode).toBe(200);
+    expect(health.body).toEqual({ encoding: 'text', data: 'OK' });
+    expect(health.headers?.['cache-control']?.value).toBe('no-store');
+    expect((handler(event('/')) as CloudFrontResponse).statusCode).toBe(404);
+    const posted = event('/');
+    delete posted.request.headers.upgrade;
+    expect(
+      (handler({ ...posted, request: { ...posted.request, method: 'POST' } }) as CloudFrontResponse)
+        .statusCode,
+    ).toBe(404);
+  });
 });
