@@ -82,6 +82,9 @@ const manageConnections =
 /** `sqs:SendMessage` on the webhook queue: the functions whose work raises webhook events. */
 const enqueueWebhooks = ({ webhookQueueArn }) => [allow('sqs:SendMessage', webhookQueueArn)];
 
+/** The most fan-out workers posting at once, over all channels (the event source's maximum concurrency). */
+const FAN_OUT_WORKER_CONCURRENCY = 10;
+
 /** Hand lanes of a large channel's fan-out to the worker (SendMessageBatch is authorized as SendMessage). */
 const enqueueFanOut = ({ fanOutQueueArn }) => [allow('sqs:SendMessage', fanOutQueueArn)];
 
@@ -331,7 +334,16 @@ const CATALOG = {
   fanOutWorker: {
     handler: 'fan-out-worker',
     events: ({ fanOutQueueArn }) => [
-      { sqs: { arn: fanOutQueueArn, batchSize: 1, functionResponseType: 'ReportBatchItemFailures' } },
+      {
+        sqs: {
+          arn: fanOutQueueArn,
+          batchSize: 1,
+          functionResponseType: 'ReportBatchItemFailures',
+          // Ten workers at ~1,500 posts a second reach the account's 10,000 API Gateway requests a second.
+          // The event source's own cap: reserved concurrency would throttle invocations it already received.
+          maximumConcurrency: FAN_OUT_WORKER_CONCURRENCY,
+        },
+      },
     ],
     environment: (resources) => ({
       ...raisingEnvironment(resources),

@@ -82,10 +82,10 @@ export async function startSqs(options: {
         Attributes: {
           ...fifo,
           VisibilityTimeout: String(LOCAL_VISIBILITY_TIMEOUT_SECONDS),
-          // As deployed: a record the worker could neither finish nor set aside is handed back once.
+          // As deployed: a record whose invocation failed comes back, up to five receives.
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: await arnOf(fanOutFailures),
-            maxReceiveCount: 1,
+            maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT,
           }),
         },
       }),

@@ -8,10 +8,10 @@ import { MAX_LANES } from './lanes.js';
 
 /**
  * `FAN_OUT_QUEUE_URL` (the fan-out queue the worker reads; unset, every post is made by the invocation itself),
- * `FAN_OUT_INLINE_LIMIT` (subscribers a publishing invocation posts before the worker takes the rest) and
- * `FAN_OUT_JOB_SIZE` (subscribers per page of a worker job) and `FAN_OUT_LANES` (lanes a large channel is
- * split into; every publishing Lambda must use the same number, or two events' order is lost). Read once at cold start, by the publishing routes and by
- * the worker itself (which hands each range's rest to the next job).
+ * `FAN_OUT_INLINE_LIMIT` (the largest channel a publishing invocation posts itself), `FAN_OUT_JOB_SIZE`
+ * (subscribers per page of a lane job) and `FAN_OUT_LANES` (lanes a large channel is split into; every
+ * publishing Lambda must use the same number, or two events' order is lost). Read once at cold start by the
+ * publishing routes and `$default`.
  */
 export function fanOutOptionsFromEnv(env: NodeJS.ProcessEnv, region: string): FanOutOptions {
   const inlineLimit = readNumber(env, 'FAN_OUT_INLINE_LIMIT', FAN_OUT_DEFAULTS.inlineLimit, {
@@ -50,6 +50,7 @@ export function failedJobsFromEnv(env: NodeJS.ProcessEnv, region: string): Faile
 const sqsClient = (region: string) =>
   new SQSClient({
     region,
-    maxAttempts: 3,
+    // Two tries inside 5 s: the publishing route posts what the queue refuses itself, within its budget.
+    maxAttempts: 2,
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
   });

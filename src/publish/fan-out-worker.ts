@@ -51,13 +51,22 @@ export interface FanOutRecordsOptions {
  * or is cut short is set aside in the failure queue with why (a cut-short lane with where to resume), and
  * the record is done: the worker is never retried, which would post twice, and its lane goes on. A record
  * that cannot even be set aside is reported failed, with every later record of its lane (which must not
- * overtake it): SQS hands it back once, then moves it to the failure queue itself (`maxReceiveCount` 1).
+ * overtake it): SQS hands it back (and a record whose invocation crashed, timed out or was throttled), up to
+ * five receives, then moves it to the failure queue itself. A record handed back may have been posted in
+ * part already: delivery is at least once after a crash, never dropped.
  */
 export async function fanOutRecords(
   context: GatewayContext,
   event: SQSEvent,
   options: FanOutRecordsOptions,
 ): Promise<SQSBatchResponse> {
+  if (!Array.isArray(event?.Records)) {
+    // Not the queue's event (an asynchronous invocation from before the queue, say): nothing to run.
+    context.logger.error('fan-out worker invoked without SQS records', {
+      payload: JSON.stringify(event)?.slice(0, 500),
+    });
+    return { batchItemFailures: [] };
+  }
   const failed: string[] = [];
   const stuckGroups = new Set<string>();
   for (const record of event.Records) {

@@ -98,6 +98,12 @@ export async function fanOut(
     const stopAtMs =
       dispatcher === undefined ? Number.POSITIVE_INFINITY : startedAt + INLINE_FALLBACK_BUDGET_MS;
     for (const job of left as readonly FanOutLaneJob[]) {
+      // Each lane posts a page at least once started: none starts past the budget.
+      if (context.now() >= stopAtMs) {
+        context.logger.error('fan-out cut short', { appId, channel, laneFrom: job.range.from });
+        tally.cutShort = true;
+        continue;
+      }
       const cutShortAfter = await postLane(context, job, encoded, stopAtMs, tally);
       if (cutShortAfter !== undefined) {
         context.logger.error('fan-out cut short', { appId, channel, after: cutShortAfter });

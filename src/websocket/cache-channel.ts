@@ -25,9 +25,24 @@ export async function subscribed(
 /**
  * Posts a cache channel's new subscriber the channel's last event, or `pusher:cache_miss` when it has none
  * (one strongly consistent read, on cache channels only). A miss raises the `cache_miss` webhook for an app
- * that asks for it, once a window while the channel stays empty (`claimCacheMissReport`).
+ * that asks for it, once a window while the channel stays empty (`claimCacheMissReport`). The client was
+ * already told it is subscribed, so a failure here is logged and the subscription stands.
  */
 export async function cachedEventFor(
+  context: GatewayContext,
+  app: App,
+  connectionId: string,
+  channel: string,
+): Promise<Outcome> {
+  try {
+    return await postCachedEvent(context, app, connectionId, channel);
+  } catch (error) {
+    context.logger.error('cached event not sent', { channel, connectionId, error: String(error) });
+    return NO_REPLY;
+  }
+}
+
+async function postCachedEvent(
   context: GatewayContext,
   app: App,
   connectionId: string,

@@ -103,7 +103,7 @@ describe('cache channels on the local stack', () => {
     expect(info.cache.ttl).toBeLessThanOrEqual(1_800);
   });
 
-  it('caches a private cache channel’s event too, whoever it was sent to, and never a client event', async () => {
+  it('caches a private cache channel’s event too, also one sent with socket_id', async () => {
     const name = `private-cache-room-${RUN}`;
     await sdk.trigger(name, 'hello', 'first', { socket_id: '1234.5678' });
     const client = await connected();

@@ -546,9 +546,10 @@ describe('serverless package', () => {
       expect.objectContaining({
         EventSourceArn: { 'Fn::GetAtt': ['FanOutQueue', 'Arn'] },
         FunctionName: { 'Fn::GetAtt': ['FanOutWorkerLambdaFunction', 'Arn'] },
-        // One record an invocation: a lane's job runs alone, and the lanes side by side.
+        // One record an invocation: a lane's job runs alone, and the lanes side by side, ten at most.
         BatchSize: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 10 },
       }),
       expect.objectContaining({
         EventSourceArn: { 'Fn::GetAtt': ['WebhookQueue', 'Arn'] },
@@ -566,8 +567,8 @@ describe('serverless package', () => {
         receives: 5,
         fn: 'WebhookSenderLambdaFunction',
       },
-      // A record the worker could neither finish nor set aside comes back once: a second try would post twice.
-      { queue: 'FanOutQueue', target: 'FanOutFailureQueue', receives: 1, fn: 'FanOutWorkerLambdaFunction' },
+      // A record whose invocation crashed, timed out or was throttled comes back, its lane waiting for it.
+      { queue: 'FanOutQueue', target: 'FanOutFailureQueue', receives: 5, fn: 'FanOutWorkerLambdaFunction' },
     ];
     for (const { queue, target, receives, fn } of cases) {
       const properties = created.template.Resources[queue]!.Properties;
@@ -702,7 +703,7 @@ describe('serverless package', () => {
     };
     expect(created.template.Resources.FanOutQueue?.Properties).toMatchObject({
       ...fifo,
-      MessageRetentionPeriod: 3600,
+      MessageRetentionPeriod: 86_400,
       SqsManagedSseEnabled: true,
     });
     expect(created.template.Resources.FanOutFailureQueue?.Properties).toEqual({

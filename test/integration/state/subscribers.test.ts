@@ -49,4 +49,23 @@ describe('subscriberPage', () => {
     expect([first.connectionIds, first.next]).toEqual([ids.slice(0, 10), ids[9]]);
     expect([second.connectionIds, second.next]).toEqual([ids.slice(10), undefined]);
   });
+
+  it('reads only a range [from, to): the id at `to` belongs to the next range, and a page ending at the range end says it is done', async () => {
+    const ids = ['A1', 'A2', 'B', 'B1', 'B2', 'B3', 'C', 'C1'];
+    for (const id of ids) await putSubscriber(state, 'app', 'ranged', id, undefined, NOW);
+    const read = (range: { from: string; to?: string }, limit: number, after?: string) =>
+      subscriberPage(state, 'app', 'ranged', NOW, { limit, range, ...(after && { after }) });
+
+    // From the start up to B: B itself is the next range's.
+    expect(await read({ from: '', to: 'B' }, 10)).toEqual({ connectionIds: ['A1', 'A2'], next: undefined });
+    // B up to C, in pages of two: the second page ends at the range's end, read ahead only to C (left out).
+    const first = await read({ from: 'B', to: 'C' }, 2);
+    expect(first).toEqual({ connectionIds: ['B', 'B1'], next: 'B1' });
+    expect(await read({ from: 'B', to: 'C' }, 2, first.next)).toEqual({
+      connectionIds: ['B2', 'B3'],
+      next: undefined,
+    });
+    // The last range has no end.
+    expect(await read({ from: 'C' }, 10)).toEqual({ connectionIds: ['C', 'C1'], next: undefined });
+  });
 });

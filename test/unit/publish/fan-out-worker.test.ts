@@ -77,4 +77,21 @@ describe('fanOutRecords', () => {
     expect(answer.batchItemFailures).toEqual([{ itemIdentifier: '1' }, { itemIdentifier: '3' }]);
     expect(queue.setAside.map((entry) => entry.group)).toEqual(['lane-b']);
   });
+
+  it('answers an invocation that is not the queue’s event with no failure and a log line, never an exception', async () => {
+    const logger = recordingLogger();
+    const context = { logger, now: () => Date.now() } as unknown as GatewayContext;
+    const queue = failureQueue();
+    const legacy = { appId: 'app', channel: 'crowd', connectionIds: ['A='] } as unknown as SQSEvent;
+
+    expect(await fanOutRecords(context, legacy, { failed: queue.failed, remainingMs: () => 60_000 })).toEqual(
+      {
+        batchItemFailures: [],
+      },
+    );
+    expect(logger.records).toMatchObject([
+      { level: 'error', message: 'fan-out worker invoked without SQS records' },
+    ]);
+    expect(queue.setAside).toEqual([]);
+  });
 });
