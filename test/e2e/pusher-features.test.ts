@@ -24,6 +24,23 @@ const RUN = Date.now().toString(36);
 // One stack for the file.
 const local = useLocalStack('pusher-features');
 
+/** A connected client of `app`, who is `userId` to its backend (for presence channels and signin). */
+async function connectedAs(
+  clients: PusherJsClients,
+  app: { readonly key: string },
+  backend: AuthServer,
+  userId: string,
+): Promise<PusherJsClient> {
+  const client = clients.connect({
+    key: app.key,
+    port: local.stack.port,
+    auth: backend,
+    authParams: { user_id: userId },
+  });
+  await client.connected();
+  return client;
+}
+
 describe('cache channels on the local stack', () => {
   const clients = new PusherJsClients();
   const receiver = new CaptureServer();
@@ -61,17 +78,7 @@ describe('cache channels on the local stack', () => {
     }
   }
 
-  /** A connected client of the app, who is `userId` to the backend (for presence channels). */
-  async function connected(userId = 'someone'): Promise<PusherJsClient> {
-    const client = clients.connect({
-      key: CACHE_APP.key,
-      port: local.stack.port,
-      auth: backend,
-      authParams: { user_id: userId },
-    });
-    await client.connected();
-    return client;
-  }
+  const connected = (userId = 'someone') => connectedAs(clients, CACHE_APP, backend, userId);
 
   /**
    * Subscribes with the listeners bound before the server can answer: what pusher-js emits on the channel
@@ -177,13 +184,7 @@ describe('sending to a user on the local stack', () => {
   it('reaches a client sent to right after its pusher:signin_success, before it subscribed to its user channel, 10 times of 10, once each', async () => {
     for (let attempt = 0; attempt < 10; attempt++) {
       const userId = `user-${RUN}-${attempt}`;
-      const client = clients.connect({
-        key: APP.key,
-        port: local.stack.port,
-        auth: backend,
-        authParams: { user_id: userId },
-      });
-      await client.connected();
+      const client = await connectedAs(clients, APP, backend, userId);
       const received = recordEvents<unknown>(client.pusher.user, 'note');
       client.pusher.signin();
       await client.pusher.user.signinDonePromise;

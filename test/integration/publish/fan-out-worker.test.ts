@@ -2,37 +2,27 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachLimited } from '../../../src/gateway/concurrency.js';
 import type { GatewayContext } from '../../../src/gateway/context.js';
-import { connectionsApi } from '../../../src/gateway/management-api.js';
 import type { FanOutLaneJob } from '../../../src/publish/fan-out-job.js';
 import type { FailedJobs } from '../../../src/publish/fan-out-queue.js';
 import { fanOutRecords, WORKER_RESERVE_MS } from '../../../src/publish/fan-out-worker.js';
 import { putSubscriber } from '../../../src/state/channels.js';
 import type { StateTable } from '../../../src/state/table.js';
-import { ConnectionsApiStandIn } from '../../fixtures/gateway/connections-api.js';
-import { createStateTable, type TestTable, testClient } from '../../support/dynamodb.js';
+import type { ConnectionsApiStandIn } from '../../fixtures/gateway/connections-api.js';
+import { startTestGateway, type TestGateway } from '../../fixtures/gateway/test-gateway.js';
 import { newConnectionId } from '../../support/events.js';
-import { recordingLogger } from '../../support/recording-logger.js';
 
 const SUBSCRIBERS = 120;
 const PAGE = 50;
 
-let table: TestTable;
+let gateway: TestGateway;
 let state: StateTable;
 let standIn: ConnectionsApiStandIn;
 let context: GatewayContext;
 const ids: string[] = [];
 
 beforeAll(async () => {
-  const client = testClient();
-  table = await createStateTable(client, 'fan-out-worker');
-  state = { client, tableName: table.name };
-  standIn = await new ConnectionsApiStandIn().start();
-  context = {
-    state,
-    connections: connectionsApi(standIn.endpoint, 'us-east-1'),
-    logger: recordingLogger(),
-    now: () => Date.now(),
-  };
+  gateway = await startTestGateway('fan-out-worker');
+  ({ state, standIn, context } = gateway);
   for (let index = 0; index < SUBSCRIBERS; index++) ids.push(newConnectionId());
   await forEachLimited(ids, 20, async (connectionId) => {
     standIn.open(connectionId);
@@ -40,11 +30,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await standIn.close();
-  await table.drop();
-  state.client.destroy();
-});
+afterAll(() => gateway.close());
 
 /** One fan-out queue record per body, all of one lane's group, as the event source hands them over. */
 const eventOf = (...bodies: string[]): SQSEvent => ({

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayContext } from '../../../src/gateway/context.js';
-import { connectionsApi } from '../../../src/gateway/management-api.js';
 import { admitConnection } from '../../../src/state/connection-counter.js';
 import { getConnection, putConnection } from '../../../src/state/connections.js';
 import type { StateTable } from '../../../src/state/table.js';
@@ -10,34 +9,22 @@ import {
   greet,
   greetInvocation,
 } from '../../../src/websocket/greeter.js';
-import { ConnectionsApiStandIn } from '../../fixtures/gateway/connections-api.js';
-import { createStateTable, type TestTable, testClient } from '../../support/dynamodb.js';
+import type { ConnectionsApiStandIn } from '../../fixtures/gateway/connections-api.js';
+import { startTestGateway, type TestGateway } from '../../fixtures/gateway/test-gateway.js';
 import { newConnectionId } from '../../support/events.js';
 import { recordingLogger } from '../../support/recording-logger.js';
 
-let table: TestTable;
+let gateway: TestGateway;
 let state: StateTable;
 let standIn: ConnectionsApiStandIn;
 let context: GatewayContext;
 
 beforeAll(async () => {
-  const client = testClient();
-  table = await createStateTable(client, 'greeter');
-  state = { client, tableName: table.name };
-  standIn = await new ConnectionsApiStandIn().start();
-  context = {
-    state,
-    connections: connectionsApi(standIn.endpoint, 'us-east-1'),
-    logger: recordingLogger(),
-    now: () => Date.now(),
-  };
+  gateway = await startTestGateway('greeter');
+  ({ state, standIn, context } = gateway);
 });
 
-afterAll(async () => {
-  await standIn.close();
-  await table.drop();
-  state.client.destroy();
-});
+afterAll(() => gateway.close());
 
 const request = (connectionId: string, refusal?: 4001) => ({
   connectionId,
