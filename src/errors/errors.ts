@@ -207,6 +207,22 @@ export class OutOfTimeError extends PusherLambdaError {
 }
 
 /**
+ * A page of a fan-out lane could not be read. `after` is the connection id the lane was posted up to (none:
+ * nothing of it was), where a replay resumes.
+ */
+export class FanOutPageError extends PusherLambdaError {
+  readonly status = 503;
+  constructor(
+    readonly channel: string,
+    readonly after: string | undefined,
+    cause: unknown,
+  ) {
+    const where = after === undefined ? '' : ` after "${after}"`;
+    super(`a page of ${JSON.stringify(channel)} could not be read${where}: ${String(cause)}`, { cause });
+  }
+}
+
+/**
  * A fan-out lane job ran out of time before the end of its lane: the worker sets the rest aside in the fan-out
  * failure queue with this as the reason. `after` is where the rest starts.
  */

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { cleanUpConnections } from '../cleanup/cleanup.js';
-import { FanOutIncompleteError } from '../errors/errors.js';
+import { FanOutIncompleteError, FanOutPageError } from '../errors/errors.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { DEFAULT_SERVICE_NAME } from '../observability/logger.js';
 import { CounterMetrics } from '../observability/metrics.js';
@@ -114,7 +114,10 @@ async function runRecord(
     delivered = await runFanOutJob(context, job, { remainingMs: options.remainingMs() });
   } catch (error) {
     context.logger.error('fan-out job failed', { appId: job.appId, kind: job.kind, error: String(error) });
-    await setAside(body, `failed: ${String(error)}`);
+    // A lane that failed partway resumes where it got to; otherwise the job is replayed whole.
+    const resumeAt = error instanceof FanOutPageError ? error.after : undefined;
+    const aside = job.kind === 'lane' && resumeAt !== undefined ? { ...job, after: resumeAt } : undefined;
+    await setAside(aside === undefined ? body : JSON.stringify(aside), `failed: ${String(error)}`);
     return;
   }
   context.logger.info('fan-out job', {

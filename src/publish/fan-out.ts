@@ -1,4 +1,5 @@
 import type { GoneConnection } from '../cleanup/cleanup.js';
+import { FanOutPageError } from '../errors/errors.js';
 import type { GatewayContext } from '../gateway/context.js';
 import {
   FAN_OUT_CONCURRENCY,
@@ -9,7 +10,7 @@ import {
 import { DEFAULT_SERVICE_NAME } from '../observability/logger.js';
 import { CounterMetrics } from '../observability/metrics.js';
 import { type EncodedFrame, encodedFrame } from '../protocol/frames.js';
-import { subscriberPage } from '../state/subscribers.js';
+import { type SubscriberPage, subscriberPage } from '../state/subscribers.js';
 import type { CleanupJob, FanOutDispatcher, FanOutFrame, FanOutJob, FanOutLaneJob } from './fan-out-job.js';
 import { type LaneRange, laneRanges } from './lanes.js';
 
@@ -163,8 +164,16 @@ async function postLane(
     page.catch(() => {});
     return page;
   };
+  // A page that cannot be read says how far the lane got, so that a replay resumes there.
+  const readOrSay = async (pending: Promise<SubscriberPage>, postedUpTo: string | undefined) => {
+    try {
+      return await pending;
+    } catch (error) {
+      throw new FanOutPageError(job.channel, postedUpTo, error);
+    }
+  };
   let after = job.after;
-  let page = await read(after);
+  let page = await readOrSay(read(after), after);
   for (let pages = 0; ; pages++) {
     // Every job posts one page at least, so that a replay always makes progress.
     if (pages > 0 && context.now() >= stopAtMs) return after!;
@@ -176,7 +185,7 @@ async function postLane(
     );
     if (next === undefined) return undefined;
     after = page.next;
-    page = await next;
+    page = await readOrSay(next, after);
   }
 }
 
