@@ -272,7 +272,7 @@ export const fanOutBenchmark: Benchmark = {
       const outOfOrder = received.filter((events) => events.join() === 'second,first').length;
       const notExactlyOnce = ORDER_SUBSCRIBERS - received.filter((events) => events.length === 2).length;
       console.log(
-        `order: 2 publishes to ${ORDER_SUBSCRIBERS} subscribers in ${options.lanes} lanes: ` +
+        `order: 2 publishes to ${ORDER_SUBSCRIBERS} subscribers in ${options.lanes.length} lanes: ` +
           `${outOfOrder} out of order, ${notExactlyOnce} not given both once`,
       );
       const largest = rows.at(-1)!;

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/errors.js';
 import { FAN_OUT_DEFAULTS, type FanOutOptions } from './fan-out.js';
 import type { FanOutDispatcher } from './fan-out-job.js';
 import { type FailedJobs, failureQueue, queueFanOutDispatcher } from './fan-out-queue.js';
-import { MAX_LANES } from './lanes.js';
+import { laneRanges, MAX_LANES } from './lanes.js';
 
 /**
  * `FAN_OUT_QUEUE_URL` (the fan-out queue the worker reads; unset, every post is made by the invocation itself),
@@ -19,13 +19,13 @@ export function fanOutOptionsFromEnv(env: NodeJS.ProcessEnv, region: string): Fa
     min: 1,
   });
   const jobSize = readNumber(env, 'FAN_OUT_JOB_SIZE', FAN_OUT_DEFAULTS.jobSize, { integer: true, min: 1 });
-  const lanes = readNumber(env, 'FAN_OUT_LANES', FAN_OUT_DEFAULTS.lanes, {
+  const lanes = readNumber(env, 'FAN_OUT_LANES', FAN_OUT_DEFAULTS.lanes.length, {
     integer: true,
     min: 1,
     max: MAX_LANES,
   });
   const dispatcher = fanOutDispatcherFromEnv(env, region);
-  const options = { inlineLimit, jobSize, lanes };
+  const options = { inlineLimit, jobSize, lanes: laneRanges(lanes) };
   return dispatcher === undefined ? options : { ...options, dispatcher };
 }
 

@@ -48,8 +48,8 @@ export interface FanOutRecordsOptions {
 
 /**
  * One invocation of the fan-out worker: the fan-out queue's records, in order. A job that is invalid, fails
- * or is cut short is set aside in the failure queue with why (a cut-short lane with where to resume), and
- * the record is done: the worker is never retried, which would post twice, and its lane goes on. A record
+ * or is cut short is set aside in the failure queue with why (a lane with where to resume, when that is
+ * known), and the record is done: it is not run again, and its lane goes on. A record
  * that cannot even be set aside is reported failed, with every later record of its lane (which must not
  * overtake it): SQS hands it back (and a record whose invocation crashed, timed out or was throttled), up to
  * five receives, then moves it to the failure queue itself. A record handed back may have been posted in
@@ -109,28 +109,28 @@ async function runRecord(
     await setAside(body, 'invalid fan-out job');
     return;
   }
-  let delivered: Awaited<ReturnType<typeof runFanOutJob>>;
+  // What is set aside: where a lane got to, if it is known (a replay resumes there), and why.
+  let resumeAfter: string | undefined;
+  let reason: string;
   try {
-    delivered = await runFanOutJob(context, job, { remainingMs: options.remainingMs() });
+    const delivered = await runFanOutJob(context, job, { remainingMs: options.remainingMs() });
+    context.logger.info('fan-out job', {
+      appId: job.appId,
+      kind: job.kind,
+      posts: delivered.recipients,
+      gone: delivered.gone.length,
+    });
+    if (delivered.cutShortAfter === undefined) return;
+    resumeAfter = delivered.cutShortAfter;
+    reason = new FanOutIncompleteError(job.channel, resumeAfter).message;
+    context.logger.error('fan-out cut short', { appId: job.appId, after: resumeAfter });
   } catch (error) {
+    resumeAfter = error instanceof FanOutPageError ? error.after : undefined;
+    reason = `failed: ${String(error)}`;
     context.logger.error('fan-out job failed', { appId: job.appId, kind: job.kind, error: String(error) });
-    // A lane that failed partway resumes where it got to; otherwise the job is replayed whole.
-    const resumeAt = error instanceof FanOutPageError ? error.after : undefined;
-    const aside = job.kind === 'lane' && resumeAt !== undefined ? { ...job, after: resumeAt } : undefined;
-    await setAside(aside === undefined ? body : JSON.stringify(aside), `failed: ${String(error)}`);
-    return;
   }
-  context.logger.info('fan-out job', {
-    appId: job.appId,
-    kind: job.kind,
-    posts: delivered.recipients,
-    gone: delivered.gone.length,
-  });
-  if (job.kind === 'lane' && delivered.cutShortAfter !== undefined) {
-    const reason = new FanOutIncompleteError(job.channel, delivered.cutShortAfter).message;
-    context.logger.error('fan-out cut short', { appId: job.appId, after: delivered.cutShortAfter });
-    await setAside(JSON.stringify({ ...job, after: delivered.cutShortAfter }), reason);
-  }
+  const resumed = job.kind === 'lane' && resumeAfter !== undefined;
+  await setAside(resumed ? JSON.stringify({ ...job, after: resumeAfter }) : body, reason);
 }
 
 function parsedJson(body: string): unknown {

@@ -9,8 +9,8 @@ import {
 } from '../gateway/management-api.js';
 import { DEFAULT_SERVICE_NAME } from '../observability/logger.js';
 import { CounterMetrics } from '../observability/metrics.js';
-import { type EncodedFrame, encodedFrame } from '../protocol/frames.js';
-import { type SubscriberPage, subscriberPage } from '../state/subscribers.js';
+import { type EncodedFrame, encodedFrame, type Frame } from '../protocol/frames.js';
+import { subscriberPage } from '../state/subscribers.js';
 import type { CleanupJob, FanOutDispatcher, FanOutFrame, FanOutJob, FanOutLaneJob } from './fan-out-job.js';
 import { type LaneRange, laneRanges } from './lanes.js';
 
@@ -37,8 +37,8 @@ export interface FanOutOptions {
   readonly inlineLimit: number;
   /** Subscribers per page a lane job reads and posts: one Query page of ids (~40 bytes each). */
   readonly jobSize: number;
-  /** Lanes a large channel is split into: the most workers posting one event at once. */
-  readonly lanes: number;
+  /** The lanes a large channel is split into (`laneRanges`): the most workers posting one event at once. */
+  readonly lanes: readonly LaneRange[];
 }
 
 export const FAN_OUT_DEFAULTS: FanOutOptions = Object.freeze({
@@ -46,7 +46,7 @@ export const FAN_OUT_DEFAULTS: FanOutOptions = Object.freeze({
   jobSize: 1_000,
   // Ten lanes, each a worker posting ~1,000 a second, reach the account's 10,000 API Gateway requests a
   // second, and fill one SendMessageBatch.
-  lanes: 10,
+  lanes: laneRanges(10),
 });
 
 /**
@@ -81,7 +81,7 @@ export async function fanOut(
   const tally = new Tally(appId, channel);
   if (first.next === undefined) {
     const recipients = first.connectionIds.filter((id) => id !== excludedConnectionId);
-    tally.add(recipients.length, await postToAll(context.connections, recipients, encoded, context.logger));
+    await postTo(context, recipients, encoded, tally);
   } else {
     const lane = (range: LaneRange): FanOutLaneJob => ({
       kind: 'lane',
@@ -93,12 +93,14 @@ export async function fanOut(
       ...(excludedConnectionId === undefined ? {} : { excludedConnectionId }),
     });
     // Without a worker (a library user's own Lambda) the whole channel is one lane, posted here.
-    const lanes = dispatcher === undefined ? [lane({ from: '' })] : laneRanges(options.lanes).map(lane);
-    const left = dispatcher === undefined ? lanes : await tryDispatch(context, dispatcher, lanes);
-    tally.dispatched += lanes.length - left.length;
-    const stopAtMs =
-      dispatcher === undefined ? Number.POSITIVE_INFINITY : startedAt + INLINE_FALLBACK_BUDGET_MS;
-    for (const job of left as readonly FanOutLaneJob[]) {
+    let left = [lane({ from: '' })];
+    let stopAtMs = Number.POSITIVE_INFINITY;
+    if (dispatcher !== undefined) {
+      left = await tryDispatch(context, dispatcher, options.lanes.map(lane));
+      tally.dispatched += options.lanes.length - left.length;
+      stopAtMs = startedAt + INLINE_FALLBACK_BUDGET_MS;
+    }
+    for (const job of left) {
       // Each lane posts a page at least once started: none starts past the budget.
       if (context.now() >= stopAtMs) {
         context.logger.error('fan-out cut short', { appId, channel, laneFrom: job.range.from });
@@ -112,21 +114,56 @@ export async function fanOut(
       }
     }
   }
-  if (dispatcher !== undefined && tally.gone.length > 0) {
-    // Gone connections go to the worker, off the response path; if it cannot take them, to the sweeper.
-    const connectionIds = tally.gone.map((gone) => gone.connectionId);
-    const cleanup: CleanupJob = { kind: 'cleanup', appId, channel, connectionIds };
-    if ((await tryDispatch(context, dispatcher, [cleanup])).length === 0) {
-      tally.dispatched++;
-    } else {
-      context.logger.warn('gone connections left to the sweeper', {
-        channel,
-        connections: connectionIds.length,
-      });
-    }
-    tally.gone = [];
-  }
+  await handGoneToWorker(context, dispatcher, tally);
   return tally.counted(context.now());
+}
+
+/**
+ * Posts `frame` to named recipients of `channel` (a user's connections, say), as a fan-out's inline page:
+ * failures counted, connections found gone handed to the worker when there is one, else returned.
+ */
+export async function deliver(
+  context: GatewayContext,
+  appId: string,
+  channel: string,
+  recipients: readonly string[],
+  frame: Frame,
+  options: Pick<FanOutOptions, 'dispatcher'> = FAN_OUT_DEFAULTS,
+): Promise<Delivery> {
+  const tally = new Tally(appId, channel);
+  await postTo(context, recipients, encodedFrame(frame), tally);
+  await handGoneToWorker(context, options.dispatcher, tally);
+  return tally.counted(context.now());
+}
+
+async function postTo(
+  context: GatewayContext,
+  recipients: readonly string[],
+  encoded: EncodedFrame,
+  tally: Tally,
+): Promise<void> {
+  tally.add(recipients.length, await postToAll(context.connections, recipients, encoded, context.logger));
+}
+
+/** Gone connections go to the worker, off the response path; if it cannot take them, to the sweeper. */
+async function handGoneToWorker(
+  context: GatewayContext,
+  dispatcher: FanOutDispatcher | undefined,
+  tally: Tally,
+): Promise<void> {
+  if (dispatcher === undefined || tally.gone.length === 0) return;
+  const { appId, channel } = tally;
+  const connectionIds = tally.gone.map((gone) => gone.connectionId);
+  const cleanup: CleanupJob = { kind: 'cleanup', appId, channel, connectionIds };
+  if ((await tryDispatch(context, dispatcher, [cleanup])).length === 0) {
+    tally.dispatched++;
+  } else {
+    context.logger.warn('gone connections left to the sweeper', {
+      channel,
+      connections: connectionIds.length,
+    });
+  }
+  tally.gone = [];
 }
 
 /**
@@ -154,26 +191,21 @@ async function postLane(
   stopAtMs: number,
   tally: Tally,
 ): Promise<string | undefined> {
+  /** The page after `after`: one that cannot be read says the lane got that far (where a replay resumes). */
   const read = (after: string | undefined) => {
     const page = subscriberPage(context.state, job.appId, job.channel, context.now(), {
       limit: job.pageSize,
       range: job.range,
       ...(after === undefined ? {} : { after }),
+    }).catch((error: unknown) => {
+      throw new FanOutPageError(job.channel, after, error);
     });
     // Read ahead while a page is posted: awaited (and its failure seen) once that page is done.
     page.catch(() => {});
     return page;
   };
-  // A page that cannot be read says how far the lane got, so that a replay resumes there.
-  const readOrSay = async (pending: Promise<SubscriberPage>, postedUpTo: string | undefined) => {
-    try {
-      return await pending;
-    } catch (error) {
-      throw new FanOutPageError(job.channel, postedUpTo, error);
-    }
-  };
   let after = job.after;
-  let page = await readOrSay(read(after), after);
+  let page = await read(after);
   for (let pages = 0; ; pages++) {
     // Every job posts one page at least, so that a replay always makes progress.
     if (pages > 0 && context.now() >= stopAtMs) return after!;
@@ -185,21 +217,22 @@ async function postLane(
     );
     if (next === undefined) return undefined;
     after = page.next;
-    page = await readOrSay(next, after);
+    page = await next;
   }
 }
 
 /** The jobs `dispatcher` did not take, each logged with why. */
-async function tryDispatch(
+async function tryDispatch<Job extends FanOutJob>(
   context: GatewayContext,
   dispatcher: FanOutDispatcher,
-  jobs: readonly FanOutJob[],
-): Promise<readonly FanOutJob[]> {
+  jobs: readonly Job[],
+): Promise<Job[]> {
   const left = await dispatcher.dispatch(jobs);
   for (const { job, reason } of left) {
     context.logger.warn('fan-out job not dispatched', { kind: job.kind, channel: job.channel, reason });
   }
-  return left.map(({ job }) => job);
+  // The dispatcher answers with the jobs it was given.
+  return left.map(({ job }) => job as Job);
 }
 
 /** A delivery of nothing: what a job that posts nothing reports. */
@@ -219,8 +252,8 @@ class Tally {
   readonly failures: PostFailures = { throttled: 0, tooLarge: 0, other: 0 };
 
   constructor(
-    private readonly appId: string,
-    private readonly channel: string,
+    readonly appId: string,
+    readonly channel: string,
   ) {}
 
   add(recipients: number, posted: PostOutcome): void {

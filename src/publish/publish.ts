@@ -2,14 +2,13 @@ import type { App } from '../apps/app.js';
 import { cleanUpConnections, type GoneConnection } from '../cleanup/cleanup.js';
 import { forEachLimited } from '../gateway/concurrency.js';
 import type { GatewayContext } from '../gateway/context.js';
-import { postToAll } from '../gateway/management-api.js';
 import { connectionIdOf } from '../gateway/socket-id.js';
 import type { Frame } from '../protocol/frames.js';
 import { channelType, isCacheChannel, SERVER_TO_USER_PREFIX } from '../protocol/index.js';
 import { storeLastEvent } from '../state/channel-cache.js';
 import { channelCounts } from '../state/subscribers.js';
 import { userConnectionIds } from '../state/users.js';
-import { FAN_OUT_DEFAULTS, type FanOutOptions, fanOut } from './fan-out.js';
+import { type Delivery, deliver, FAN_OUT_DEFAULTS, type FanOutOptions, fanOut } from './fan-out.js';
 
 /** Channels of one event fanned out at once (each with its own bounded posts): at most 100 per event. */
 const CHANNEL_CONCURRENCY = 4;
@@ -69,7 +68,7 @@ export async function publishEvents(
       }
       const delivery =
         channelType(channel) === 'server-to-user'
-          ? await deliverToUser(context, app.id, channel, frame, excluded)
+          ? await deliverToUser(context, app.id, channel, frame, excluded, fanOutOptions)
           : await fanOut(context, app.id, channel, frame, excluded, fanOutOptions);
       recipients += delivery.recipients;
       gone.push(...delivery.gone);
@@ -92,17 +91,13 @@ async function deliverToUser(
   channel: string,
   frame: Frame,
   excluded: string | undefined,
-): Promise<{ readonly recipients: number; readonly gone: readonly GoneConnection[] }> {
+  options: FanOutOptions,
+): Promise<Delivery> {
   const userId = channel.slice(SERVER_TO_USER_PREFIX.length);
   const recipients = (await userConnectionIds(context.state, appId, userId, context.now())).filter(
     (id) => id !== excluded,
   );
-  const posted = await postToAll(context.connections, recipients, frame, context.logger);
-  const subscription = { appId, channel };
-  return {
-    recipients: recipients.length,
-    gone: posted.gone.map((connectionId) => ({ connectionId, subscription })),
-  };
+  return deliver(context, appId, channel, recipients, frame, options);
 }
 
 async function channelAttributes(

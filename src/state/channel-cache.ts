@@ -1,6 +1,6 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { stateKeys } from './keys.js';
-import { expiresAt, type StateTable, unlessConditionFails } from './table.js';
+import { expiresAt, getLiveItem, type StateTable, unlessConditionFails } from './table.js';
 
 // A cache channel's last event: one item, replaced by each HTTP-API publish, read by each subscribe. When no
 // live event is there, the same item records when a `cache_miss` webhook was last raised, so a burst of
@@ -54,18 +54,13 @@ export async function lastEvent(
   channel: string,
   nowMs: number,
 ): Promise<CachedEvent | undefined> {
-  const { Item } = await table.client.send(
-    new GetItemCommand({
-      TableName: table.tableName,
-      Key: stateKeys.channelCache(appId, channel),
-      ConsistentRead: true,
-    }),
-  );
-  const event = Item?.event?.S;
-  const data = Item?.data?.S;
-  const ttlSeconds = Number(Item?.expiresAt?.N ?? 0) - seconds(nowMs);
-  if (event === undefined || data === undefined || ttlSeconds <= 0) return undefined;
-  return { event, data, ttlSeconds };
+  const item = await getLiveItem(table, stateKeys.channelCache(appId, channel), nowMs);
+  const event = item?.event?.S;
+  const data = item?.data?.S;
+  const expiry = item?.expiresAt?.N;
+  // A live miss marker holds no event; every stored event has its expiry.
+  if (event === undefined || data === undefined || expiry === undefined) return undefined;
+  return { event, data, ttlSeconds: Number(expiry) - seconds(nowMs) };
 }
 
 /**

@@ -1,6 +1,6 @@
-import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { MEMBER_PREFIX, SUBSCRIBER_PREFIX, stateKeys } from './keys.js';
-import { queryAll, queryPage, type StateTable } from './table.js';
+import { getLiveItem, queryAll, queryPage, type StateTable } from './table.js';
 
 // Reads for publishing and the HTTP API: each one touches only the items it needs (subscribers without the
 // presence members, members without the subscribers, one index entry), so a large channel costs no more
@@ -38,17 +38,13 @@ export async function subscriberOf(
   connectionId: string,
   nowMs: number,
 ): Promise<Subscriber | undefined> {
-  const { Item } = await table.client.send(
-    new GetItemCommand({
-      TableName: table.tableName,
-      Key: stateKeys.subscriber(appId, channel, connectionId),
-      ConsistentRead: true,
-      ProjectionExpression: 'userId, expiresAt',
-    }),
+  const item = await getLiveItem(
+    table,
+    stateKeys.subscriber(appId, channel, connectionId),
+    nowMs,
+    'userId, expiresAt',
   );
-  if (Item === undefined || Number(Item.expiresAt?.N ?? Infinity) <= Math.floor(nowMs / 1000))
-    return undefined;
-  return { connectionId, userId: Item.userId?.S };
+  return item === undefined ? undefined : { connectionId, userId: item.userId?.S };
 }
 
 /** One page of a channel's subscribers, in key order, and where the next page starts (none: the last). */
@@ -152,16 +148,9 @@ export async function channelCounts(
   channel: string,
   nowMs: number,
 ): Promise<{ readonly subscriptionCount: number; readonly userCount: number }> {
-  const { Item } = await table.client.send(
-    new GetItemCommand({
-      TableName: table.tableName,
-      Key: stateKeys.channelIndexEntry(appId, channel),
-      ConsistentRead: true,
-    }),
-  );
-  const live = Item !== undefined && Number(Item.expiresAt?.N ?? Infinity) > Math.floor(nowMs / 1000);
+  const item = await getLiveItem(table, stateKeys.channelIndexEntry(appId, channel), nowMs);
   return {
-    subscriptionCount: live ? Math.max(0, Number(Item.subscriptionCount?.N ?? 0)) : 0,
-    userCount: live ? Math.max(0, Number(Item.userCount?.N ?? 0)) : 0,
+    subscriptionCount: Math.max(0, Number(item?.subscriptionCount?.N ?? 0)),
+    userCount: Math.max(0, Number(item?.userCount?.N ?? 0)),
   };
 }

@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   type DynamoDBClient,
+  GetItemCommand,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -44,6 +45,28 @@ export async function unlessConditionFails<Output>(write: Promise<Output>): Prom
     if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return undefined;
     throw error;
   }
+}
+
+/**
+ * The item at `key` unless it has expired at `nowMs` (DynamoDB's TTL deletes late): one strongly consistent
+ * `GetItem`, so a write just made is seen. A `projection` must name `expiresAt` for the check to see it.
+ */
+export async function getLiveItem(
+  table: StateTable,
+  key: Record<string, AttributeValue>,
+  nowMs: number,
+  projection?: string,
+): Promise<Record<string, AttributeValue> | undefined> {
+  const { Item } = await table.client.send(
+    new GetItemCommand({
+      TableName: table.tableName,
+      Key: key,
+      ConsistentRead: true,
+      ...(projection === undefined ? {} : { ProjectionExpression: projection }),
+    }),
+  );
+  const expired = Number(Item?.[STATE_TTL_ATTRIBUTE]?.N ?? Infinity) <= Math.floor(nowMs / 1000);
+  return Item === undefined || expired ? undefined : Item;
 }
 
 /**

@@ -26,7 +26,8 @@ export async function subscribed(
  * Posts a cache channel's new subscriber the channel's last event, or `pusher:cache_miss` when it has none
  * (one strongly consistent read, on cache channels only). A miss raises the `cache_miss` webhook for an app
  * that asks for it, once a window while the channel stays empty (`claimCacheMissReport`). The client was
- * already told it is subscribed, so a failure here is logged and the subscription stands.
+ * already told it is subscribed, so a failure here is logged and the subscription stands. Nothing on other
+ * channels.
  */
 export async function cachedEventFor(
   context: GatewayContext,
@@ -34,6 +35,7 @@ export async function cachedEventFor(
   connectionId: string,
   channel: string,
 ): Promise<Outcome> {
+  if (!isCacheChannel(channel)) return NO_REPLY;
   try {
     return await postCachedEvent(context, app, connectionId, channel);
   } catch (error) {

@@ -24,7 +24,6 @@ import {
 } from '../protocol/frames.js';
 import {
   channelType,
-  isCacheChannel,
   MAX_USER_ID_LENGTH,
   parsePresenceChannelData,
   SERVER_TO_USER_PREFIX,
@@ -427,7 +426,6 @@ async function announceJoin(
       return { reply: undefined, gone: [...gone, { connectionId, subscription }] };
     }
   }
-  if (!isCacheChannel(channel)) return { reply: undefined, gone };
   const cached = await cachedEventFor(context, app, connectionId, channel);
   return { reply: undefined, gone: [...gone, ...cached.gone] };
 }
