@@ -221,19 +221,3 @@ export class FanOutPageError extends PusherLambdaError {
     super(`a page of ${JSON.stringify(channel)} could not be read${where}: ${String(cause)}`, { cause });
   }
 }
-
-/**
- * A fan-out lane job ran out of time before the end of its lane: the worker sets the rest aside in the fan-out
- * failure queue with this as the reason. `after` is where the rest starts.
- */
-export class FanOutIncompleteError extends PusherLambdaError {
-  readonly status = 500;
-  constructor(
-    readonly channel: string,
-    readonly after: string,
-  ) {
-    super(
-      `the fan-out of ${JSON.stringify(channel)} stopped before its end: subscribers after "${after}" got nothing`,
-    );
-  }
-}

@@ -54,11 +54,15 @@ export interface FanOutDispatcher {
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string';
+const isOptionalString = (value: unknown): value is string | undefined =>
+  value === undefined || isString(value);
 const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
 
 export function parseFanOutJob(payload: unknown): FanOutJob | undefined {
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  const job = payload as Record<string, unknown>;
+  if (!isObject(payload)) return undefined;
+  const job = payload;
   const { appId, channel } = job;
   if (!isString(appId) || !isString(channel)) return undefined;
   if (job.kind === 'cleanup') {
@@ -71,8 +75,7 @@ export function parseFanOutJob(payload: unknown): FanOutJob | undefined {
   if (job.kind !== 'lane' || frame === undefined || range === undefined) return undefined;
   const { after, pageSize, excludedConnectionId } = job;
   if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1) return undefined;
-  if (after !== undefined && !isString(after)) return undefined;
-  if (excludedConnectionId !== undefined && !isString(excludedConnectionId)) return undefined;
+  if (!isOptionalString(after) || !isOptionalString(excludedConnectionId)) return undefined;
   return {
     kind: 'lane',
     appId,
@@ -86,16 +89,17 @@ export function parseFanOutJob(payload: unknown): FanOutJob | undefined {
 }
 
 function parseRange(value: unknown): LaneRange | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { from, to } = value as Record<string, unknown>;
-  if (!isString(from) || (to !== undefined && !isString(to))) return undefined;
+  if (!isObject(value)) return undefined;
+  const { from, to } = value;
+  if (!isString(from) || !isOptionalString(to)) return undefined;
   return to === undefined ? { from } : { from, to };
 }
 
 function parseFrame(value: unknown, channel: string): FanOutFrame | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { event, channel: frameChannel, data, user_id: userId } = value as Record<string, unknown>;
-  if (!isString(event) || frameChannel !== channel || !('data' in value)) return undefined;
-  if (userId !== undefined && !isString(userId)) return undefined;
+  if (!isObject(value)) return undefined;
+  const { event, channel: frameChannel, data, user_id: userId } = value;
+  if (!isString(event) || frameChannel !== channel || !('data' in value) || !isOptionalString(userId)) {
+    return undefined;
+  }
   return userId === undefined ? { event, channel, data } : { event, channel, data, user_id: userId };
 }

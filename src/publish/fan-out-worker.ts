@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { cleanUpConnections } from '../cleanup/cleanup.js';
-import { FanOutIncompleteError, FanOutPageError } from '../errors/errors.js';
+import { FanOutPageError } from '../errors/errors.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { DEFAULT_SERVICE_NAME } from '../observability/logger.js';
 import { CounterMetrics } from '../observability/metrics.js';
@@ -122,7 +122,8 @@ async function runRecord(
     });
     if (delivered.cutShortAfter === undefined) return;
     resumeAfter = delivered.cutShortAfter;
-    reason = new FanOutIncompleteError(job.channel, resumeAfter).message;
+    // A reason, not an error: the job is set aside whole, nothing is thrown.
+    reason = `the fan-out of ${JSON.stringify(job.channel)} stopped before its end: subscribers after "${resumeAfter}" got nothing`;
     context.logger.error('fan-out cut short', { appId: job.appId, after: resumeAfter });
   } catch (error) {
     resumeAfter = error instanceof FanOutPageError ? error.after : undefined;

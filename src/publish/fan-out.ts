@@ -41,12 +41,13 @@ export interface FanOutOptions {
   readonly lanes: readonly LaneRange[];
 }
 
-export const FAN_OUT_DEFAULTS: FanOutOptions = Object.freeze({
+// Marked pure so that a bundle that never uses the defaults (the fan-out worker) drops them and `lanes.ts`.
+export const FAN_OUT_DEFAULTS: FanOutOptions = /* @__PURE__ */ Object.freeze({
   inlineLimit: FAN_OUT_CONCURRENCY,
   jobSize: 1_000,
   // Ten lanes, each a worker posting ~1,000 a second, reach the account's 10,000 API Gateway requests a
   // second, and fill one SendMessageBatch.
-  lanes: laneRanges(10),
+  lanes: /* @__PURE__ */ laneRanges(10),
 });
 
 /**
